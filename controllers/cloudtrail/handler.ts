@@ -1,0 +1,5 @@
+import { createLambdaHandler } from '../core/lambda.js';
+import { cloudtrail } from './index.js';
+
+/** Lambda entry point of the CloudTrail guardrail. */
+export const handler = createLambdaHandler(cloudtrail);

@@ -1,0 +1,394 @@
+import { randomUUID } from 'node:crypto';
+import type { AwsClients } from './aws.js';
+import { errorCode, errorMessage, isRetryable } from './errors.js';
+import { exemptionFrom } from './exemptions.js';
+import { classify, sessionIssuerArn } from './intake.js';
+import type { Logger } from './log.js';
+import { isOwnRole, type Policy } from './policy.js';
+import {
+  type ActionResult,
+  type AuditRecord,
+  type Drift,
+  type Outcome,
+  type ResourceId,
+  SCHEMA_VERSION,
+  type Trigger,
+} from './record.js';
+import type { AnyGuardrail, CloudTrailDetail, GuardrailPolicyBase, ResourceRef, Scope } from './types.js';
+
+export interface ControllerOptions {
+  guardrails: readonly AnyGuardrail[];
+  policy: Policy;
+  /** The account this controller governs. */
+  account: string;
+  clients: AwsClients;
+  logger: Logger;
+  now?: () => Date;
+  /** Detect only, whatever the policy's mode (`remediate --dry-run`, `scan`). */
+  dryRun?: boolean;
+}
+
+/** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapLimit<T, U>(items: readonly T[], limit: number, fn: (item: T) => Promise<U>): Promise<U[]> {
+  const out: U[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** `aws.cloudtrail` from `cloudtrail.amazonaws.com`. */
+export function sourceOf(eventSource: string): string {
+  return `aws.${eventSource.split('.')[0]}`;
+}
+
+interface RecordInput {
+  guardrail: string;
+  account: string;
+  region: string;
+  resource: ResourceId;
+  trigger: Trigger;
+  outcome: Outcome;
+  reason: string;
+  mode?: AuditRecord['mode'];
+  drift?: Drift[];
+  actions?: ActionResult[];
+  verified?: boolean | null;
+  retryable?: boolean;
+  started: number;
+  runbook: string;
+}
+
+/**
+ * The reconcile loop shared by every guardrail: intake → filters → resource refs →
+ * observe → exemption → diff → plan → act → verify → exactly one audit record per resource and trigger.
+ */
+export class Controller {
+  private readonly o: Required<Omit<ControllerOptions, 'dryRun'>> & { dryRun: boolean };
+
+  constructor(options: ControllerOptions) {
+    this.o = { ...options, now: options.now ?? (() => new Date()), dryRun: options.dryRun ?? false };
+  }
+
+  get guardrails(): readonly AnyGuardrail[] {
+    return this.o.guardrails;
+  }
+
+  private record(r: RecordInput): AuditRecord {
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      id: randomUUID(),
+      time: this.o.now().toISOString(),
+      guardrail: r.guardrail,
+      account: r.account,
+      region: r.region,
+      resource: r.resource,
+      trigger: r.trigger,
+      outcome: r.outcome,
+      reason: r.reason,
+      mode: r.mode ?? (this.o.dryRun ? 'dry-run' : 'remediate'),
+      drift: r.drift ?? [],
+      actions: r.actions ?? [],
+      verified: r.verified ?? null,
+      retryable: r.retryable ?? false,
+      durationMs: Math.max(0, Date.now() - r.started),
+      runbook: r.runbook,
+    };
+  }
+
+  private sectionOf(g: AnyGuardrail): GuardrailPolicyBase | undefined {
+    return this.o.policy.guardrails[g.name] as GuardrailPolicyBase | undefined;
+  }
+
+  private scope(g: AnyGuardrail, region: string): Scope<GuardrailPolicyBase> {
+    return {
+      account: this.o.account,
+      region,
+      policy: this.sectionOf(g) as GuardrailPolicyBase,
+      clients: this.o.clients,
+      logger: this.o.logger,
+      now: this.o.now,
+    };
+  }
+
+  /** Handle a batch of events. Never throws for bad input: every event ends in records. */
+  async handleEvents(inputs: readonly unknown[]): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    for (const input of inputs) out.push(...(await this.handleEvent(input)));
+    return out;
+  }
+
+  /** Handle one EventBridge event. */
+  async handleEvent(input: unknown): Promise<AuditRecord[]> {
+    const started = Date.now();
+    const intake = classify(input);
+    const ignoredBy = (guardrail: string, resource: ResourceId, reason: string, runbook = 'README.md'): AuditRecord =>
+      this.record({
+        guardrail,
+        account: intake.account ?? this.o.account,
+        region: intake.region ?? 'unknown',
+        resource,
+        trigger: intake.trigger,
+        outcome: 'ignored',
+        reason,
+        started,
+        runbook,
+      });
+    const unknownResource: ResourceId = { type: 'unknown', id: 'unknown', arn: null };
+
+    if (intake.kind === 'invalid') return [ignoredBy('logwarden', unknownResource, intake.reason)];
+
+    let targets: AnyGuardrail[];
+    if (intake.kind === 'cloudtrail') {
+      const source = sourceOf(intake.detail.eventSource);
+      targets = this.o.guardrails.filter((g) =>
+        g.cloudTrailEvents.some((e) => e.source === source && e.eventNames.includes(intake.detail.eventName)),
+      );
+      if (targets.length === 0) {
+        return [
+          ignoredBy('logwarden', unknownResource, `no guardrail reacts to ${source} ${intake.detail.eventName.slice(0, 100)}`),
+        ];
+      }
+    } else if (intake.kind === 'config') {
+      targets = this.o.guardrails.filter((g) => g.resourceType === intake.resourceType);
+      if (targets.length === 0) {
+        return [
+          ignoredBy('logwarden', unknownResource, `no guardrail governs resource type ${intake.resourceType.slice(0, 100)}`),
+        ];
+      }
+    } else {
+      targets = intake.guardrail ? this.o.guardrails.filter((g) => g.name === intake.guardrail) : [...this.o.guardrails];
+      if (targets.length === 0)
+        return [ignoredBy('logwarden', unknownResource, `sweep for unknown guardrail "${intake.guardrail}"`)];
+    }
+
+    const records: AuditRecord[] = [];
+    for (const g of targets) {
+      const resource: ResourceId = { type: g.resourceType, id: 'unknown', arn: null };
+      const ignore = (reason: string, res: ResourceId = resource) => records.push(ignoredBy(g.name, res, reason, g.runbook));
+      if (!this.sectionOf(g)) {
+        ignore(`guardrail ${g.name} is not enabled in the policy`);
+        continue;
+      }
+      // Filters before any write.
+      if (intake.account !== this.o.account) {
+        ignore(`event for account ${intake.account}; this controller governs ${this.o.account}`);
+        continue;
+      }
+      if (this.o.policy.controller.excludeAccounts.includes(intake.account)) {
+        ignore(`account ${intake.account} is excluded by the policy`);
+        continue;
+      }
+      if (!this.o.policy.controller.regions.includes(intake.region)) {
+        ignore(`region ${intake.region} is not governed by the policy`);
+        continue;
+      }
+      if (intake.kind === 'cloudtrail') {
+        const own = this.ownCall(intake.detail);
+        if (intake.detail.errorCode) {
+          ignore(`the ${intake.detail.eventName} call failed (${intake.detail.errorCode.slice(0, 200)}); nothing changed`);
+          continue;
+        }
+        if (own) {
+          ignore(`made by logwarden's own role ${own}`);
+          continue;
+        }
+      }
+      records.push(...(await this.handleFor(g, intake, started)));
+    }
+    return records;
+  }
+
+  private ownCall(detail: CloudTrailDetail): string | null {
+    const issuer = sessionIssuerArn(detail.userIdentity);
+    return issuer && isOwnRole(issuer, this.o.policy.controller.ownRoleArns) ? issuer : null;
+  }
+
+  private async handleFor(
+    g: AnyGuardrail,
+    intake: Exclude<ReturnType<typeof classify>, { kind: 'invalid' }>,
+    started: number,
+  ): Promise<AuditRecord[]> {
+    const scope = this.scope(g, intake.region);
+    if (intake.kind === 'sweep') return this.sweepOne(g, scope, intake.trigger);
+    let resolution: Awaited<ReturnType<AnyGuardrail['refsFromCloudTrail']>>;
+    try {
+      resolution =
+        intake.kind === 'cloudtrail'
+          ? await g.refsFromCloudTrail(intake.detail, scope)
+          : g.refFromResourceId(intake.resourceId, scope);
+    } catch (error) {
+      return [
+        this.record({
+          guardrail: g.name,
+          account: scope.account,
+          region: scope.region,
+          resource: { type: g.resourceType, id: 'unknown', arn: null },
+          trigger: intake.trigger,
+          outcome: 'failed',
+          reason: `could not tell which resource the event is about: ${errorCode(error)}: ${errorMessage(error)}`,
+          retryable: isRetryable(error),
+          started,
+          runbook: g.runbook,
+        }),
+      ];
+    }
+    if ('ignore' in resolution) {
+      const hint = resolution.resource ?? {};
+      return [
+        this.record({
+          guardrail: g.name,
+          account: scope.account,
+          region: scope.region,
+          resource: { type: g.resourceType, id: hint.id ?? 'unknown', arn: hint.arn ?? null },
+          trigger: intake.trigger,
+          outcome: 'ignored',
+          reason: resolution.ignore,
+          started,
+          runbook: g.runbook,
+        }),
+      ];
+    }
+    const unique = [...new Map(resolution.refs.map((r: ResourceRef) => [`${r.region}|${r.id}`, r])).values()];
+    return mapLimit(unique, this.o.policy.controller.concurrency, (ref) => this.reconcile(g, ref, scope, intake.trigger));
+  }
+
+  /** Sweep every governed resource of one guardrail in one region. */
+  private async sweepOne(g: AnyGuardrail, scope: Scope<GuardrailPolicyBase>, trigger: Trigger): Promise<AuditRecord[]> {
+    const started = Date.now();
+    let refs: ResourceRef[];
+    try {
+      refs = await g.listRefs(scope);
+    } catch (error) {
+      return [
+        this.record({
+          guardrail: g.name,
+          account: scope.account,
+          region: scope.region,
+          resource: { type: g.resourceType, id: '*', arn: null },
+          trigger,
+          outcome: 'failed',
+          reason: `sweep could not list resources: ${errorCode(error)}: ${errorMessage(error)}`,
+          retryable: isRetryable(error),
+          started,
+          runbook: g.runbook,
+        }),
+      ];
+    }
+    return mapLimit(refs, this.o.policy.controller.concurrency, (ref) => this.reconcile(g, ref, scope, trigger));
+  }
+
+  /** Sweep the given guardrails (default all enabled) in the given regions (default all governed). */
+  async sweep(options: {
+    trigger: Trigger;
+    guardrails?: readonly string[];
+    regions?: readonly string[];
+  }): Promise<AuditRecord[]> {
+    const regions = options.regions ?? this.o.policy.controller.regions;
+    const out: AuditRecord[] = [];
+    for (const g of this.o.guardrails) {
+      if (options.guardrails && !options.guardrails.includes(g.name)) continue;
+      if (!this.sectionOf(g)) continue;
+      for (const region of regions) out.push(...(await this.sweepOne(g, this.scope(g, region), options.trigger)));
+    }
+    return out;
+  }
+
+  /** Reconcile one resource: the level-based core. Always returns exactly one record. */
+  async reconcile(g: AnyGuardrail, ref: ResourceRef, scope: Scope<GuardrailPolicyBase>, trigger: Trigger): Promise<AuditRecord> {
+    const started = Date.now();
+    const policy = scope.policy;
+    const detectOnly = this.o.dryRun || policy.mode === 'notify';
+    const mode: AuditRecord['mode'] = this.o.dryRun ? 'dry-run' : policy.mode;
+    const base = {
+      guardrail: g.name,
+      account: scope.account,
+      region: ref.region,
+      resource: { type: ref.type, id: ref.id, arn: ref.arn },
+      trigger,
+      mode,
+      started,
+      runbook: g.runbook,
+    };
+    let drift: Drift[] = [];
+    const actions: ActionResult[] = [];
+    try {
+      const desired = g.desired(ref, policy);
+      const state = await g.observe(ref, scope);
+      const skip = g.skipReason?.(ref, state, scope) ?? null;
+      if (skip) return this.record({ ...base, outcome: 'ignored', reason: skip });
+      const exemption = exemptionFrom(g.tagsOf(state), this.o.now());
+      if (exemption.exempt) {
+        return this.record({
+          ...base,
+          outcome: 'exempt',
+          reason: `exempt: ${exemption.reason}${exemption.until ? ` (until ${exemption.until})` : ''}`,
+          drift: g.diff(state, desired),
+        });
+      }
+      const note = exemption.note ? ` (${exemption.note})` : '';
+      drift = g.diff(state, desired);
+      if (drift.length === 0) return this.record({ ...base, outcome: 'compliant', reason: `matches the policy${note}` });
+      const steps = g.plan(state, desired, drift);
+      if (detectOnly) {
+        return this.record({
+          ...base,
+          outcome: 'drift-detected',
+          reason: `${drift.length} difference(s) from the policy; ${mode} mode, would run: ${steps.map((s: { api: string }) => s.api).join(', ') || 'nothing'}${note}`,
+          drift,
+        });
+      }
+      for (const step of steps) {
+        try {
+          await g.apply(step, ref, desired, scope);
+          actions.push({ api: step.api, ok: true, error: null });
+        } catch (error) {
+          actions.push({ api: step.api, ok: false, error: `${errorCode(error)}: ${errorMessage(error)}` });
+          return this.record({
+            ...base,
+            outcome: 'failed',
+            reason: `${step.api} failed: ${errorCode(error)}: ${errorMessage(error)}`,
+            drift,
+            actions,
+            retryable: isRetryable(error),
+          });
+        }
+      }
+      const after = await g.observe(ref, scope);
+      const remaining = g.diff(after, desired);
+      if (remaining.length > 0) {
+        return this.record({
+          ...base,
+          outcome: 'failed',
+          reason: `verification failed: still different after remediation: ${remaining.map((d) => d.property).join(', ')}`,
+          drift,
+          actions,
+          verified: false,
+          retryable: true,
+        });
+      }
+      return this.record({
+        ...base,
+        outcome: 'remediated',
+        reason: `restored ${drift.map((d) => d.property).join(', ')}${note}`,
+        drift,
+        actions,
+        verified: true,
+      });
+    } catch (error) {
+      return this.record({
+        ...base,
+        outcome: 'failed',
+        reason: `${errorCode(error)}: ${errorMessage(error)}`,
+        drift,
+        actions,
+        retryable: isRetryable(error),
+      });
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Error classes for logwarden. One base class; subclasses carry context as fields.
+ * Code never matches on message text: use `instanceof` or the `code` field.
+ */
+export class LogwardenError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The policy document is missing, not JSON or does not match the schema. Raised at start-up. */
+export class PolicyError extends LogwardenError {
+  readonly issues: readonly string[];
+  constructor(message: string, issues: readonly string[] = [], options?: { cause?: unknown }) {
+    super('InvalidPolicy', message, options);
+    this.issues = issues;
+  }
+}
+
+/** Runtime configuration (environment, CLI flags) is invalid. Raised at start-up. */
+export class ConfigError extends LogwardenError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('InvalidConfig', `${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** An input event could not be understood. Becomes an `ignored` record, never a crash. */
+export class EventShapeError extends LogwardenError {
+  constructor(message: string) {
+    super('MalformedEvent', message);
+  }
+}
+
+/** Audit records could not be delivered to the audit bus after all retries. */
+export class AuditDeliveryError extends LogwardenError {
+  readonly undelivered: number;
+  constructor(undelivered: number, options?: { cause?: unknown }) {
+    super(
+      'AuditDeliveryFailed',
+      `${undelivered} audit record(s) could not be delivered to the audit bus; they were written to the log with the fallback marker`,
+      options,
+    );
+    this.undelivered = undelivered;
+  }
+}
+
+/** A remediation step that could not run; carries whether a retry may help. */
+export class RemediationError extends LogwardenError {
+  readonly retryable: boolean;
+  constructor(code: string, message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.retryable = retryable;
+  }
+}
+
+const TERMINAL_CODES = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'UnauthorizedAccess',
+  'AuthorizationError',
+  'InvalidClientTokenId',
+  'NotAuthorized',
+  'OrganizationNotInAllFeaturesModeException',
+  'NotOrganizationMasterAccountException',
+  'InsufficientDependencyServiceAccessPermissionException',
+  'CloudTrailAccessNotEnabledException',
+  'ValidationException',
+  'InvalidParameterValue',
+  'InvalidParameterCombinationException',
+  'InvalidParameterException',
+]);
+
+/** The AWS error code (`name`) of an SDK error, or a generic code for anything else. */
+export function errorCode(error: unknown): string {
+  if (error instanceof LogwardenError) return error.code;
+  if (error && typeof error === 'object') {
+    const e = error as { name?: unknown; Code?: unknown; code?: unknown };
+    for (const v of [e.name, e.Code, e.code]) {
+      if (typeof v === 'string' && v !== 'Error' && v.length > 0) return v;
+    }
+  }
+  return 'UnknownError';
+}
+
+/** A short human-readable message for an error of any kind. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+/**
+ * Is a retry by the caller (EventBridge async retry) useful? Access denied, validation and
+ * not-found style errors are terminal: retrying them forever only hides the problem.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof RemediationError) return error.retryable;
+  const code = errorCode(error);
+  if (TERMINAL_CODES.has(code)) return false;
+  if (/NotFound|NoSuch|Invalid|Denied|Unauthorized|Malformed|Conflict|Exists/i.test(code)) return false;
+  const meta = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  const status = meta?.httpStatusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) return false;
+  return true;
+}

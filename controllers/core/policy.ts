@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { PolicyError } from './errors.js';
+import type { AnyGuardrail } from './types.js';
+
+/** Shared fields of every guardrail section. */
+export const modeSchema = z.enum(['remediate', 'notify']).default('remediate');
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
+
+/**
+ * A role ARN logwarden acts as. `*` is allowed in the account field only, so one policy can name the
+ * role in every account: `arn:aws:iam::*:role/logwarden/logwarden-controller`.
+ */
+const ownRoleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN (account may be *)');
+
+export const controllerSettingsSchema = z
+  .object({
+    /** Regions this deployment governs. Events from other regions are ignored. */
+    regions: z.array(region).min(1),
+    /** logwarden's own roles: calls made by them are never acted on (no feedback loops). */
+    ownRoleArns: z.array(ownRoleArn).min(1),
+    /** Accounts never governed (e.g. a break-glass sandbox). */
+    excludeAccounts: z.array(accountId).default([]),
+    /** Scheduled sweep, as an EventBridge schedule expression. */
+    sweepSchedule: z
+      .string()
+      .regex(/^(rate\(.+\)|cron\(.+\))$/, 'must be rate(...) or cron(...)')
+      .default('rate(1 hour)'),
+    /** Resources handled in parallel within one invocation. */
+    concurrency: z.number().int().min(1).max(64).default(8),
+  })
+  .strict();
+
+export const auditSettingsSchema = z
+  .object({
+    /** The audit event bus: a name (same account) or an ARN (the central bus in another account). */
+    eventBus: z
+      .string()
+      .regex(
+        /^([\w.\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]+)$/,
+        'must be an event bus name or ARN',
+      ),
+  })
+  .strict();
+
+/** Build the policy schema from the explicit list of guardrails. */
+export function policySchemaFor(guardrails: readonly AnyGuardrail[], options: { onlyThese?: boolean } = {}) {
+  const sections: Record<string, z.ZodTypeAny> = {};
+  for (const g of guardrails) sections[g.name] = g.policySchema.optional();
+  const sectionsSchema = z.object(sections);
+  return z
+    .object({
+      version: z.literal(1),
+      controller: controllerSettingsSchema,
+      audit: auditSettingsSchema,
+      // The CLI knows every guardrail and rejects unknown sections (typos); a Lambda bundle knows only its own.
+      guardrails: options.onlyThese === false ? sectionsSchema.passthrough() : sectionsSchema.strict(),
+    })
+    .strict();
+}
+
+export interface Policy {
+  version: 1;
+  controller: z.infer<typeof controllerSettingsSchema>;
+  audit: z.infer<typeof auditSettingsSchema>;
+  guardrails: Record<string, unknown>;
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+/** Validate a parsed policy document. Throws {@link PolicyError} naming every bad field. */
+export function parsePolicy(
+  doc: unknown,
+  guardrails: readonly AnyGuardrail[],
+  source = 'policy',
+  options: { onlyThese?: boolean } = {},
+): Policy {
+  const result = policySchemaFor(guardrails, options).safeParse(doc);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => {
+      const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+      return `${pathOf(i.path)}: ${i.message}${keys}`;
+    });
+    throw new PolicyError(`invalid ${source}: ${issues.join('; ')}`, issues);
+  }
+  return result.data as Policy;
+}
+
+/** Read and validate a policy file. Throws {@link PolicyError} on any problem. */
+export function loadPolicyFile(file: string, guardrails: readonly AnyGuardrail[], options: { onlyThese?: boolean } = {}): Policy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new PolicyError(`cannot read policy file ${file}: ${(cause as Error).message}`, [], { cause });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (cause) {
+    throw new PolicyError(`policy file ${file} is not valid JSON: ${(cause as Error).message}`, [], { cause });
+  }
+  return parsePolicy(doc, guardrails, `policy file ${file}`, options);
+}
+
+/** Is `arn` (a role ARN, path included) one of logwarden's own roles? */
+export function isOwnRole(arn: string, patterns: readonly string[]): boolean {
+  const m = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(.+)$/.exec(arn);
+  if (!m) return false;
+  return patterns.some((p) => {
+    const pm = /^arn:(aws[a-z-]*):iam::(\d{12}|\*):role\/(.+)$/.exec(p);
+    return !!pm && pm[1] === m[1] && (pm[2] === '*' || pm[2] === m[2]) && pm[3] === m[3];
+  });
+}

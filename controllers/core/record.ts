@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/** Version of the audit record schema. Bump on any incompatible change. */
+export const SCHEMA_VERSION = '1.0';
+/** EventBridge `source` of every audit record. */
+export const AUDIT_SOURCE = 'logwarden';
+/** EventBridge `detail-type` of every audit record. */
+export const AUDIT_DETAIL_TYPE = 'logwarden audit record';
+
+export const OUTCOMES = ['remediated', 'compliant', 'exempt', 'drift-detected', 'failed', 'ignored'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const TRIGGER_TYPES = ['cloudtrail', 'config', 'sweep', 'cli'] as const;
+export type TriggerType = (typeof TRIGGER_TYPES)[number];
+
+export const resourceSchema = z.object({
+  type: z.string(),
+  id: z.string(),
+  arn: z.string().nullable(),
+});
+export type ResourceId = z.infer<typeof resourceSchema>;
+
+export const triggerSchema = z.object({
+  type: z.enum(TRIGGER_TYPES),
+  eventId: z.string().nullable(),
+  eventName: z.string().nullable(),
+  actor: z.string().nullable(),
+});
+export type Trigger = z.infer<typeof triggerSchema>;
+
+export const driftSchema = z.object({
+  property: z.string(),
+  observed: z.unknown(),
+  desired: z.unknown(),
+});
+export type Drift = z.infer<typeof driftSchema>;
+
+export const actionSchema = z.object({
+  api: z.string(),
+  ok: z.boolean(),
+  error: z.string().nullable(),
+});
+export type ActionResult = z.infer<typeof actionSchema>;
+
+/** The audit record: one per resource and trigger. Documented in the README. */
+export const auditRecordSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  id: z.string(),
+  time: z.string(),
+  guardrail: z.string(),
+  account: z.string(),
+  region: z.string(),
+  resource: resourceSchema,
+  trigger: triggerSchema,
+  outcome: z.enum(OUTCOMES),
+  reason: z.string(),
+  mode: z.enum(['remediate', 'notify', 'dry-run']),
+  drift: z.array(driftSchema),
+  actions: z.array(actionSchema),
+  verified: z.boolean().nullable(),
+  retryable: z.boolean(),
+  durationMs: z.number(),
+  runbook: z.string(),
+  truncated: z.boolean().optional(),
+});
+export type AuditRecord = z.infer<typeof auditRecordSchema>;

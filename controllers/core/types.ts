@@ -1,0 +1,99 @@
+import type { z } from 'zod';
+import type { AwsClients } from './aws.js';
+import type { Logger } from './log.js';
+import type { Drift } from './record.js';
+
+/** Per-guardrail mode: `remediate` fixes drift, `notify` only reports it. */
+export type Mode = 'remediate' | 'notify';
+
+/** What every guardrail section of the policy has. */
+export interface GuardrailPolicyBase {
+  mode: Mode;
+}
+
+/** Which resource to look at. Carries no state: the controller always re-reads it. */
+export interface ResourceRef {
+  type: string;
+  id: string;
+  arn: string | null;
+  region: string;
+}
+
+/** Everything a guardrail's I/O functions may use. */
+export interface Scope<P> {
+  account: string;
+  region: string;
+  policy: P;
+  clients: AwsClients;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** The CloudTrail record inside an `AWS API Call via CloudTrail` event, as far as logwarden reads it. */
+export interface CloudTrailDetail {
+  eventName: string;
+  eventSource: string;
+  eventID: string | null;
+  awsRegion: string;
+  recipientAccountId: string | null;
+  errorCode: string | null;
+  userIdentity: Record<string, unknown> | null;
+  requestParameters: Record<string, unknown> | null;
+  responseElements: Record<string, unknown> | null;
+}
+
+/** The result of mapping an event to resources: the refs, or why nothing is to be done. */
+export type Resolution<R extends ResourceRef> = { refs: R[] } | { ignore: string; resource?: Partial<R> };
+
+/** One write the guardrail will make. `api` is the IAM action, e.g. `cloudtrail:StartLogging`. */
+export interface Step {
+  api: string;
+  description: string;
+}
+
+/**
+ * The contract every guardrail implements. `diff`, `plan`, `skipReason` and `tagsOf` are pure;
+ * the rest does AWS I/O through `scope.clients`.
+ *
+ * @example
+ * export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, TrailPolicy, TrailStep> = { ... };
+ */
+export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef, S, D, A extends Step> {
+  /** Stable name: the policy key, the audit record's `guardrail`, the folder name. */
+  readonly name: string;
+  readonly title: string;
+  /** CloudFormation / Config resource type, e.g. `AWS::CloudTrail::Trail`. */
+  readonly resourceType: string;
+  /** Path of the runbook, relative to the repository root. */
+  readonly runbook: string;
+  /** Schema of this guardrail's section of the policy document. */
+  readonly policySchema: z.ZodType<P>;
+  /** Every IAM action the guardrail's code calls. The infrastructure builds its role from this list. */
+  readonly iamActions: readonly string[];
+  /** The CloudTrail events it reacts to, per EventBridge `source`. */
+  readonly cloudTrailEvents: readonly { source: string; eventNames: readonly string[] }[];
+
+  /** Which resources a (successful, foreign) CloudTrail event points at. */
+  refsFromCloudTrail(detail: CloudTrailDetail, scope: Scope<P>): Resolution<R> | Promise<Resolution<R>>;
+  /** Which resource a Config resource id (or a CLI argument) points at. */
+  refFromResourceId(resourceId: string, scope: Scope<P>): Resolution<R>;
+  /** Every governed resource of the account and region, for a sweep. */
+  listRefs(scope: Scope<P>): Promise<R[]>;
+  /** The desired state of one resource from the policy. */
+  desired(ref: R, policy: P): D;
+  /** Read the real state. A missing resource is a state, not an error. */
+  observe(ref: R, scope: Scope<P>): Promise<S>;
+  /** The resource's tags, for exemptions. */
+  tagsOf(state: S): Record<string, string>;
+  /** A reason to leave this resource to someone else (another region or account owns it), or null. */
+  skipReason?(ref: R, state: S, scope: Pick<Scope<P>, 'account' | 'region'>): string | null;
+  /** Compare observed with desired. Pure. */
+  diff(state: S, desired: D): Drift[];
+  /** The writes that bring the state to the desired one, in order. Pure. */
+  plan(state: S, desired: D, drift: Drift[]): A[];
+  /** Make one write. Throws the SDK error on failure. */
+  apply(step: A, ref: R, desired: D, scope: Scope<P>): Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds guardrails of different type parameters.
+export type AnyGuardrail = Guardrail<any, any, any, any, any>;

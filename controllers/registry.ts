@@ -1,0 +1,9 @@
+import { cloudtrail } from './cloudtrail/index.js';
+import type { AnyGuardrail } from './core/types.js';
+
+/** Every guardrail, in one explicit typed list. A new guardrail is added here and nowhere else. */
+export const guardrails: readonly AnyGuardrail[] = [cloudtrail];
+
+export function guardrailByName(name: string): AnyGuardrail | undefined {
+  return guardrails.find((g) => g.name === name);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need, on a fresh clone or an existing one:
+# npm dependencies (npm ci) and the Python virtual environment with the AWS emulator (moto) and linters.
+# Re-runs only what changed (stamp files hold the hash of the lock/requirements files).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+hash_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "logwarden needs Node.js >= 20 (found $(node --version))" >&2
+  exit 2
+fi
+
+npm_hash=$(hash_of package.json package-lock.json)
+if [ ! -f node_modules/.logwarden-stamp ] || [ "$(cat node_modules/.logwarden-stamp)" != "$npm_hash" ]; then
+  echo "setup: installing npm dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$npm_hash" > node_modules/.logwarden-stamp
+fi
+
+py_hash=$(hash_of requirements-dev.txt)
+if [ ! -x .venv/bin/moto_server ] || [ ! -f .venv/.logwarden-stamp ] || [ "$(cat .venv/.logwarden-stamp)" != "$py_hash" ]; then
+  echo "setup: creating .venv with the AWS emulator (moto) and Python linters" >&2
+  python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
+  echo "$py_hash" > .venv/.logwarden-stamp
+fi
