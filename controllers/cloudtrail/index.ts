@@ -25,9 +25,12 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
     'cloudtrail:UpdateTrail',
     'cloudtrail:PutEventSelectors',
     'cloudtrail:StartLogging',
-    // Checked by CloudTrail on our behalf when a trail delivers to CloudWatch Logs (scoped to the policy's roles).
-    'iam:PassRole',
   ],
+  // CloudTrail checks iam:PassRole on the CloudWatch Logs delivery role when it creates or updates a trail.
+  scopedPermissions: (policy) => {
+    const roles = [...new Set(policy.trails.flatMap((t) => (t.cloudWatchLogs ? [t.cloudWatchLogs.roleArn] : [])))];
+    return roles.length > 0 ? [{ actions: ['iam:PassRole'], resources: roles }] : [];
+  },
   cloudTrailEvents: [{ source: 'aws.cloudtrail', eventNames: TRAIL_EVENTS }],
   refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope.policy, scope),
   refFromResourceId: (id, scope) => resolveTrail(id, scope.policy, scope),

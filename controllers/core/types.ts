@@ -70,6 +70,11 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
   readonly policySchema: z.ZodType<P>;
   /** Every IAM action the guardrail's code calls. The infrastructure builds its role from this list. */
   readonly iamActions: readonly string[];
+  /**
+   * Permissions that apply only to some resources or only with some policies (e.g. `iam:PassRole`
+   * for the configured delivery role). The infrastructure adds them as scoped statements.
+   */
+  scopedPermissions?(policy: P): { actions: string[]; resources: string[] }[];
   /** The CloudTrail events it reacts to, per EventBridge `source`. */
   readonly cloudTrailEvents: readonly { source: string; eventNames: readonly string[] }[];
 
