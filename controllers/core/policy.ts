@@ -10,12 +10,13 @@ const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account i
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
 
 /**
- * A role ARN logwarden acts as. `*` is allowed in the account field only, so one policy can name the
- * role in every account: `arn:aws:iam::*:role/logwarden/logwarden-controller`.
+ * A role ARN logwarden acts as. `*` is allowed as the account (one policy names the role in every
+ * account) and as the last character (a prefix: `arn:aws:iam::*:role/logwarden/*` is every role on
+ * the `/logwarden/` path, which is where the infrastructure puts the controllers' roles).
  */
 const ownRoleArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN (account may be *)');
+  .regex(/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/-]+\*?$/, 'must be an IAM role ARN (account may be *, and it may end in *)');
 
 export const controllerSettingsSchema = z
   .object({
@@ -120,6 +121,8 @@ export function isOwnRole(arn: string, patterns: readonly string[]): boolean {
   if (!m) return false;
   return patterns.some((p) => {
     const pm = /^arn:(aws[a-z-]*):iam::(\d{12}|\*):role\/(.+)$/.exec(p);
-    return !!pm && pm[1] === m[1] && (pm[2] === '*' || pm[2] === m[2]) && pm[3] === m[3];
+    if (!pm || pm[1] !== m[1] || (pm[2] !== '*' && pm[2] !== m[2])) return false;
+    const role = pm[3] as string;
+    return role.endsWith('*') ? (m[3] as string).startsWith(role.slice(0, -1)) : role === m[3];
   });
 }
