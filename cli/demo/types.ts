@@ -1,4 +1,5 @@
 import type { AwsClients } from '../../controllers/core/aws.js';
+import type { Outcome } from '../../controllers/core/record.js';
 import type { AnyGuardrail } from '../../controllers/core/types.js';
 
 export interface DemoContext {
@@ -15,6 +16,8 @@ export interface DemoScenario {
   tamper(ctx: DemoContext): Promise<unknown[]>;
   /** Read the state back: null when it is as the policy wants, else what is still wrong. */
   check(ctx: DemoContext): Promise<string | null>;
+  /** The outcomes every record of this scenario must have. Default: `remediated`. */
+  expect?: readonly Outcome[];
 }
 
 /** What the demo needs from a guardrail: its policy section, the baseline the infrastructure would own, scenarios. */

@@ -1,0 +1,149 @@
+import {
+  CloudTrailClient,
+  DeleteTrailCommand,
+  GetEventSelectorsCommand,
+  GetTrailCommand,
+  GetTrailStatusCommand,
+  PutEventSelectorsCommand,
+  StopLoggingCommand,
+  UpdateTrailCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { cloudtrail } from '../../controllers/cloudtrail/index.js';
+import { apiCallEvent } from '../events.js';
+import type { DemoContext, DemoGuardrail } from './types.js';
+
+const TRAIL = 'org-audit-trail';
+const BUCKET = 'central-cloudtrail-logs';
+
+const ct = (ctx: DemoContext) => ctx.clients.get(CloudTrailClient, ctx.region);
+const arnOf = (ctx: DemoContext) => `arn:aws:cloudtrail:${ctx.region}:${ctx.account}:trail/${TRAIL}`;
+const event = (
+  ctx: DemoContext,
+  eventName: string,
+  requestParameters: Record<string, unknown>,
+  identity?: Parameters<typeof apiCallEvent>[0]['identity'],
+) =>
+  apiCallEvent({
+    account: ctx.account,
+    region: ctx.region,
+    eventSource: 'cloudtrail.amazonaws.com',
+    eventName,
+    requestParameters,
+    identity,
+  });
+
+/** Null when the trail is as the demo policy wants it, else what is wrong. */
+async function trailProblems(ctx: DemoContext): Promise<string | null> {
+  try {
+    const trail = (await ct(ctx).send(new GetTrailCommand({ Name: TRAIL }))).Trail;
+    const status = await ct(ctx).send(new GetTrailStatusCommand({ Name: TRAIL }));
+    const sel = await ct(ctx).send(new GetEventSelectorsCommand({ TrailName: TRAIL }));
+    const problems: string[] = [];
+    if (!status.IsLogging) problems.push('not logging');
+    if (!trail?.IsMultiRegionTrail) problems.push('not multi-region');
+    if (!trail?.LogFileValidationEnabled) problems.push('log file validation off');
+    if (trail?.S3BucketName !== BUCKET) problems.push(`bucket is ${trail?.S3BucketName}`);
+    const s = sel.EventSelectors?.[0];
+    if (!s || s.ReadWriteType !== 'All' || s.IncludeManagementEvents !== true)
+      problems.push('management events not fully selected');
+    return problems.length > 0 ? problems.join(', ') : null;
+  } catch (error) {
+    return `cannot read the trail: ${(error as Error).name}`;
+  }
+}
+
+export const cloudtrailDemo: DemoGuardrail = {
+  guardrail: cloudtrail,
+  policySection: (ctx) => ({
+    mode: 'remediate',
+    trails: [
+      {
+        name: TRAIL,
+        homeRegion: ctx.region,
+        s3BucketName: BUCKET,
+        s3KeyPrefix: 'cloudtrail',
+        isMultiRegionTrail: true,
+        enableLogFileValidation: true,
+        includeGlobalServiceEvents: true,
+      },
+    ],
+  }),
+  async prepare(ctx) {
+    await ctx.clients.get(S3Client, ctx.region).send(new CreateBucketCommand({ Bucket: BUCKET }));
+  },
+  scenarios: [
+    {
+      title: 'CloudTrail: StopLogging on the trail (named by its ARN)',
+      async tamper(ctx) {
+        await ct(ctx).send(new StopLoggingCommand({ Name: arnOf(ctx) }));
+        return [event(ctx, 'StopLogging', { name: arnOf(ctx) })];
+      },
+      check: trailProblems,
+    },
+    {
+      title: 'CloudTrail: UpdateTrail turns off multi-region and log file validation, moves the bucket',
+      async tamper(ctx) {
+        const req = {
+          Name: TRAIL,
+          IsMultiRegionTrail: false,
+          EnableLogFileValidation: false,
+          S3BucketName: 'attacker-owned-bucket',
+        };
+        await ctx.clients.get(S3Client, ctx.region).send(new CreateBucketCommand({ Bucket: 'attacker-owned-bucket' }));
+        await ct(ctx).send(new UpdateTrailCommand(req));
+        return [
+          event(ctx, 'UpdateTrail', {
+            name: TRAIL,
+            isMultiRegionTrail: false,
+            enableLogFileValidation: false,
+            s3BucketName: 'attacker-owned-bucket',
+          }),
+        ];
+      },
+      check: trailProblems,
+    },
+    {
+      title: 'CloudTrail: PutEventSelectors narrows the trail to read-only, no management events',
+      async tamper(ctx) {
+        await ct(ctx).send(
+          new PutEventSelectorsCommand({
+            TrailName: TRAIL,
+            EventSelectors: [{ ReadWriteType: 'ReadOnly', IncludeManagementEvents: false }],
+          }),
+        );
+        return [
+          event(ctx, 'PutEventSelectors', {
+            trailName: TRAIL,
+            eventSelectors: [
+              { readWriteType: 'ReadOnly', includeManagementEvents: false, dataResources: [], excludeManagementEventSources: [] },
+            ],
+          }),
+        ];
+      },
+      check: trailProblems,
+    },
+    {
+      title: 'CloudTrail: DeleteTrail',
+      async tamper(ctx) {
+        await ct(ctx).send(new DeleteTrailCommand({ Name: TRAIL }));
+        return [event(ctx, 'DeleteTrail', { name: TRAIL })];
+      },
+      check: trailProblems,
+    },
+    {
+      title: "CloudTrail: logwarden's own StartLogging/UpdateTrail echoed back (no loop)",
+      async tamper(ctx) {
+        const own = {
+          kind: 'assumed-role' as const,
+          account: ctx.account,
+          roleName: 'logwarden-cloudtrail',
+          path: '/logwarden/',
+        };
+        return [event(ctx, 'UpdateTrail', { name: TRAIL, isMultiRegionTrail: true }, own)];
+      },
+      check: trailProblems,
+      expect: ['ignored'],
+    },
+  ],
+};

@@ -1,0 +1,166 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AwsClients } from '../../controllers/core/aws.js';
+import { createLogger } from '../../controllers/core/log.js';
+import { parsePolicy } from '../../controllers/core/policy.js';
+import type { AuditRecord } from '../../controllers/core/record.js';
+import { createRuntime } from '../../controllers/core/runtime.js';
+import { createAuditBus } from '../audit-bus.js';
+import { startEmulator } from '../emulator.js';
+import { jsonLines, recordsTable } from '../format.js';
+import { cloudtrailDemo } from './cloudtrail.js';
+import type { DemoContext, DemoGuardrail } from './types.js';
+
+/** Every guardrail's demo, in the order they run. */
+export const demos: readonly DemoGuardrail[] = [cloudtrailDemo];
+
+export const DEMO_ACCOUNT = '123456789012';
+export const DEMO_REGION = 'us-east-1';
+const AUDIT_BUS = 'logwarden-audit';
+
+export interface DemoOptions {
+  json: boolean;
+  /** JSON-lines file for the audit records (for `logwarden audit`). */
+  out: string;
+  write: (text: string) => void;
+  demos?: readonly DemoGuardrail[];
+}
+
+const ms = (n: number) => `${Math.round(n)} ms`;
+
+/**
+ * The main job on the embedded emulator: start moto, build a compliant baseline, tamper for
+ * real, deliver the CloudTrail-shaped events, show what logwarden found and did, then scan.
+ * Returns true when everything ended as expected.
+ */
+export async function runDemo(options: DemoOptions): Promise<boolean> {
+  const list = options.demos ?? demos;
+  const say = (s = '') => {
+    if (!options.json) options.write(`${s}\n`);
+  };
+  const emulator = await startEmulator();
+  const all: AuditRecord[] = [];
+  try {
+    const clients = new AwsClients({
+      endpoint: emulator.endpoint,
+      credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' },
+      maxAttempts: 1,
+    });
+    const ctx: DemoContext = { account: DEMO_ACCOUNT, region: DEMO_REGION, clients };
+    const policy = parsePolicy(
+      {
+        version: 1,
+        controller: { regions: [DEMO_REGION], ownRoleArns: ['arn:aws:iam::*:role/logwarden/*'] },
+        audit: { eventBus: AUDIT_BUS },
+        guardrails: Object.fromEntries(list.map((d) => [d.guardrail.name, d.policySection(ctx)])),
+      },
+      list.map((d) => d.guardrail),
+      'demo policy',
+    );
+    const logger = createLogger('logwarden-demo');
+    const runtime = createRuntime({
+      guardrails: list.map((d) => d.guardrail),
+      policy,
+      account: DEMO_ACCOUNT,
+      region: DEMO_REGION,
+      logger,
+      clients,
+    });
+    const audit = await createAuditBus(clients, DEMO_REGION, AUDIT_BUS);
+    say(`logwarden demo: local AWS emulator (moto) at ${emulator.endpoint}, account ${DEMO_ACCOUNT}, region ${DEMO_REGION}`);
+    say(
+      `guardrails: ${list.map((d) => `${d.guardrail.name} (${policy.guardrails[d.guardrail.name] ? 'remediate' : 'off'})`).join(', ')}`,
+    );
+    say();
+
+    const publish = async (records: AuditRecord[]) => {
+      all.push(...records);
+      await runtime.sink.publish(records);
+    };
+
+    // Baseline: what the infrastructure owns, then one remediating sweep makes everything compliant.
+    let t = performance.now();
+    for (const d of list) await d.prepare(ctx);
+    const baseline = await runtime.controller.sweep({
+      trigger: { type: 'cli', eventId: null, eventName: 'demo baseline', actor: 'demo' },
+    });
+    await publish(baseline);
+    say(`baseline: ${baseline.length} resource(s) brought to the policy in ${ms(performance.now() - t)}`);
+    say(recordsTable(baseline).replace(/^/gm, '  '));
+    say();
+
+    let ok = !baseline.some((r) => r.outcome === 'failed');
+    const scenarios = list.flatMap((d) => d.scenarios);
+    for (const [i, s] of scenarios.entries()) {
+      say(`[${i + 1}/${scenarios.length}] ${s.title}`);
+      let events: unknown[];
+      try {
+        events = await s.tamper(ctx);
+      } catch (error) {
+        say(`  tampering call failed on the emulator: ${(error as Error).name}: ${(error as Error).message}`);
+        ok = false;
+        continue;
+      }
+      const broken = await s.check(ctx);
+      say(`  tampered: ${broken ?? 'no visible change (event only)'}`);
+      t = performance.now();
+      const records = await runtime.controller.handleEvents(events);
+      await publish(records);
+      const elapsed = performance.now() - t;
+      const expected = s.expect ?? ['remediated'];
+      for (const r of records) {
+        const good = expected.includes(r.outcome);
+        ok &&= good;
+        say(`  ${good ? '✔' : '✘'} ${r.outcome} ${r.resource.type} ${r.resource.id}: ${r.reason}`);
+        if (r.drift.length > 0)
+          say(
+            `      found: ${r.drift
+              .map((d) => `${d.property} ${JSON.stringify(d.observed)} → ${JSON.stringify(d.desired)}`)
+              .join('; ')
+              .slice(0, 300)}`,
+          );
+        if (r.actions.length > 0)
+          say(`      did:   ${r.actions.map((a) => `${a.api}${a.ok ? '' : ` (FAILED: ${a.error})`}`).join(', ')}`);
+      }
+      const after = await s.check(ctx);
+      if (after) ok = false;
+      say(
+        `  state read back: ${after ? `STILL BROKEN: ${after}` : 'as the policy wants'}  (event in → verified state and record out: ${ms(elapsed)})`,
+      );
+      say();
+    }
+
+    t = performance.now();
+    const scan = await createRuntime({
+      guardrails: list.map((d) => d.guardrail),
+      policy,
+      account: DEMO_ACCOUNT,
+      region: DEMO_REGION,
+      logger,
+      clients,
+      dryRun: true,
+    }).controller.sweep({ trigger: { type: 'cli', eventId: null, eventName: 'demo final scan', actor: 'demo' } });
+    await publish(scan);
+    const drifted = scan.filter((r) => r.outcome !== 'compliant');
+    if (drifted.length > 0) ok = false;
+    say(`final compliance (detect-only scan, ${ms(performance.now() - t)}):`);
+    say(recordsTable(scan).replace(/^/gm, '  '));
+    say();
+
+    const onBus = await audit.drain();
+    const missing = all.filter((r) => !onBus.some((b) => b.id === r.id));
+    if (missing.length > 0 || onBus.length !== all.length) ok = false;
+    mkdirSync(dirname(options.out), { recursive: true });
+    writeFileSync(options.out, `${jsonLines(all)}\n`);
+    say(`audit: ${all.length} record(s) published, ${onBus.length} read back from the audit bus; saved to ${options.out}`);
+    say(
+      ok
+        ? 'result: every tampering was caught and undone; everything is compliant.'
+        : 'result: SOMETHING STAYED BROKEN (see above).',
+    );
+    if (options.json) options.write(`${jsonLines(all)}\n`);
+    return ok;
+  } finally {
+    await emulator.stop();
+  }
+}
