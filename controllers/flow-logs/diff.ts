@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import type { Drift } from '../core/record.js';
+import type { Step } from '../core/types.js';
+import type { FlowLogsPolicy } from './policy.js';
+
+/** Tag logwarden puts on the flow logs it creates. */
+export const MANAGED_TAG = 'logwarden:managed';
+/**
+ * Tag logwarden puts on a VPC it covered: the id of the flow log it created there. It outlives the
+ * flow log, so a `DeleteFlowLogs` event (which names only flow-log ids) finds its VPC with one
+ * `DescribeVpcs` call, and it numbers the generations of the `ClientToken`.
+ */
+export const INDEX_TAG = 'logwarden:flow-log-id';
+
+/** One flow log attached to a VPC, as DescribeFlowLogs reports it. */
+export interface FlowLogInfo {
+  id: string;
+  status: string | null;
+  trafficType: string | null;
+  destinationType: string | null;
+  /** `LogDestination`: the bucket ARN (with prefix) or the log group ARN. */
+  destination: string | null;
+  logGroupName: string | null;
+  deliverLogsPermissionArn: string | null;
+  logFormat: string | null;
+  maxAggregationInterval: number | null;
+  managed: boolean;
+}
+
+/** What logwarden reads about a VPC. `exists: false` when DescribeVpcs says InvalidVpcID.NotFound. */
+export type VpcState =
+  | { exists: false; vpcId: string }
+  | {
+      exists: true;
+      vpcId: string;
+      ownerId: string | null;
+      isDefault: boolean;
+      tags: Record<string, string>;
+      flowLogs: FlowLogInfo[];
+    };
+
+/** The flow log the policy wants on every VPC. */
+export interface DesiredFlowLog {
+  trafficType: 'ALL' | 'ACCEPT' | 'REJECT';
+  destinationType: 's3' | 'cloud-watch-logs';
+  /** Normalized LogDestination: `arn:aws:s3:::bucket[/prefix]` or the log group ARN. */
+  destination: string;
+  /** CloudWatch Logs only. */
+  logGroupName: string | null;
+  deliveryRoleArn: string | null;
+  logFormat: string | null;
+  maxAggregationInterval: 60 | 600 | null;
+}
+
+export type FlowLogStep =
+  | (Step & { api: 'ec2:CreateFlowLogs'; clientToken: string; created: CreatedSlot })
+  | (Step & { api: 'ec2:CreateTags'; created: CreatedSlot });
+
+/** Carries the id of the flow log made by the CreateFlowLogs step to the CreateTags step of the same plan. */
+export interface CreatedSlot {
+  flowLogId: string | null;
+}
+
+/** `arn:aws:logs:r:a:log-group:NAME` (or `...:NAME:*`) → NAME. */
+export function logGroupNameOf(arn: string): string | null {
+  const m = /^arn:[^:]+:logs:[^:]*:\d*:log-group:([^:]+)(:\*)?$/.exec(arn);
+  return m ? (m[1] as string) : null;
+}
+
+/** Trailing slashes and a trailing `:*` do not change where logs go. */
+export function normalizeDestination(destination: string): string {
+  return destination.replace(/:\*$/, '').replace(/\/+$/, '');
+}
+
+/** The desired flow log, from the policy. Pure. */
+export function desiredFlowLog(policy: FlowLogsPolicy): DesiredFlowLog {
+  const d = policy.destination;
+  const common = {
+    trafficType: policy.trafficType,
+    logFormat: policy.logFormat ?? null,
+    maxAggregationInterval: policy.maxAggregationInterval ?? null,
+  };
+  if (d.type === 's3') {
+    return {
+      ...common,
+      destinationType: 's3',
+      destination: d.prefix ? `${d.bucketArn}/${d.prefix}` : d.bucketArn,
+      logGroupName: null,
+      deliveryRoleArn: null,
+    };
+  }
+  return {
+    ...common,
+    destinationType: 'cloud-watch-logs',
+    destination: normalizeDestination(d.logGroupArn),
+    logGroupName: logGroupNameOf(d.logGroupArn),
+    deliveryRoleArn: d.deliveryRoleArn,
+  };
+}
+
+/** The properties of one flow log that differ from the desired one. Empty: this flow log is compliant. Pure. */
+export function mismatches(fl: FlowLogInfo, d: DesiredFlowLog): Record<string, { observed: unknown; desired: unknown }> {
+  const out: Record<string, { observed: unknown; desired: unknown }> = {};
+  const check = (property: string, observed: unknown, desired: unknown) => {
+    if (observed !== desired) out[property] = { observed, desired };
+  };
+  check('status', fl.status, 'ACTIVE');
+  check('trafficType', fl.trafficType, d.trafficType);
+  check('destinationType', fl.destinationType, d.destinationType);
+  if (d.destinationType === 's3') {
+    check('destination', fl.destination ? normalizeDestination(fl.destination) : null, d.destination);
+  } else {
+    // Flow logs made with LogGroupName report the name; those made with a LogDestination ARN report the ARN.
+    const group = fl.logGroupName ?? (fl.destination ? logGroupNameOf(fl.destination) : null);
+    check('logGroupName', group, d.logGroupName);
+    check('deliverLogsPermissionArn', fl.deliverLogsPermissionArn, d.deliveryRoleArn);
+  }
+  if (d.logFormat !== null) check('logFormat', fl.logFormat, d.logFormat);
+  if (d.maxAggregationInterval !== null) check('maxAggregationInterval', fl.maxAggregationInterval, d.maxAggregationInterval);
+  return out;
+}
+
+/** The desired flow log, as shown in drift records. */
+export function summary(d: DesiredFlowLog): Record<string, unknown> {
+  const out: Record<string, unknown> = { status: 'ACTIVE', trafficType: d.trafficType, destination: d.destination };
+  if (d.deliveryRoleArn) out.deliverLogsPermissionArn = d.deliveryRoleArn;
+  if (d.logFormat) out.logFormat = d.logFormat;
+  if (d.maxAggregationInterval) out.maxAggregationInterval = d.maxAggregationInterval;
+  return out;
+}
+
+/**
+ * Compare a VPC's flow logs with the policy. Pure. Compliant when at least one flow log matches;
+ * otherwise one `flowLog` drift whose `observed` lists every existing flow log with what differs
+ * (a REJECT-only or wrongly delivered flow log is drift, and it is kept: logwarden adds a compliant one).
+ */
+export function diffVpc(state: VpcState, d: DesiredFlowLog): Drift[] {
+  if (!state.exists) return [{ property: 'vpc', observed: 'not found', desired: 'exists' }];
+  const existing = state.flowLogs.map((fl) => ({ fl, diff: mismatches(fl, d) }));
+  if (existing.some((e) => Object.keys(e.diff).length === 0)) return [];
+  const observed =
+    existing.length === 0
+      ? 'no flow log'
+      : existing.map(({ fl, diff }) => ({
+          id: fl.id,
+          managedByLogwarden: fl.managed,
+          ...Object.fromEntries(Object.entries(diff).map(([k, v]) => [k, v.observed])),
+        }));
+  return [{ property: 'flowLog', observed, desired: summary(d) }];
+}
+
+/**
+ * A deterministic ClientToken: the same for every invocation that saw the same VPC state (so
+ * concurrent or repeated deliveries of one event make one flow log), different once logwarden's
+ * previous flow log is gone (the index tag then names it), so a recreation is never answered with
+ * the id of a deleted flow log. At most 64 ASCII characters.
+ */
+export function clientToken(vpcId: string, d: DesiredFlowLog, generation: string | null): string {
+  const hash = createHash('sha256')
+    .update(JSON.stringify([vpcId, d, generation ?? '']))
+    .digest('hex');
+  return `logwarden-${hash.slice(0, 48)}`;
+}
+
+/** The writes that give the VPC a compliant flow log. Pure. */
+export function planVpc(state: VpcState, d: DesiredFlowLog, drift: readonly Drift[]): FlowLogStep[] {
+  if (!state.exists || drift.length === 0) return [];
+  const created: CreatedSlot = { flowLogId: null };
+  const where = d.destinationType === 's3' ? d.destination : `log group ${d.logGroupName}`;
+  return [
+    {
+      api: 'ec2:CreateFlowLogs',
+      description: `create a ${d.trafficType} flow log for ${state.vpcId} delivering to ${where}`,
+      clientToken: clientToken(state.vpcId, d, state.tags[INDEX_TAG] ?? null),
+      created,
+    },
+    {
+      api: 'ec2:CreateTags',
+      description: `record the new flow log id on ${state.vpcId} (${INDEX_TAG})`,
+      created,
+    },
+  ];
+}

@@ -1,0 +1,50 @@
+import type { Guardrail } from '../core/types.js';
+import { applyFlowLogStep, listVpcRefs, observeVpc, resolveDeletedFlowLogs } from './aws.js';
+import { type DesiredFlowLog, desiredFlowLog, diffVpc, type FlowLogStep, planVpc, type VpcState } from './diff.js';
+import { FLOW_LOG_EVENTS, RESOURCE_TYPE, resolveVpcId, targetOfEvent, type VpcRef } from './events.js';
+import { type FlowLogsPolicy, flowLogsPolicySchema } from './policy.js';
+
+/**
+ * VPC flow-logs guardrail: every VPC of a governed region keeps at least one ACTIVE flow log with
+ * the policy's traffic type, destination, format and aggregation interval. Missing coverage is
+ * fixed with `CreateFlowLogs`; flow logs that do not match are reported and kept, never deleted.
+ *
+ * @example
+ * // policy.guardrails["flow-logs"]
+ * { "mode": "remediate", "trafficType": "ALL",
+ *   "destination": { "type": "s3", "bucketArn": "arn:aws:s3:::central-flow-logs", "prefix": "vpc" } }
+ */
+export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLog, FlowLogStep> = {
+  name: 'flow-logs',
+  title: 'Every VPC keeps an active flow log',
+  resourceType: RESOURCE_TYPE,
+  runbook: 'runbooks/flow-logs.md',
+  policySchema: flowLogsPolicySchema,
+  iamActions: ['ec2:DescribeVpcs', 'ec2:DescribeFlowLogs', 'ec2:CreateFlowLogs', 'ec2:CreateTags'],
+  scopedPermissions: (policy) =>
+    policy.destination.type === 'cloud-watch-logs'
+      ? // EC2 checks iam:PassRole on the delivery role when the flow log is created.
+        [{ actions: ['iam:PassRole'], resources: [policy.destination.deliveryRoleArn] }]
+      : // Publishing flow logs to S3 requires the log-delivery permissions on the caller (no resource-level scoping).
+        [{ actions: ['logs:CreateLogDelivery', 'logs:DeleteLogDelivery'], resources: ['*'] }],
+  cloudTrailEvents: [{ source: 'aws.ec2', eventNames: FLOW_LOG_EVENTS }],
+  refsFromCloudTrail: async (detail, scope) => {
+    const target = targetOfEvent(detail, scope);
+    return 'flowLogIds' in target ? resolveDeletedFlowLogs(target.flowLogIds, scope) : target;
+  },
+  refFromResourceId: (id, scope) => resolveVpcId(id, scope),
+  listRefs: listVpcRefs,
+  desired: (_ref, policy) => desiredFlowLog(policy),
+  observe: observeVpc,
+  tagsOf: (state) => (state.exists ? state.tags : {}),
+  skipReason: (ref, state, scope) => {
+    if (!state.exists) return `VPC ${ref.id} no longer exists (InvalidVpcID.NotFound); there is nothing to cover`;
+    if (state.ownerId && state.ownerId !== scope.account) {
+      return `VPC ${ref.id} is owned by account ${state.ownerId} (shared with this account); it is governed there`;
+    }
+    return null;
+  },
+  diff: diffVpc,
+  plan: planVpc,
+  apply: applyFlowLogStep,
+};
