@@ -45,8 +45,7 @@ async function trailProblems(ctx: DemoContext): Promise<string | null> {
     if (!trail?.LogFileValidationEnabled) problems.push('log file validation off');
     if (trail?.S3BucketName !== BUCKET) problems.push(`bucket is ${trail?.S3BucketName}`);
     const s = sel.EventSelectors?.[0];
-    if (!s || s.ReadWriteType !== 'All' || s.IncludeManagementEvents !== true)
-      problems.push('management events not fully selected');
+    if (s?.ReadWriteType !== 'All' || s.IncludeManagementEvents !== true) problems.push('management events not fully selected');
     return problems.length > 0 ? problems.join(', ') : null;
   } catch (error) {
     return `cannot read the trail: ${(error as Error).name}`;

@@ -16,7 +16,7 @@ export interface AuditSink {
   publish(records: readonly AuditRecord[]): Promise<void>;
 }
 
-/** Size of an entry as EventBridge counts it (UTF-8 bytes of its fields, 14 for a time). */
+/** Size of an entry as EventBridge counts it (UTF-8 bytes of its fields, 14 for a time); the bus name is counted too, to stay on the safe side. */
 export function entrySize(entry: PutEventsRequestEntry): number {
   let size = entry.Time ? 14 : 0;
   for (const s of [entry.Source, entry.DetailType, entry.Detail, entry.EventBusName]) {

@@ -1,0 +1,327 @@
+import {
+  CloudTrailClient,
+  CreateTrailCommand,
+  GetEventSelectorsCommand,
+  GetTrailCommand,
+  GetTrailStatusCommand,
+  ListTagsCommand,
+  PutEventSelectorsCommand,
+  StartLoggingCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { desiredTrail, diffTrail, planTrail, type TrailState } from '../../controllers/cloudtrail/diff.js';
+import { parseTrailName, refsFromEvent, resolveTrail } from '../../controllers/cloudtrail/events.js';
+import { cloudtrail } from '../../controllers/cloudtrail/index.js';
+import { type CloudTrailPolicy, cloudTrailPolicySchema } from '../../controllers/cloudtrail/policy.js';
+import { AwsClients } from '../../controllers/core/aws.js';
+import { Controller } from '../../controllers/core/controller.js';
+import { createLogger } from '../../controllers/core/log.js';
+import { parsePolicy } from '../../controllers/core/policy.js';
+import type { CloudTrailDetail } from '../../controllers/core/types.js';
+import { BUCKET, CW_ROLE, KMS_KEY, LOG_GROUP, TRAIL, trailEvent, trailPolicy } from '../helpers/cloudtrail.js';
+import { ACCOUNT } from '../helpers/emulator.js';
+import { policyWith } from '../helpers/policy.js';
+
+const REGION = 'us-east-1';
+const policy: CloudTrailPolicy = cloudTrailPolicySchema.parse(trailPolicy());
+const desired = desiredTrail(policy.trails[0] as CloudTrailPolicy['trails'][number]);
+const ARN = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${TRAIL}`;
+
+const compliant: Extract<TrailState, { exists: true }> = {
+  exists: true,
+  arn: ARN,
+  homeRegion: REGION,
+  s3BucketName: BUCKET,
+  s3KeyPrefix: 'cloudtrail',
+  kmsKeyId: KMS_KEY,
+  isMultiRegionTrail: true,
+  logFileValidationEnabled: true,
+  includeGlobalServiceEvents: true,
+  isOrganizationTrail: false,
+  cloudWatchLogsLogGroupArn: LOG_GROUP,
+  cloudWatchLogsRoleArn: CW_ROLE,
+  isLogging: true,
+  eventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] }],
+  advancedEventSelectors: [],
+  tags: {},
+};
+
+describe('diffTrail and planTrail (pure)', () => {
+  it('a compliant trail has no drift and no plan', () => {
+    expect(diffTrail(compliant, desired)).toEqual([]);
+    expect(planTrail(compliant, desired, [])).toEqual([]);
+  });
+
+  it('selector order and omitted defaults do not count as drift', () => {
+    const state = { ...compliant, eventSelectors: [{ IncludeManagementEvents: true } as never] };
+    expect(diffTrail(state, desired)).toEqual([]);
+  });
+
+  it.each([
+    ['isLogging', { isLogging: false }, ['cloudtrail:StartLogging']],
+    ['isMultiRegionTrail', { isMultiRegionTrail: false }, ['cloudtrail:UpdateTrail']],
+    ['logFileValidationEnabled', { logFileValidationEnabled: false }, ['cloudtrail:UpdateTrail']],
+    ['kmsKeyId', { kmsKeyId: null }, ['cloudtrail:UpdateTrail']],
+    ['s3BucketName', { s3BucketName: 'evil' }, ['cloudtrail:UpdateTrail']],
+    ['includeGlobalServiceEvents', { includeGlobalServiceEvents: false }, ['cloudtrail:UpdateTrail']],
+    ['cloudWatchLogsLogGroupArn', { cloudWatchLogsLogGroupArn: null }, ['cloudtrail:UpdateTrail']],
+    [
+      'eventSelectors',
+      { eventSelectors: [{ ReadWriteType: 'ReadOnly', IncludeManagementEvents: true }] },
+      ['cloudtrail:PutEventSelectors'],
+    ],
+    [
+      'eventSelectors',
+      { eventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: false }] },
+      ['cloudtrail:PutEventSelectors'],
+    ],
+  ])('%s weakened → %s', (property, change, apis) => {
+    const state = { ...compliant, ...change } as TrailState;
+    const drift = diffTrail(state, desired);
+    expect(drift.map((d) => d.property)).toContain(property);
+    expect(planTrail(state, desired, drift).map((s) => s.api)).toEqual(apis);
+  });
+
+  it('one UpdateTrail carries every drifted field; CloudWatch Logs fields travel together', () => {
+    const state = { ...compliant, isMultiRegionTrail: false, kmsKeyId: null, cloudWatchLogsRoleArn: null, isLogging: false };
+    const steps = planTrail(state, desired, diffTrail(state, desired));
+    expect(steps.map((s) => s.api)).toEqual(['cloudtrail:UpdateTrail', 'cloudtrail:StartLogging']);
+    expect(steps[0]).toMatchObject({
+      fields: {
+        IsMultiRegionTrail: true,
+        KmsKeyId: KMS_KEY,
+        CloudWatchLogsLogGroupArn: LOG_GROUP,
+        CloudWatchLogsRoleArn: CW_ROLE,
+      },
+    });
+  });
+
+  it('a missing trail is created, given its selectors and started', () => {
+    const drift = diffTrail({ exists: false }, desired);
+    expect(drift).toEqual([{ property: 'exists', observed: false, desired: true }]);
+    expect(planTrail({ exists: false }, desired, drift).map((s) => s.api)).toEqual([
+      'cloudtrail:CreateTrail',
+      'cloudtrail:PutEventSelectors',
+      'cloudtrail:StartLogging',
+    ]);
+  });
+
+  it('properties the policy leaves out are not governed (no KMS key, no CloudWatch Logs in the policy)', () => {
+    const loose = desiredTrail(
+      cloudTrailPolicySchema.parse({ trails: [{ name: TRAIL, homeRegion: REGION, s3BucketName: BUCKET }] }).trails[0] as never,
+    );
+    expect(
+      diffTrail(
+        { ...compliant, s3KeyPrefix: null, kmsKeyId: null, cloudWatchLogsLogGroupArn: null, cloudWatchLogsRoleArn: null },
+        loose,
+      ),
+    ).toEqual([]);
+  });
+
+  it('advanced selectors replacing the basic ones are drift for a basic policy (emulator cannot model the switch)', () => {
+    const state = {
+      ...compliant,
+      eventSelectors: [],
+      advancedEventSelectors: [{ FieldSelectors: [{ Field: 'readOnly', Equals: ['true'] }] }],
+    };
+    const drift = diffTrail(state, desired);
+    expect(drift.map((d) => d.property)).toEqual(['eventSelectors']);
+  });
+
+  it('advanced policy: reordered field selectors are equal; narrowed ones are drift', () => {
+    const adv = desiredTrail(
+      cloudTrailPolicySchema.parse(
+        trailPolicy({
+          advancedEventSelectors: [{ Name: 'mgmt', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] }],
+        }),
+      ).trails[0] as never,
+    );
+    const same = {
+      ...compliant,
+      eventSelectors: [],
+      advancedEventSelectors: [{ Name: 'other label', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] }],
+    };
+    expect(diffTrail(same, adv)).toEqual([]);
+    const narrowed = {
+      ...same,
+      advancedEventSelectors: [
+        {
+          FieldSelectors: [
+            { Field: 'readOnly', Equals: ['true'] },
+            { Field: 'eventCategory', Equals: ['Management'] },
+          ],
+        },
+      ],
+    };
+    expect(diffTrail(narrowed, adv).map((d) => d.property)).toEqual(['advancedEventSelectors']);
+  });
+});
+
+describe('event resolution (pure)', () => {
+  const scope = { account: ACCOUNT, region: REGION };
+  const detail = (eventName: string, requestParameters: Record<string, unknown> | null): CloudTrailDetail => ({
+    eventName,
+    eventSource: 'cloudtrail.amazonaws.com',
+    eventID: 'e',
+    awsRegion: REGION,
+    recipientAccountId: ACCOUNT,
+    errorCode: null,
+    userIdentity: null,
+    requestParameters,
+    responseElements: null,
+  });
+
+  it('parses names and ARNs', () => {
+    expect(parseTrailName(ARN)).toEqual({ name: TRAIL, region: REGION, account: ACCOUNT, partition: 'aws' });
+    expect(parseTrailName('plain')).toMatchObject({ name: 'plain', region: null, account: null });
+  });
+
+  it('finds the trail by name, by ARN, and by trailName for PutEventSelectors', () => {
+    for (const [name, params] of [
+      ['StopLogging', { name: TRAIL }],
+      ['DeleteTrail', { name: ARN }],
+      ['UpdateTrail', { name: TRAIL, isMultiRegionTrail: false }],
+      ['PutEventSelectors', { trailName: ARN }],
+    ] as const) {
+      expect(refsFromEvent(detail(name, params), policy, scope)).toEqual({
+        refs: [{ type: 'AWS::CloudTrail::Trail', id: TRAIL, arn: ARN, region: REGION }],
+      });
+    }
+  });
+
+  it('says why an event cannot be used', () => {
+    expect(refsFromEvent(detail('StopLogging', null), policy, scope)).toEqual({
+      ignore: 'StopLogging event without requestParameters; cannot tell which trail',
+    });
+    expect(refsFromEvent(detail('StopLogging', { name: 42 }), policy, scope)).toEqual({
+      ignore: 'StopLogging event without a string requestParameters.name',
+    });
+    expect(refsFromEvent(detail('PutEventSelectors', { name: TRAIL }), policy, scope)).toMatchObject({
+      ignore: expect.stringContaining('trailName'),
+    });
+  });
+
+  it('leaves shadow trails to their home region and organization trails to their owner', () => {
+    expect(resolveTrail(TRAIL, policy, { account: ACCOUNT, region: 'eu-west-1' })).toMatchObject({
+      ignore: expect.stringContaining('has home region us-east-1; it is only changed there'),
+    });
+    const org = cloudTrailPolicySchema.parse(trailPolicy({ isOrganizationTrail: true, accounts: ['111111111111'] }));
+    expect(resolveTrail(TRAIL, org, scope)).toMatchObject({
+      ignore: `trail ${TRAIL} is governed in account(s) 111111111111, not ${ACCOUNT}`,
+    });
+    expect(resolveTrail(`arn:aws:cloudtrail:${REGION}:111111111111:trail/${TRAIL}`, org, scope)).toMatchObject({
+      ignore: expect.stringContaining('an organization trail is governed in the account that owns it'),
+    });
+  });
+
+  it('skipReason leaves an observed shadow or foreign-owned trail alone', () => {
+    const ref = { type: 'AWS::CloudTrail::Trail' as const, id: TRAIL, arn: ARN, region: REGION };
+    expect(cloudtrail.skipReason?.(ref, compliant, { account: ACCOUNT, region: REGION })).toBeNull();
+    expect(
+      cloudtrail.skipReason?.(ref, { ...compliant, homeRegion: 'eu-west-1' }, { account: ACCOUNT, region: REGION }),
+    ).toContain('shadow');
+    expect(
+      cloudtrail.skipReason?.(
+        ref,
+        { ...compliant, arn: ARN.replace(ACCOUNT, '111111111111') },
+        { account: ACCOUNT, region: REGION },
+      ),
+    ).toContain('owned by account 111111111111');
+  });
+
+  it('scopes iam:PassRole to the policy CloudWatch Logs roles', () => {
+    expect(cloudtrail.scopedPermissions?.(policy)).toEqual([{ actions: ['iam:PassRole'], resources: [CW_ROLE] }]);
+    expect(cloudtrail.iamActions).not.toContain('iam:PassRole');
+  });
+});
+
+describe('CloudTrail paths the emulator does not model (aws-sdk-client-mock)', () => {
+  const ct = mockClient(CloudTrailClient);
+  const controller = () =>
+    new Controller({
+      guardrails: [cloudtrail],
+      policy: parsePolicy(policyWith({ cloudtrail: trailPolicy() }), [cloudtrail]),
+      account: ACCOUNT,
+      clients: new AwsClients({ credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }),
+      logger: createLogger('test'),
+    });
+  const trail = {
+    Name: TRAIL,
+    TrailARN: ARN,
+    HomeRegion: REGION,
+    S3BucketName: BUCKET,
+    S3KeyPrefix: 'cloudtrail',
+    KmsKeyId: KMS_KEY,
+    IsMultiRegionTrail: true,
+    LogFileValidationEnabled: true,
+    IncludeGlobalServiceEvents: true,
+    IsOrganizationTrail: false,
+    CloudWatchLogsLogGroupArn: LOG_GROUP,
+    CloudWatchLogsRoleArn: CW_ROLE,
+  };
+  const basic = [
+    { ReadWriteType: 'All' as const, IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] },
+  ];
+
+  beforeEach(() => {
+    ct.reset();
+    ct.on(ListTagsCommand).resolves({ ResourceTagList: [{ ResourceId: ARN, TagsList: [] }] });
+  });
+
+  it('StartLogging denied by an SCP → failed, not retryable, runbook named', async () => {
+    ct.on(GetTrailCommand).resolves({ Trail: trail });
+    ct.on(GetTrailStatusCommand).resolves({ IsLogging: false });
+    ct.on(GetEventSelectorsCommand).resolves({ EventSelectors: basic });
+    ct.on(StartLoggingCommand).rejects(
+      Object.assign(new Error('explicit deny in a service control policy'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const [r] = await controller().handleEvent(trailEvent('StopLogging', { name: TRAIL }));
+    expect(r).toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+      runbook: 'runbooks/cloudtrail.md',
+      reason: 'cloudtrail:StartLogging failed: AccessDeniedException: explicit deny in a service control policy',
+    });
+  });
+
+  it('two invocations racing to recreate a deleted trail: TrailAlreadyExists is taken as success and the rest converges', async () => {
+    let created = false;
+    ct.on(GetTrailCommand).callsFake(() => {
+      if (!created) throw Object.assign(new Error('not found'), { name: 'TrailNotFoundException' });
+      return { Trail: trail };
+    });
+    ct.on(CreateTrailCommand).callsFake(() => {
+      created = true;
+      throw Object.assign(new Error('exists'), { name: 'TrailAlreadyExistsException' });
+    });
+    ct.on(PutEventSelectorsCommand).resolves({});
+    ct.on(StartLoggingCommand).resolves({});
+    ct.on(GetTrailStatusCommand).resolves({ IsLogging: true });
+    ct.on(GetEventSelectorsCommand).resolves({ EventSelectors: basic });
+    const [r] = await controller().handleEvent(trailEvent('DeleteTrail', { name: TRAIL }));
+    expect(r).toMatchObject({ outcome: 'remediated', verified: true });
+    expect(r?.actions.map((a) => a.ok)).toEqual([true, true, true]);
+  });
+
+  it('a basic-selector policy replaces advanced selectors with one PutEventSelectors', async () => {
+    let advanced = true;
+    ct.on(GetTrailCommand).resolves({ Trail: trail });
+    ct.on(GetTrailStatusCommand).resolves({ IsLogging: true });
+    ct.on(GetEventSelectorsCommand).callsFake(() =>
+      advanced
+        ? { AdvancedEventSelectors: [{ Name: 'x', FieldSelectors: [{ Field: 'readOnly', Equals: ['true'] }] }] }
+        : { EventSelectors: basic },
+    );
+    ct.on(PutEventSelectorsCommand).callsFake((input: { EventSelectors?: unknown }) => {
+      if (input.EventSelectors) advanced = false;
+      return {};
+    });
+    const [r] = await controller().handleEvent(trailEvent('PutEventSelectors', { trailName: TRAIL, advancedEventSelectors: [] }));
+    expect(r).toMatchObject({ outcome: 'remediated', actions: [{ api: 'cloudtrail:PutEventSelectors', ok: true }] });
+    expect(ct.commandCalls(PutEventSelectorsCommand)[0]?.args[0].input).toMatchObject({ TrailName: ARN, EventSelectors: basic });
+  });
+});

@@ -1,0 +1,118 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cloudtrail } from '../../controllers/cloudtrail/index.js';
+import { PolicyError } from '../../controllers/core/errors.js';
+import { isOwnRole, loadPolicyFile, parsePolicy } from '../../controllers/core/policy.js';
+import { trailPolicy } from '../helpers/cloudtrail.js';
+import { policyWith } from '../helpers/policy.js';
+
+const parse = (doc: unknown) => parsePolicy(doc, [cloudtrail]);
+
+function issuesOf(doc: unknown): string[] {
+  try {
+    parse(doc);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolicyError);
+    return [...(error as PolicyError).issues];
+  }
+  throw new Error('expected the policy to be rejected');
+}
+
+describe('policy', () => {
+  it('accepts a valid document and applies defaults', () => {
+    const policy = parse(
+      policyWith({ cloudtrail: { trails: [{ name: 'main', homeRegion: 'us-east-1', s3BucketName: 'logs-bucket' }] } }),
+    );
+    const section = policy.guardrails.cloudtrail as {
+      mode: string;
+      trails: { isMultiRegionTrail: boolean; enableLogFileValidation: boolean }[];
+    };
+    expect(section.mode).toBe('remediate');
+    expect(section.trails[0]).toMatchObject({ isMultiRegionTrail: true, enableLogFileValidation: true });
+    expect(policy.controller.sweepSchedule).toBe('rate(1 hour)');
+  });
+
+  it('names the field of every problem', () => {
+    const doc = policyWith({ cloudtrail: trailPolicy({ s3BucketName: undefined, homeRegion: 'moon-1' }) });
+    expect(issuesOf(doc)).toEqual([
+      expect.stringMatching(/^guardrails\.cloudtrail\.trails\[0\]\.homeRegion: must be an AWS region/),
+      expect.stringMatching(/^guardrails\.cloudtrail\.trails\[0\]\.s3BucketName: /),
+    ]);
+  });
+
+  it('rejects unknown guardrails and unknown fields (typos) by name', () => {
+    expect(issuesOf(policyWith({ cloudtrial: {} }))).toEqual([expect.stringMatching(/^guardrails: .*\(cloudtrial\)$/)]);
+    expect(issuesOf(policyWith({ cloudtrail: trailPolicy({ multiRegion: true }) }))).toEqual([
+      expect.stringMatching(/^guardrails\.cloudtrail\.trails\[0\]: .*\(multiRegion\)$/),
+    ]);
+  });
+
+  it('rejects a bad mode, a bad own-role ARN, a bad bus and a wrong version', () => {
+    const doc = policyWith({ cloudtrail: { ...trailPolicy(), mode: 'fix-it' } }, { ownRoleArns: ['logwarden'] });
+    (doc as { audit: { eventBus: string } }).audit.eventBus = 'arn:aws:sqs:us-east-1:123456789012:not-a-bus';
+    (doc as { version: number }).version = 2;
+    const issues = issuesOf(doc);
+    expect(issues.map((i) => i.split(':')[0])).toEqual(
+      expect.arrayContaining(['version', 'controller.ownRoleArns[0]', 'audit.eventBus', 'guardrails.cloudtrail.mode']),
+    );
+  });
+
+  it('checks cross-field rules of trails', () => {
+    const issues = issuesOf(
+      policyWith({
+        cloudtrail: trailPolicy({
+          isOrganizationTrail: true,
+          eventSelectors: [{ ReadWriteType: 'All' }],
+          advancedEventSelectors: [{ FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] }],
+        }),
+      }),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^guardrails\.cloudtrail\.trails\[0\]\.advancedEventSelectors: use eventSelectors or advancedEventSelectors/,
+        ),
+        expect.stringMatching(
+          /^guardrails\.cloudtrail\.trails\[0\]\.accounts: an organization trail must name exactly one account/,
+        ),
+      ]),
+    );
+  });
+
+  it('fails at load with the file name for a missing file and for invalid JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-policy-'));
+    expect(() => loadPolicyFile(join(dir, 'nope.json'), [cloudtrail])).toThrow(/cannot read policy file .*nope\.json/);
+    writeFileSync(join(dir, 'bad.json'), '{ "version": 1, ');
+    expect(() => loadPolicyFile(join(dir, 'bad.json'), [cloudtrail])).toThrow(/bad\.json is not valid JSON/);
+    writeFileSync(join(dir, 'ok.json'), JSON.stringify(policyWith({ cloudtrail: trailPolicy() })));
+    expect(loadPolicyFile(join(dir, 'ok.json'), [cloudtrail]).version).toBe(1);
+  });
+
+  it('a Lambda bundle that knows one guardrail accepts the other sections', () => {
+    const doc = policyWith({ cloudtrail: trailPolicy(), 'flow-logs': { mode: 'notify' } });
+    expect(() => parsePolicy(doc, [cloudtrail])).toThrow(PolicyError);
+    expect(parsePolicy(doc, [cloudtrail], 'policy', { onlyThese: false }).guardrails.cloudtrail).toBeDefined();
+  });
+});
+
+describe('isOwnRole', () => {
+  const role = 'arn:aws:iam::123456789012:role/logwarden/logwarden-cloudtrail-us-east-1';
+  it('matches the exact role, path included', () => {
+    expect(isOwnRole(role, [role])).toBe(true);
+    expect(isOwnRole('arn:aws:iam::123456789012:role/logwarden-cloudtrail-us-east-1', [role])).toBe(false);
+    expect(isOwnRole('arn:aws:iam::123456789012:role/other/logwarden/logwarden-cloudtrail-us-east-1', [role])).toBe(false);
+  });
+  it('matches any account with * and a path prefix with a trailing *', () => {
+    expect(isOwnRole(role, ['arn:aws:iam::*:role/logwarden/*'])).toBe(true);
+    expect(isOwnRole('arn:aws:iam::999999999999:role/logwarden/x', ['arn:aws:iam::*:role/logwarden/*'])).toBe(true);
+    expect(isOwnRole('arn:aws:iam::999999999999:role/logwardenish/x', ['arn:aws:iam::*:role/logwarden/*'])).toBe(false);
+    expect(isOwnRole(role, ['arn:aws:iam::999999999999:role/logwarden/*'])).toBe(false);
+  });
+  it('never matches users, other partitions or garbage', () => {
+    expect(isOwnRole('arn:aws:iam::123456789012:user/logwarden', ['arn:aws:iam::*:role/logwarden/*'])).toBe(false);
+    expect(isOwnRole('arn:aws-cn:iam::123456789012:role/logwarden/x', ['arn:aws:iam::*:role/logwarden/*'])).toBe(false);
+    expect(isOwnRole('', ['arn:aws:iam::*:role/logwarden/*'])).toBe(false);
+  });
+});
