@@ -76,6 +76,35 @@ const TERMINAL_CODES = new Set([
   'InvalidParameterException',
 ]);
 
+/** Transient by nature, whatever their HTTP status (AWS throttles with 400 as often as with 429). */
+const TRANSIENT_CODES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'ProvisionedThroughputExceededException',
+  'BandwidthLimitExceeded',
+  'PriorRequestNotComplete',
+  'EC2ThrottledException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TransactionInProgressException',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'InternalServerErrorException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+]);
+
 /** The AWS error code (`name`) of an SDK error, or a generic code for anything else. */
 export function errorCode(error: unknown): string {
   if (error instanceof LogwardenError) return error.code;
@@ -101,6 +130,7 @@ export function errorMessage(error: unknown): string {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof RemediationError) return error.retryable;
   const code = errorCode(error);
+  if (TRANSIENT_CODES.has(code)) return true;
   if (TERMINAL_CODES.has(code)) return false;
   if (/NotFound|NoSuch|Invalid|Denied|Unauthorized|Malformed|Conflict|Exists/i.test(code)) return false;
   const meta = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
