@@ -1,0 +1,295 @@
+import {
+  GetBucketAclCommand,
+  GetBucketLocationCommand,
+  GetBucketLoggingCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  type LoggingEnabled,
+  PutBucketLoggingCommand,
+  paginateListBuckets,
+  S3Client,
+  type S3ClientConfig,
+  type TargetObjectKeyFormat,
+} from '@aws-sdk/client-s3';
+import type { AwsClients } from '../core/aws.js';
+import { errorCode, errorMessage, RemediationError } from '../core/errors.js';
+import type { Scope } from '../core/types.js';
+import {
+  aclAllowsLogDelivery,
+  type BucketState,
+  type BucketStep,
+  type DesiredLogging,
+  LOGGING_SERVICE,
+  type LoggingState,
+  policyAllowsLogDelivery,
+  type TargetGrant,
+} from './diff.js';
+import { type BucketRef, bucketRef, exclusionOf, regionOfLocation } from './events.js';
+import type { BucketLoggingPolicy, KeyFormat } from './policy.js';
+
+export const RUNBOOK = 'runbooks/bucket-logging.md';
+
+/**
+ * The S3 client of this guardrail: the SDK's adaptive retry mode (client-side rate limiting on
+ * `SlowDown` and throttling) unless the runtime sets a mode. A sweep makes thousands of calls to
+ * one regional endpoint; adaptive mode slows the whole client down instead of failing buckets.
+ * Path-style addressing against an endpoint override, as the shared client factory does for S3Client.
+ */
+export class BucketLoggingS3Client extends S3Client {
+  constructor(config: S3ClientConfig) {
+    super({
+      ...config,
+      retryMode: config.retryMode ?? 'adaptive',
+      forcePathStyle: config.forcePathStyle ?? (config.endpoint ? true : undefined),
+    });
+  }
+}
+
+/** One S3 client per bucket region. */
+export const s3In = (scope: Pick<Scope<unknown>, 'clients'>, region: string) => scope.clients.get(BucketLoggingS3Client, region);
+
+/**
+ * The log bucket cannot take the logs: missing, in another region, or not writable by log delivery.
+ * Terminal: logwarden does not create or re-permission it; the infrastructure owns it.
+ */
+export class LogBucketError extends RemediationError {
+  readonly logBucket: string;
+  constructor(
+    code: 'LogBucketMissing' | 'LogBucketWrongRegion' | 'LogBucketNotPermitted' | 'LogBucketUnreadable',
+    logBucket: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      code,
+      `${message}; logwarden does not create or re-permission log buckets (the infrastructure owns them): see ${RUNBOOK}`,
+      false,
+      options,
+    );
+    this.logBucket = logBucket;
+  }
+}
+
+const isDenied = (error: unknown) => /^(AccessDenied|AllAccessDisabled)$/.test(errorCode(error));
+
+/** Access denied by a bucket policy or an SCP: terminal, with what was denied. */
+function denied(error: unknown, action: string, bucket: string): unknown {
+  if (!isDenied(error)) return error;
+  return new RemediationError(
+    errorCode(error),
+    `${action} on bucket ${bucket} was denied (a bucket policy or an SCP denies logwarden's role; retrying will not help): ${errorMessage(error)}; see ${RUNBOOK}`,
+    false,
+    { cause: error },
+  );
+}
+
+export function keyFormatOf(format: TargetObjectKeyFormat | undefined): KeyFormat | null {
+  if (format?.PartitionedPrefix) {
+    return { partitionedPrefix: { partitionDateSource: format.PartitionedPrefix.PartitionDateSource ?? 'DeliveryTime' } };
+  }
+  if (format?.SimplePrefix) return { simplePrefix: {} };
+  return null;
+}
+
+export function loggingOf(enabled: LoggingEnabled | undefined): LoggingState | null {
+  if (!enabled?.TargetBucket) return null;
+  return {
+    targetBucket: enabled.TargetBucket,
+    targetPrefix: enabled.TargetPrefix ?? '',
+    targetObjectKeyFormat: keyFormatOf(enabled.TargetObjectKeyFormat),
+    targetGrants: (enabled.TargetGrants ?? []) as TargetGrant[],
+  };
+}
+
+/**
+ * Read a bucket: its region (GetBucketLocation, unless a region-filtered ListBuckets just returned
+ * it), then GetBucketLogging and GetBucketTagging in parallel. Excluded buckets are not read at all.
+ */
+export async function observeBucket(ref: BucketRef, scope: Scope<BucketLoggingPolicy>): Promise<BucketState> {
+  const excluded = exclusionOf(ref.id, scope.policy, ref.account);
+  if (excluded) return { kind: 'excluded', reason: excluded };
+  let region = ref.region;
+  if (ref.regionSource !== 'listing') {
+    try {
+      const out = await s3In(scope, ref.region).send(new GetBucketLocationCommand({ Bucket: ref.id }));
+      region = regionOfLocation(out.LocationConstraint) ?? String(out.LocationConstraint);
+    } catch (error) {
+      if (errorCode(error) === 'NoSuchBucket') return { kind: 'missing' };
+      throw denied(error, 's3:GetBucketLocation', ref.id);
+    }
+    if (region !== scope.region) return { kind: 'elsewhere', region };
+  }
+  const s3 = s3In(scope, region);
+  const [logging, tags] = await Promise.all([
+    s3.send(new GetBucketLoggingCommand({ Bucket: ref.id })).then(
+      (out) => loggingOf(out.LoggingEnabled),
+      (error) => {
+        if (errorCode(error) === 'NoSuchBucket') return 'missing' as const;
+        throw denied(error, 's3:GetBucketLogging', ref.id);
+      },
+    ),
+    s3.send(new GetBucketTaggingCommand({ Bucket: ref.id })).then(
+      (out) => Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      (error) => {
+        const code = errorCode(error);
+        if (code === 'NoSuchTagSet') return {};
+        if (code === 'NoSuchBucket') return 'missing' as const;
+        throw denied(error, 's3:GetBucketTagging', ref.id);
+      },
+    ),
+  ]);
+  if (logging === 'missing' || tags === 'missing') return { kind: 'missing' };
+  return { kind: 'bucket', region, logging, tags };
+}
+
+/** What logwarden read about a log bucket (GetBucketLocation, GetBucketPolicy; GetBucketAcl only when needed). */
+interface LogBucketFacts {
+  region: Promise<string | 'missing'>;
+  policy: Promise<string | null>;
+  acl: () => Promise<TargetGrant[]>;
+}
+
+/** Log bucket reads are shared by the remediations of one client set for a minute (a sweep fixes many buckets). */
+const LOG_BUCKET_TTL_MS = 60_000;
+const logBucketCache = new WeakMap<AwsClients, Map<string, { at: number; facts: LogBucketFacts }>>();
+
+function logBucketFacts(target: string, region: string, scope: Scope<BucketLoggingPolicy>): LogBucketFacts {
+  let byKey = logBucketCache.get(scope.clients);
+  if (!byKey) {
+    byKey = new Map();
+    logBucketCache.set(scope.clients, byKey);
+  }
+  const key = `${region}|${target}`;
+  const cached = byKey.get(key);
+  if (cached && Date.now() - cached.at < LOG_BUCKET_TTL_MS) return cached.facts;
+  const s3 = s3In(scope, region);
+  const unreadable = (error: unknown, action: string): never => {
+    if (isDenied(error)) {
+      throw new LogBucketError(
+        'LogBucketUnreadable',
+        target,
+        `${action} on log bucket ${target} was denied: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  };
+  const regionP = s3.send(new GetBucketLocationCommand({ Bucket: target })).then(
+    (out) => regionOfLocation(out.LocationConstraint) ?? String(out.LocationConstraint),
+    (error) => (errorCode(error) === 'NoSuchBucket' ? ('missing' as const) : unreadable(error, 's3:GetBucketLocation')),
+  );
+  const policyP = regionP.then((r) =>
+    r === 'missing'
+      ? null
+      : s3.send(new GetBucketPolicyCommand({ Bucket: target })).then(
+          (out) => out.Policy ?? null,
+          (error) => (errorCode(error) === 'NoSuchBucketPolicy' ? null : unreadable(error, 's3:GetBucketPolicy')),
+        ),
+  );
+  let aclP: Promise<TargetGrant[]> | undefined;
+  const facts: LogBucketFacts = {
+    region: regionP,
+    policy: policyP,
+    acl: () => {
+      aclP ??= s3.send(new GetBucketAclCommand({ Bucket: target })).then(
+        (out) => (out.Grants ?? []) as TargetGrant[],
+        (error) => unreadable(error, 's3:GetBucketAcl'),
+      );
+      return aclP;
+    },
+  };
+  // Failed reads are not kept: the next remediation reads again.
+  regionP.catch(() => byKey.delete(key));
+  policyP.catch(() => byKey.delete(key));
+  byKey.set(key, { at: Date.now(), facts });
+  return facts;
+}
+
+/**
+ * Check, before the write, that the log bucket exists in the bucket's region and lets
+ * logging.s3.amazonaws.com write the bucket's prefix (bucket policy, or the legacy Log Delivery ACL).
+ * S3 itself does not check a bucket policy at PutBucketLogging time: logs would silently go nowhere.
+ */
+export async function checkLogBucket(ref: BucketRef, d: DesiredLogging, scope: Scope<BucketLoggingPolicy>): Promise<void> {
+  const facts = logBucketFacts(d.targetBucket, ref.region, scope);
+  const region = await facts.region;
+  if (region === 'missing') {
+    throw new LogBucketError('LogBucketMissing', d.targetBucket, `log bucket ${d.targetBucket} does not exist`);
+  }
+  if (region !== ref.region) {
+    throw new LogBucketError(
+      'LogBucketWrongRegion',
+      d.targetBucket,
+      `log bucket ${d.targetBucket} is in ${region}, not in ${ref.region} where bucket ${ref.id} is (S3 rejects cross-region delivery: CrossLocationLoggingProhibited)`,
+    );
+  }
+  const policy = await facts.policy;
+  const target = { bucket: d.targetBucket, prefix: d.targetPrefix };
+  if (policy && policyAllowsLogDelivery(policy, target, { account: ref.account, bucket: ref.id })) return;
+  if (aclAllowsLogDelivery(await facts.acl())) return;
+  throw new LogBucketError(
+    'LogBucketNotPermitted',
+    d.targetBucket,
+    `log bucket ${d.targetBucket} does not let ${LOGGING_SERVICE} write ${d.targetPrefix}* for bucket ${ref.id} (${
+      policy ? 'no bucket policy statement allows it s3:PutObject' : 'it has no bucket policy'
+    }, and its ACL does not grant the Log Delivery group WRITE and READ_ACP)`,
+  );
+}
+
+/** Check the log bucket, then PutBucketLogging with the whole desired configuration. */
+export async function applyBucketStep(
+  step: BucketStep,
+  ref: BucketRef,
+  d: DesiredLogging,
+  scope: Scope<BucketLoggingPolicy>,
+): Promise<void> {
+  await checkLogBucket(ref, d, scope);
+  try {
+    await s3In(scope, ref.region).send(
+      new PutBucketLoggingCommand({
+        Bucket: ref.id,
+        BucketLoggingStatus: { LoggingEnabled: step.loggingEnabled as LoggingEnabled },
+      }),
+    );
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'InvalidTargetBucketForLogging' || code === 'CrossLocationLoggingProhibited') {
+      throw new LogBucketError(
+        'LogBucketNotPermitted',
+        d.targetBucket,
+        `S3 refused log bucket ${d.targetBucket}: ${code}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (code === 'NoSuchBucket') {
+      throw new RemediationError('NoSuchBucket', `bucket ${ref.id} was deleted before its logging could be restored`, false, {
+        cause: error,
+      });
+    }
+    throw denied(error, 's3:PutBucketLogging', ref.id);
+  }
+}
+
+/** Every bucket of this region: paginated ListBuckets filtered by BucketRegion. */
+export async function listBucketRefs(scope: Scope<BucketLoggingPolicy>): Promise<BucketRef[]> {
+  const refs: BucketRef[] = [];
+  const seen = new Set<string>();
+  const pages = paginateListBuckets(
+    { client: s3In(scope, scope.region), pageSize: scope.policy.sweep.pageSize },
+    { BucketRegion: scope.region },
+  );
+  for await (const page of pages) {
+    for (const b of page.Buckets ?? []) {
+      if (!b.Name || seen.has(b.Name)) continue;
+      // ListBuckets reports each bucket's region; the filter already applied it, this is a second lock.
+      if (b.BucketRegion && b.BucketRegion !== scope.region) continue;
+      seen.add(b.Name);
+      refs.push(bucketRef(b.Name, scope.account, scope.region, 'listing'));
+    }
+  }
+  return refs;
+}

@@ -1,0 +1,187 @@
+import type { Drift } from '../core/record.js';
+import type { Step } from '../core/types.js';
+import { type BucketRef, logBucketName, targetPrefixFor } from './events.js';
+import type { BucketLoggingPolicy, KeyFormat } from './policy.js';
+
+/** A grant of the legacy ACL-based log delivery, kept as it is. */
+export interface TargetGrant {
+  Grantee?: { Type?: string; ID?: string; URI?: string; EmailAddress?: string; DisplayName?: string };
+  Permission?: string;
+}
+
+/** A bucket's server access logging as GetBucketLogging reports it; null when off. */
+export interface LoggingState {
+  targetBucket: string;
+  targetPrefix: string;
+  /** Null when S3 reports no format (the simple prefix format). */
+  targetObjectKeyFormat: KeyFormat | null;
+  targetGrants: TargetGrant[];
+}
+
+/** What logwarden reads about a bucket. */
+export type BucketState =
+  /** The policy leaves the bucket alone; it was not read. */
+  | { kind: 'excluded'; reason: string }
+  /** NoSuchBucket. */
+  | { kind: 'missing' }
+  /** The bucket lives in another region; its controller governs it. */
+  | { kind: 'elsewhere'; region: string }
+  | { kind: 'bucket'; region: string; logging: LoggingState | null; tags: Record<string, string> };
+
+export interface DesiredLogging {
+  targetBucket: string;
+  targetPrefix: string;
+  targetObjectKeyFormat: KeyFormat;
+}
+
+/** The SDK shape of `LoggingEnabled`. */
+export interface LoggingEnabledInput {
+  TargetBucket: string;
+  TargetPrefix: string;
+  TargetGrants?: TargetGrant[];
+  TargetObjectKeyFormat: { SimplePrefix: Record<string, never> } | { PartitionedPrefix: { PartitionDateSource: string } };
+}
+
+export type BucketStep = Step & { api: 's3:PutBucketLogging'; loggingEnabled: LoggingEnabledInput };
+
+/** The desired logging of a bucket: its region's log bucket, the prefix and key format of the policy. */
+export function desiredLogging(ref: BucketRef, policy: BucketLoggingPolicy): DesiredLogging {
+  return {
+    targetBucket: logBucketName(policy, ref.account, ref.region),
+    targetPrefix: targetPrefixFor(policy, ref.id, ref.account, ref.region),
+    targetObjectKeyFormat: policy.targetObjectKeyFormat,
+  };
+}
+
+/** No format, or `SimplePrefix`, is the simple format; a partitioned one without a source dates by delivery time. */
+export function normalizeKeyFormat(format: KeyFormat | null): KeyFormat {
+  if (!format || 'simplePrefix' in format) return { simplePrefix: {} };
+  return { partitionedPrefix: { partitionDateSource: format.partitionedPrefix.partitionDateSource ?? 'DeliveryTime' } };
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Compare a bucket's logging with the policy. Pure. Buckets not read (excluded, elsewhere, gone) have no drift. */
+export function diffLogging(state: BucketState, d: DesiredLogging): Drift[] {
+  if (state.kind !== 'bucket') return [];
+  if (!state.logging) return [{ property: 'loggingEnabled', observed: false, desired: true }];
+  const drift: Drift[] = [];
+  const check = (property: string, observed: unknown, desired: unknown) => {
+    if (!same(observed, desired)) drift.push({ property, observed, desired });
+  };
+  check('targetBucket', state.logging.targetBucket, d.targetBucket);
+  check('targetPrefix', state.logging.targetPrefix, d.targetPrefix);
+  check(
+    'targetObjectKeyFormat',
+    normalizeKeyFormat(state.logging.targetObjectKeyFormat),
+    normalizeKeyFormat(d.targetObjectKeyFormat),
+  );
+  return drift;
+}
+
+export function keyFormatInput(format: KeyFormat): LoggingEnabledInput['TargetObjectKeyFormat'] {
+  return 'simplePrefix' in format
+    ? { SimplePrefix: {} }
+    : { PartitionedPrefix: { PartitionDateSource: format.partitionedPrefix.partitionDateSource } };
+}
+
+/** One PutBucketLogging with the whole desired configuration; legacy target grants are kept. Pure. */
+export function planLogging(state: BucketState, d: DesiredLogging, drift: readonly Drift[]): BucketStep[] {
+  if (state.kind !== 'bucket' || drift.length === 0) return [];
+  const grants = state.logging?.targetGrants ?? [];
+  return [
+    {
+      api: 's3:PutBucketLogging',
+      description: `log to s3://${d.targetBucket}/${d.targetPrefix}`,
+      loggingEnabled: {
+        TargetBucket: d.targetBucket,
+        TargetPrefix: d.targetPrefix,
+        ...(grants.length > 0 ? { TargetGrants: grants } : {}),
+        TargetObjectKeyFormat: keyFormatInput(d.targetObjectKeyFormat),
+      },
+    },
+  ];
+}
+
+export const LOGGING_SERVICE = 'logging.s3.amazonaws.com';
+export const LOG_DELIVERY_GROUP = 'http://acs.amazonaws.com/groups/s3/LogDelivery';
+
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
+/** IAM-style wildcards: `*` any run of characters, `?` one character. */
+const wildcard = (pattern: string, value: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(value);
+
+function principalMatches(principal: unknown): boolean {
+  if (principal === '*') return true;
+  if (!principal || typeof principal !== 'object') return false;
+  const p = principal as Record<string, unknown>;
+  return list(p.Service).includes(LOGGING_SERVICE) || list(p.AWS).includes('*');
+}
+
+function actionMatches(action: unknown): boolean {
+  return list(action).some((a) => typeof a === 'string' && wildcard(a.toLowerCase(), 's3:putobject'));
+}
+
+function resourceMatches(resource: unknown, objectArn: string): boolean {
+  return list(resource).some((r) => typeof r === 'string' && wildcard(r, objectArn));
+}
+
+/** Conditions logwarden can judge: source account and source bucket. Others are assumed to hold. */
+function conditionsHold(condition: unknown, source: { account: string; bucketArn: string }): boolean {
+  if (!condition || typeof condition !== 'object') return true;
+  for (const [operator, block] of Object.entries(condition as Record<string, unknown>)) {
+    if (!block || typeof block !== 'object') continue;
+    const negated = /^(StringNot|ArnNot)/.test(operator);
+    for (const [key, expected] of Object.entries(block as Record<string, unknown>)) {
+      const k = key.toLowerCase();
+      const actual = k === 'aws:sourceaccount' ? source.account : k === 'aws:sourcearn' ? source.bucketArn : null;
+      if (actual === null) continue;
+      const like = /Like$|^Arn/.test(operator);
+      const hit = list(expected).some((e) => typeof e === 'string' && (like ? wildcard(e, actual) : e === actual));
+      if (hit === negated) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Does a bucket policy let S3 log delivery write the source bucket's logs under the prefix? Pure.
+ * An explicit Deny wins; an Allow must name the logging service (or everyone), s3:PutObject and the
+ * key, with aws:SourceAccount / aws:SourceArn conditions (if any) that admit the source bucket.
+ */
+export function policyAllowsLogDelivery(
+  policyText: string,
+  target: { bucket: string; prefix: string },
+  source: { account: string; bucket: string },
+): boolean {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(policyText);
+  } catch {
+    return false;
+  }
+  const statements = list((doc as { Statement?: unknown } | null)?.Statement);
+  const objectArn = `arn:aws:s3:::${target.bucket}/${target.prefix}logwarden-probe`;
+  const ctx = { account: source.account, bucketArn: `arn:aws:s3:::${source.bucket}` };
+  let allowed = false;
+  for (const raw of statements) {
+    if (!raw || typeof raw !== 'object') continue;
+    const s = raw as Record<string, unknown>;
+    if (!principalMatches(s.Principal) || !actionMatches(s.Action) || !resourceMatches(s.Resource, objectArn)) continue;
+    if (!conditionsHold(s.Condition, ctx)) continue;
+    if (s.Effect === 'Deny') return false;
+    if (s.Effect === 'Allow') allowed = true;
+  }
+  return allowed;
+}
+
+/** Does the bucket ACL give the Log Delivery group WRITE and READ_ACP (the legacy way)? Pure. */
+export function aclAllowsLogDelivery(grants: readonly TargetGrant[]): boolean {
+  const perms = new Set(grants.filter((g) => g.Grantee?.URI === LOG_DELIVERY_GROUP).map((g) => g.Permission));
+  return perms.has('FULL_CONTROL') || (perms.has('WRITE') && perms.has('READ_ACP'));
+}

@@ -1,0 +1,145 @@
+import type { CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
+import { type BucketLoggingPolicy, fillTemplate } from './policy.js';
+
+export const RESOURCE_TYPE = 'AWS::S3::Bucket';
+
+/** The S3 events that leave a bucket without the policy's logging. */
+export const BUCKET_EVENTS = ['CreateBucket', 'PutBucketLogging'] as const;
+
+export interface BucketRef extends ResourceRef {
+  type: typeof RESOURCE_TYPE;
+  /** Bucket name. */
+  id: string;
+  /** The account that owns the bucket (the log bucket name depends on it). */
+  account: string;
+  /**
+   * Where `region` comes from: `listing` when a region-filtered ListBuckets just returned the bucket
+   * (a fresh read of real state), `event` when an event or a caller named it (observe re-reads it).
+   */
+  regionSource: 'listing' | 'event';
+}
+
+export function bucketArn(name: string): string {
+  return `arn:aws:s3:::${name}`;
+}
+
+export function bucketRef(name: string, account: string, region: string, regionSource: BucketRef['regionSource']): BucketRef {
+  return { type: RESOURCE_TYPE, id: name, arn: bucketArn(name), region, account, regionSource };
+}
+
+/** The name of the account's log bucket in a region. */
+export function logBucketName(policy: BucketLoggingPolicy, account: string, region: string): string {
+  return fillTemplate(policy.logBucket.template, { prefix: policy.logBucket.prefix ?? '', account, region });
+}
+
+/** The key prefix of a bucket's logs. */
+export function targetPrefixFor(policy: BucketLoggingPolicy, bucket: string, account: string, region: string): string {
+  return fillTemplate(policy.targetPrefix, { bucket, account, region });
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** If `name` is one of the account's log buckets (in any region), that region; else null. Pure. */
+export function logBucketRegion(name: string, policy: BucketLoggingPolicy, account: string): string | null {
+  const parts = policy.logBucket.template.split(/(\{[a-z]+\})/);
+  let source = '^';
+  for (const part of parts) {
+    if (part === '{region}') source += '([a-z]{2}(?:-[a-z]+)+-\\d)';
+    else if (part === '{account}') source += escapeRe(account);
+    else if (part === '{prefix}') source += escapeRe(policy.logBucket.prefix ?? '');
+    else source += escapeRe(part);
+  }
+  const m = new RegExp(`${source}$`).exec(name);
+  return m ? (m[1] ?? null) : null;
+}
+
+/** Does a `*` pattern match the whole name? */
+export function globMatch(pattern: string, name: string): boolean {
+  return new RegExp(`^${pattern.split('*').map(escapeRe).join('.*')}$`).test(name);
+}
+
+/**
+ * Why the policy leaves a bucket alone, or null. Pure. Log buckets never get access logging
+ * (pointed at themselves or at each other they make a loop that multiplies objects without end).
+ */
+export function exclusionOf(name: string, policy: BucketLoggingPolicy, account: string): string | null {
+  const logRegion = logBucketRegion(name, policy, account);
+  if (logRegion) {
+    return `bucket ${name} is the log bucket of ${logRegion}; log buckets are never given access logging (a logging loop)`;
+  }
+  if (/--x-s3$/.test(name)) return `bucket ${name} is a directory bucket; S3 server access logging does not apply`;
+  const pattern = policy.excludeBuckets.find((p) => globMatch(p, name));
+  if (pattern) return `bucket ${name} is excluded by the policy (excludeBuckets: "${pattern}")`;
+  return null;
+}
+
+/** Names S3 accepts, including legacy us-east-1 ones (uppercase, underscores, up to 255). */
+const ANY_BUCKET_NAME = /^[A-Za-z0-9._-]{3,255}$/;
+
+/** `LocationConstraint` to region: absent or empty is us-east-1, `EU` is the legacy name of eu-west-1. */
+export function regionOfLocation(constraint: unknown): string | null {
+  const value = Array.isArray(constraint) ? constraint[0] : constraint;
+  if (value === undefined || value === null || value === '') return 'us-east-1';
+  if (typeof value !== 'string') return null;
+  if (value === 'EU') return 'eu-west-1';
+  return /^[a-z]{2}(-[a-z]+)+-\d$/.test(value) ? value : null;
+}
+
+/** A value that older records give as a one-element list. */
+function scalar(value: unknown): unknown {
+  return Array.isArray(value) && value.length === 1 ? value[0] : value;
+}
+
+/** Resolve a bucket name to a ref in this region, or say why it is not governed. Pure. */
+export function resolveBucket(
+  name: string,
+  region: string,
+  policy: BucketLoggingPolicy,
+  scope: { account: string },
+): Resolution<BucketRef> {
+  const hint = { id: name.slice(0, 255), arn: ANY_BUCKET_NAME.test(name) ? bucketArn(name) : null };
+  if (!ANY_BUCKET_NAME.test(name)) return { ignore: `"${name.slice(0, 100)}" is not an S3 bucket name`, resource: hint };
+  const excluded = exclusionOf(name, policy, scope.account);
+  if (excluded) return { ignore: excluded, resource: hint };
+  return { refs: [bucketRef(name, scope.account, region, 'event')] };
+}
+
+/**
+ * Which bucket a `CreateBucket` or `PutBucketLogging` record is about. Pure. Only the bucket name
+ * and, for `CreateBucket`, its region are read: the logging status in the request is never trusted
+ * (the controller re-reads the bucket), so a malformed `BucketLoggingStatus` still leads to a re-read.
+ * Both record formats are accepted: `"Host": "..."`, `"logging": ""` and the older `"host": [...]`,
+ * `"logging": [""]`.
+ */
+export function refsFromEvent(
+  detail: CloudTrailDetail,
+  policy: BucketLoggingPolicy,
+  scope: { account: string; region: string },
+): Resolution<BucketRef> {
+  const params = detail.requestParameters;
+  if (!params) return { ignore: `${detail.eventName} event without requestParameters; cannot tell which bucket` };
+  const name = scalar(params.bucketName);
+  if (typeof name !== 'string' || name.length === 0) {
+    return { ignore: `${detail.eventName} event without a string requestParameters.bucketName` };
+  }
+  let region = scope.region;
+  if (detail.eventName === 'CreateBucket') {
+    const config = scalar(params.CreateBucketConfiguration);
+    const constraint = config && typeof config === 'object' ? (config as Record<string, unknown>).LocationConstraint : undefined;
+    const created = regionOfLocation(constraint);
+    if (!created) {
+      return {
+        ignore: `CreateBucket event for ${name.slice(0, 255)} with an unreadable LocationConstraint`,
+        resource: { id: name.slice(0, 255) },
+      };
+    }
+    if (created !== scope.region) {
+      return {
+        ignore: `bucket ${name} was created in ${created}; only the ${created} controller changes it (its sweep covers it)`,
+        resource: { id: name, arn: bucketArn(name) },
+      };
+    }
+    region = created;
+  }
+  return resolveBucket(name, region, policy, scope);
+}

@@ -1,0 +1,55 @@
+import type { Guardrail } from '../core/types.js';
+import { applyBucketStep, listBucketRefs, observeBucket, RUNBOOK } from './aws.js';
+import { type BucketState, type BucketStep, type DesiredLogging, desiredLogging, diffLogging, planLogging } from './diff.js';
+import { BUCKET_EVENTS, type BucketRef, RESOURCE_TYPE, refsFromEvent, resolveBucket } from './events.js';
+import { type BucketLoggingPolicy, bucketLoggingPolicySchema } from './policy.js';
+
+/**
+ * S3 bucket-logging guardrail: every bucket of the account keeps server access logging to the
+ * account's log bucket in the same region, with the policy's target prefix and key format. Log
+ * buckets, exempt buckets and excluded name patterns are left alone.
+ *
+ * @example
+ * // policy.json
+ * { "guardrails": { "bucket-logging": { "logBucket": { "prefix": "s3-access-logs" } } } }
+ */
+export const bucketLogging: Guardrail<BucketLoggingPolicy, BucketRef, BucketState, DesiredLogging, BucketStep> = {
+  name: 'bucket-logging',
+  title: 'S3 buckets keep server access logging',
+  resourceType: RESOURCE_TYPE,
+  runbook: RUNBOOK,
+  policySchema: bucketLoggingPolicySchema,
+  iamActions: [
+    's3:ListAllMyBuckets',
+    's3:GetBucketLocation',
+    's3:GetBucketLogging',
+    's3:GetBucketTagging',
+    's3:GetBucketPolicy',
+    's3:GetBucketAcl',
+    's3:PutBucketLogging',
+  ],
+  cloudTrailEvents: [{ source: 'aws.s3', eventNames: BUCKET_EVENTS }],
+  refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope.policy, scope),
+  refFromResourceId: (id, scope) => resolveBucket(id, scope.region, scope.policy, scope),
+  listRefs: listBucketRefs,
+  desired: desiredLogging,
+  observe: observeBucket,
+  tagsOf: (state) => (state.kind === 'bucket' ? state.tags : {}),
+  skipReason: (ref, state, scope) => {
+    switch (state.kind) {
+      case 'excluded':
+        return state.reason;
+      case 'missing':
+        return `bucket ${ref.id} does not exist (NoSuchBucket): deleted before it could be checked; nothing to do`;
+      case 'elsewhere':
+        return `bucket ${ref.id} is in ${state.region}; only the ${state.region} controller changes it`;
+      case 'bucket':
+        return state.region !== scope.region
+          ? `bucket ${ref.id} is in ${state.region}; only the ${state.region} controller changes it`
+          : null;
+    }
+  },
+  diff: diffLogging,
+  plan: planLogging,
+  apply: applyBucketStep,
+};
