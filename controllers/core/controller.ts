@@ -343,6 +343,16 @@ export class Controller {
           drift,
         });
       }
+      const reportOnly = g.reportOnly?.(ref, state, drift, policy) ?? null;
+      if (reportOnly) {
+        return this.record({
+          ...base,
+          mode: 'notify',
+          outcome: 'drift-detected',
+          reason: `${drift.length} difference(s) from the policy, reported only: ${reportOnly}${note}`,
+          drift,
+        });
+      }
       for (const step of steps) {
         try {
           await g.apply(step, ref, desired, scope);

@@ -92,6 +92,13 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
   tagsOf(state: S): Record<string, string>;
   /** A reason to leave this resource to someone else (another region or account owns it), or null. */
   skipReason?(ref: R, state: S, scope: Pick<Scope<P>, 'account' | 'region'>): string | null;
+  /**
+   * A reason to only report this resource's drift whatever the policy's mode, or null to act as the
+   * mode says. For drift a person must judge (a finding for the security team) or that only another
+   * account can fix (a setting owned by a delegated administrator). Pure. The record then has
+   * outcome `drift-detected` and mode `notify`.
+   */
+  reportOnly?(ref: R, state: S, drift: Drift[], policy: P): string | null;
   /** Compare observed with desired. Pure. */
   diff(state: S, desired: D): Drift[];
   /** The writes that bring the state to the desired one, in order. Pure. */
