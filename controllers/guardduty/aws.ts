@@ -1,0 +1,286 @@
+import {
+  CreateDetectorCommand,
+  DeleteFilterCommand,
+  DescribePublishingDestinationCommand,
+  GetAdministratorAccountCommand,
+  GetDetectorCommand,
+  type GetDetectorCommandOutput,
+  GetFilterCommand,
+  GetIPSetCommand,
+  GuardDutyClient,
+  ListDetectorsCommand,
+  UpdateDetectorCommand,
+  UpdateIPSetCommand,
+} from '@aws-sdk/client-guardduty';
+import { errorCode, errorMessage, RemediationError } from '../core/errors.js';
+import type { Scope } from '../core/types.js';
+import type {
+  Administrator,
+  DesiredGuardDuty,
+  DestinationState,
+  DetectorState,
+  FilterState,
+  GuardDutyState,
+  GuardDutyStep,
+  IpSetState,
+  MembershipState,
+} from './diff.js';
+import { type DetectorRef, detectorRef, type GuardDutyRef } from './events.js';
+import { FEATURES, type FeatureName, type GuardDutyPolicy } from './policy.js';
+
+/** Tag logwarden puts on detectors it creates. */
+export const MANAGED_TAG = 'logwarden:managed';
+
+const client = (scope: Scope<GuardDutyPolicy>, region: string) => scope.clients.get(GuardDutyClient, region);
+
+/** Errors that mean GuardDuty cannot be reached in the region at all. */
+const UNAVAILABLE = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UnrecognizedClientException',
+  'SubscriptionRequiredException',
+  'OptInRequired',
+  'InvalidClientTokenId',
+]);
+
+/**
+ * GuardDuty answers "not found" for a detector, filter, IP set or destination with a
+ * BadRequestException (the emulator: InvalidInputException), not a dedicated code.
+ */
+export function isNotFound(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'BadRequestException' || code === 'InvalidInputException' || code === 'NotFoundException';
+}
+
+/** The detector ids of a region; an unreachable GuardDuty becomes a clear, non-retryable error. */
+export async function listDetectorIds(scope: Scope<GuardDutyPolicy>, region: string): Promise<string[]> {
+  try {
+    const out = await client(scope, region).send(new ListDetectorsCommand({}));
+    return out.DetectorIds ?? [];
+  } catch (error) {
+    const code = errorCode(error);
+    if (UNAVAILABLE.has(code)) {
+      throw new RemediationError(
+        'GuardDutyUnavailable',
+        `GuardDuty cannot be reached in ${region} (not offered there, or the region is not enabled for the account): ${code}: ${errorMessage(error)}`,
+        false,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Protection-plan status per feature: `features` first, the legacy `dataSources` where a feature is missing. */
+export function featureStatuses(d: GetDetectorCommandOutput): Partial<Record<FeatureName, string>> {
+  const out: Partial<Record<FeatureName, string>> = {};
+  const legacy: Partial<Record<FeatureName, string | undefined>> = {
+    S3_DATA_EVENTS: d.DataSources?.S3Logs?.Status,
+    EKS_AUDIT_LOGS: d.DataSources?.Kubernetes?.AuditLogs?.Status,
+    EBS_MALWARE_PROTECTION: d.DataSources?.MalwareProtection?.ScanEc2InstanceWithFindings?.EbsVolumes?.Status,
+  };
+  for (const name of FEATURES) {
+    const status = d.Features?.find((f) => f.Name === name)?.Status ?? legacy[name];
+    if (status) out[name] = status;
+  }
+  return out;
+}
+
+function administratorOf(out: { Administrator?: { AccountId?: string; RelationshipStatus?: string } }): Administrator | null {
+  const a = out.Administrator;
+  return a?.AccountId ? { accountId: a.AccountId, relationshipStatus: a.RelationshipStatus ?? 'UNKNOWN' } : null;
+}
+
+/** The detector's tags, or null when it does not exist. */
+async function detectorTags(scope: Scope<GuardDutyPolicy>, region: string, detectorId: string) {
+  try {
+    const d = await client(scope, region).send(new GetDetectorCommand({ DetectorId: detectorId }));
+    return d.Tags ?? {};
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * The region's detector: ListDetectors, then GetDetector and GetAdministratorAccount in parallel
+ * (three reads). When the named detector is gone but another exists, that one is read: the
+ * region must have one enabled detector, whatever its id.
+ */
+export async function observeDetector(ref: DetectorRef, scope: Scope<GuardDutyPolicy>): Promise<DetectorState> {
+  const ids = await listDetectorIds(scope, ref.region);
+  const id = ids.includes(ref.id) ? ref.id : ids[0];
+  if (!id) return { kind: 'detector', exists: false };
+  const gd = client(scope, ref.region);
+  let detector: GetDetectorCommandOutput;
+  try {
+    detector = await gd.send(new GetDetectorCommand({ DetectorId: id }));
+  } catch (error) {
+    // Deleted between the two reads.
+    if (isNotFound(error)) return { kind: 'detector', exists: false };
+    throw error;
+  }
+  const admin = await gd.send(new GetAdministratorAccountCommand({ DetectorId: id }));
+  return {
+    kind: 'detector',
+    exists: true,
+    id,
+    detectorCount: ids.length,
+    status: detector.Status ?? 'UNKNOWN',
+    findingPublishingFrequency: detector.FindingPublishingFrequency ?? null,
+    features: featureStatuses(detector),
+    tags: detector.Tags ?? {},
+    administrator: administratorOf(admin),
+  };
+}
+
+async function observeFilter(ref: GuardDutyRef & { detectorId: string }, scope: Scope<GuardDutyPolicy>): Promise<FilterState> {
+  const tags = await detectorTags(scope, ref.region, ref.detectorId);
+  if (tags === null) return { kind: 'filter', exists: false, tags: {} };
+  try {
+    const f = await client(scope, ref.region).send(new GetFilterCommand({ DetectorId: ref.detectorId, FilterName: ref.id }));
+    return {
+      kind: 'filter',
+      exists: true,
+      action: f.Action ?? 'NOOP',
+      description: f.Description ?? null,
+      rank: f.Rank ?? null,
+      findingCriteria: f.FindingCriteria ?? null,
+      tags,
+    };
+  } catch (error) {
+    if (isNotFound(error)) return { kind: 'filter', exists: false, tags };
+    throw error;
+  }
+}
+
+async function observeIpSet(ref: GuardDutyRef & { detectorId: string }, scope: Scope<GuardDutyPolicy>): Promise<IpSetState> {
+  const tags = await detectorTags(scope, ref.region, ref.detectorId);
+  if (tags === null) return { kind: 'ipset', exists: false, tags: {} };
+  try {
+    const s = await client(scope, ref.region).send(new GetIPSetCommand({ DetectorId: ref.detectorId, IpSetId: ref.id }));
+    return {
+      kind: 'ipset',
+      exists: true,
+      name: s.Name ?? null,
+      status: s.Status ?? 'UNKNOWN',
+      format: s.Format ?? null,
+      location: s.Location ?? null,
+      tags,
+    };
+  } catch (error) {
+    if (isNotFound(error)) return { kind: 'ipset', exists: false, tags };
+    throw error;
+  }
+}
+
+async function observeDestination(
+  ref: GuardDutyRef & { detectorId: string },
+  scope: Scope<GuardDutyPolicy>,
+): Promise<DestinationState> {
+  const tags = await detectorTags(scope, ref.region, ref.detectorId);
+  if (tags === null) return { kind: 'destination', exists: false, tags: {} };
+  try {
+    const d = await client(scope, ref.region).send(
+      new DescribePublishingDestinationCommand({ DetectorId: ref.detectorId, DestinationId: ref.id }),
+    );
+    return {
+      kind: 'destination',
+      exists: true,
+      status: d.Status ?? null,
+      destinationType: d.DestinationType ?? null,
+      destinationArn: d.DestinationProperties?.DestinationArn ?? null,
+      kmsKeyArn: d.DestinationProperties?.KmsKeyArn ?? null,
+      tags,
+    };
+  } catch (error) {
+    if (isNotFound(error)) return { kind: 'destination', exists: false, tags };
+    throw error;
+  }
+}
+
+async function observeMembership(
+  ref: GuardDutyRef & { detectorId: string },
+  scope: Scope<GuardDutyPolicy>,
+): Promise<MembershipState> {
+  const tags = await detectorTags(scope, ref.region, ref.detectorId);
+  if (tags === null) return { kind: 'membership', detectorExists: false, tags: {} };
+  const out = await client(scope, ref.region).send(new GetAdministratorAccountCommand({ DetectorId: ref.detectorId }));
+  return { kind: 'membership', detectorExists: true, administrator: administratorOf(out), tags };
+}
+
+/**
+ * The detector a DeleteDetector / UpdateDetector event is about, level-based: the named detector
+ * when it still exists, else the region's detector (deleted twice in a row, an unknown id: the
+ * region must still have one enabled detector), else the named one, to be recreated.
+ */
+export async function resolveDetectorRef(ref: DetectorRef, scope: Scope<GuardDutyPolicy>): Promise<DetectorRef> {
+  const ids = await listDetectorIds(scope, ref.region);
+  const current = ids.includes(ref.id) ? ref.id : ids[0];
+  return current ? detectorRef({ account: scope.account, region: ref.region }, current) : ref;
+}
+
+/** Read the real state of any GuardDuty resource. */
+export function observeGuardDuty(ref: GuardDutyRef, scope: Scope<GuardDutyPolicy>): Promise<GuardDutyState> {
+  switch (ref.kind) {
+    case 'detector':
+      return observeDetector(ref, scope);
+    case 'filter':
+      return observeFilter(ref, scope);
+    case 'ipset':
+      return observeIpSet(ref, scope);
+    case 'destination':
+      return observeDestination(ref, scope);
+    case 'membership':
+      return observeMembership(ref, scope);
+  }
+}
+
+/** Make one write. */
+export async function applyGuardDutyStep(
+  step: GuardDutyStep,
+  ref: GuardDutyRef,
+  d: DesiredGuardDuty,
+  scope: Scope<GuardDutyPolicy>,
+): Promise<void> {
+  const gd = client(scope, ref.region);
+  switch (step.api) {
+    case 'guardduty:CreateDetector': {
+      // Never a second detector: AWS refuses one, the emulator does not. Re-check right before creating
+      // (a concurrent invocation may have created it); the verification then reads the one that exists.
+      if ((await listDetectorIds(scope, ref.region)).length > 0) return;
+      try {
+        await gd.send(
+          new CreateDetectorCommand({
+            Enable: true,
+            FindingPublishingFrequency: d.findingPublishingFrequency ?? undefined,
+            Features: d.features.length > 0 ? d.features.map((f) => ({ Name: f.name, Status: f.status })) : undefined,
+            Tags: { [MANAGED_TAG]: 'true' },
+          }),
+        );
+      } catch (error) {
+        // A detector created concurrently makes this fail with a BadRequestException; then the one
+        // that exists is what the verification reads. Anything else is a real failure.
+        if (errorCode(error) !== 'BadRequestException' || (await listDetectorIds(scope, ref.region)).length === 0) throw error;
+      }
+      return;
+    }
+    case 'guardduty:UpdateDetector':
+      await gd.send(
+        new UpdateDetectorCommand({
+          DetectorId: step.detectorId,
+          Enable: step.enable,
+          FindingPublishingFrequency: step.findingPublishingFrequency,
+          Features: step.features?.map((f) => ({ Name: f.name, Status: f.status })),
+        }),
+      );
+      return;
+    case 'guardduty:DeleteFilter':
+      if (ref.kind === 'filter') await gd.send(new DeleteFilterCommand({ DetectorId: ref.detectorId, FilterName: ref.id }));
+      return;
+    case 'guardduty:UpdateIPSet':
+      if (ref.kind === 'ipset')
+        await gd.send(new UpdateIPSetCommand({ DetectorId: ref.detectorId, IpSetId: ref.id, Activate: false }));
+      return;
+  }
+}
