@@ -1,0 +1,423 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: flow-log formats are written ${field}.
+import {
+  CreateFlowLogsCommand,
+  CreateTagsCommand,
+  DescribeFlowLogsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  type FlowLog,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { configComplianceEvent, sweepEvent } from '../../cli/events.js';
+import { AwsClients } from '../../controllers/core/aws.js';
+import { Controller } from '../../controllers/core/controller.js';
+import { createLogger } from '../../controllers/core/log.js';
+import { parsePolicy } from '../../controllers/core/policy.js';
+import type { CloudTrailDetail } from '../../controllers/core/types.js';
+import {
+  clientToken,
+  desiredFlowLog,
+  diffVpc,
+  type FlowLogInfo,
+  INDEX_TAG,
+  MANAGED_TAG,
+  planVpc,
+  type VpcState,
+} from '../../controllers/flow-logs/diff.js';
+import { flowLogIdsOf, resolveVpcId, targetOfEvent } from '../../controllers/flow-logs/events.js';
+import { flowLogs } from '../../controllers/flow-logs/index.js';
+import { type FlowLogsPolicy, flowLogsPolicySchema } from '../../controllers/flow-logs/policy.js';
+import { ACCOUNT } from '../helpers/emulator.js';
+import { createVpcEvent, deleteFlowLogsEvent } from '../helpers/flow-logs.js';
+import { policyWith } from '../helpers/policy.js';
+
+const REGION = 'us-east-1';
+const VPC = 'vpc-0a1b2c3d4e5f60718';
+const BUCKET_ARN = 'arn:aws:s3:::central-flow-logs';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/vpc-flow-logs-delivery`;
+const GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/vpc/flow-logs`;
+const s3Section = { mode: 'remediate', destination: { type: 's3', bucketArn: BUCKET_ARN, prefix: 'vpc' } };
+const policy: FlowLogsPolicy = flowLogsPolicySchema.parse(s3Section);
+const desired = desiredFlowLog(policy);
+const scope = { account: ACCOUNT, region: REGION };
+
+const fl = (extra: Partial<FlowLogInfo> = {}): FlowLogInfo => ({
+  id: 'fl-0123456789abcdef0',
+  status: 'ACTIVE',
+  trafficType: 'ALL',
+  destinationType: 's3',
+  destination: `${BUCKET_ARN}/vpc`,
+  logGroupName: null,
+  deliverLogsPermissionArn: null,
+  logFormat: '${version} ${account-id}',
+  maxAggregationInterval: 600,
+  managed: false,
+  ...extra,
+});
+const vpc = (flowLogList: FlowLogInfo[], tags: Record<string, string> = {}): VpcState => ({
+  exists: true,
+  vpcId: VPC,
+  ownerId: ACCOUNT,
+  isDefault: false,
+  tags,
+  flowLogs: flowLogList,
+});
+
+describe('flow-logs policy section', () => {
+  it('applies defaults and accepts both destinations', () => {
+    expect(policy).toEqual({ ...s3Section, trafficType: 'ALL' });
+    const cwl = flowLogsPolicySchema.parse({
+      destination: { type: 'cloud-watch-logs', logGroupArn: GROUP_ARN, deliveryRoleArn: ROLE },
+      maxAggregationInterval: 60,
+    });
+    expect(cwl).toMatchObject({ mode: 'remediate', trafficType: 'ALL', maxAggregationInterval: 60 });
+  });
+
+  it('rejects what AWS would refuse or what is surely a typo', () => {
+    const bad = (section: unknown) => flowLogsPolicySchema.safeParse(section).success;
+    expect(bad({ destination: { type: 's3', bucketArn: BUCKET_ARN, prefix: 'AWSLogs' } })).toBe(false);
+    expect(bad({ destination: { type: 's3', bucketArn: 'central-flow-logs' } })).toBe(false);
+    expect(bad({ destination: { type: 'cloud-watch-logs', logGroupArn: GROUP_ARN } })).toBe(false);
+    expect(bad({ destination: { type: 's3', bucketArn: BUCKET_ARN }, maxAggregationInterval: 300 })).toBe(false);
+    expect(bad({ destination: { type: 's3', bucketArn: BUCKET_ARN }, trafficType: 'all' })).toBe(false);
+    expect(bad({ destination: { type: 's3', bucketArn: BUCKET_ARN }, logFormat: 'srcaddr dstaddr' })).toBe(false);
+    expect(bad({ destination: { type: 's3', bucketArn: BUCKET_ARN }, trafic: 'ALL' })).toBe(false);
+    expect(bad({ destination: { type: 's3', bucketArn: BUCKET_ARN }, logFormat: '${version} ${vpc-id} ${srcaddr}' })).toBe(true);
+  });
+
+  it('declares iam:PassRole only for the delivery role, and only for CloudWatch Logs', () => {
+    const cwl = flowLogsPolicySchema.parse({
+      destination: { type: 'cloud-watch-logs', logGroupArn: GROUP_ARN, deliveryRoleArn: ROLE },
+    });
+    expect(flowLogs.scopedPermissions?.(cwl)).toEqual([{ actions: ['iam:PassRole'], resources: [ROLE] }]);
+    const s3 = flowLogs.scopedPermissions?.(policy) ?? [];
+    expect(s3.flatMap((p) => p.actions)).not.toContain('iam:PassRole');
+  });
+});
+
+describe('flow-logs events (pure)', () => {
+  const detail = (eventName: string, requestParameters: unknown, responseElements: unknown = null): CloudTrailDetail => ({
+    eventName,
+    eventSource: 'ec2.amazonaws.com',
+    eventID: null,
+    awsRegion: REGION,
+    recipientAccountId: ACCOUNT,
+    errorCode: null,
+    userIdentity: null,
+    requestParameters: requestParameters as Record<string, unknown>,
+    responseElements: responseElements as Record<string, unknown>,
+  });
+
+  it('DeleteFlowLogs: one {content, tag} object or a list of them', () => {
+    expect(flowLogIdsOf({ DeleteFlowLogsRequest: { FlowLogId: { content: 'fl-0123456789abcdef0', tag: 1 } } })).toEqual([
+      'fl-0123456789abcdef0',
+    ]);
+    expect(
+      flowLogIdsOf({
+        DeleteFlowLogsRequest: {
+          FlowLogId: [
+            { content: 'fl-0123456789abcdef0', tag: 1 },
+            { content: 'fl-0123456789abcdef1', tag: 2 },
+            { content: 'fl-0123456789abcdef0', tag: 3 },
+          ],
+        },
+      }),
+    ).toEqual(['fl-0123456789abcdef0', 'fl-0123456789abcdef1']);
+    expect(flowLogIdsOf(null)).toBe('DeleteFlowLogs event without requestParameters.DeleteFlowLogsRequest');
+    expect(flowLogIdsOf({ DeleteFlowLogsRequest: {} })).toBe('DeleteFlowLogs event without a FlowLogId');
+    expect(flowLogIdsOf({ DeleteFlowLogsRequest: { FlowLogId: [{ content: 42 }] } })).toContain('malformed FlowLogId');
+  });
+
+  it('CreateVpc / CreateDefaultVpc: the VPC id is in responseElements.vpc.vpcId', () => {
+    expect(
+      targetOfEvent(detail('CreateVpc', { cidrBlock: '10.0.0.0/16' }, { requestId: 'r', vpc: { vpcId: VPC } }), scope),
+    ).toEqual({
+      refs: [{ type: 'AWS::EC2::VPC', id: VPC, arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:vpc/${VPC}`, region: REGION }],
+    });
+    expect(targetOfEvent(detail('CreateDefaultVpc', {}, null), scope)).toEqual({
+      ignore: 'CreateDefaultVpc event without responseElements.vpc.vpcId',
+    });
+    expect(resolveVpcId('subnet-0123', scope)).toMatchObject({ ignore: '"subnet-0123" is not a VPC id (vpc-...)' });
+  });
+});
+
+describe('diffVpc and planVpc (pure)', () => {
+  it('one compliant flow log is enough; mismatching ones next to it are not governed', () => {
+    expect(diffVpc(vpc([fl()]), desired)).toEqual([]);
+    expect(diffVpc(vpc([fl({ id: 'fl-0000000000000000a', trafficType: 'REJECT' }), fl()]), desired)).toEqual([]);
+    expect(planVpc(vpc([fl()]), desired, [])).toEqual([]);
+  });
+
+  it('a trailing slash in the destination is the same place', () => {
+    expect(diffVpc(vpc([fl({ destination: `${BUCKET_ARN}/vpc/` })]), desired)).toEqual([]);
+  });
+
+  it('REJECT-only and wrongly delivered flow logs are drift, listed with what differs', () => {
+    const drift = diffVpc(
+      vpc([
+        fl({ id: 'fl-0000000000000000a', trafficType: 'REJECT' }),
+        fl({ id: 'fl-0000000000000000b', destination: 'arn:aws:s3:::attacker' }),
+      ]),
+      desired,
+    );
+    expect(drift).toEqual([
+      {
+        property: 'flowLog',
+        observed: [
+          { id: 'fl-0000000000000000a', managedByLogwarden: false, trafficType: 'REJECT' },
+          { id: 'fl-0000000000000000b', managedByLogwarden: false, destination: 'arn:aws:s3:::attacker' },
+        ],
+        desired: { status: 'ACTIVE', trafficType: 'ALL', destination: `${BUCKET_ARN}/vpc` },
+      },
+    ]);
+  });
+
+  it('log format and aggregation interval count only when the policy sets them', () => {
+    const strict = desiredFlowLog(
+      flowLogsPolicySchema.parse({ ...s3Section, logFormat: '${version} ${vpc-id}', maxAggregationInterval: 60 }),
+    );
+    expect(diffVpc(vpc([fl()]), strict)[0]?.observed).toEqual([
+      {
+        id: 'fl-0123456789abcdef0',
+        managedByLogwarden: false,
+        logFormat: '${version} ${account-id}',
+        maxAggregationInterval: 600,
+      },
+    ]);
+  });
+
+  it('CloudWatch Logs: the group is compared by name, whether AWS reports the name or the ARN', () => {
+    const d = desiredFlowLog(
+      flowLogsPolicySchema.parse({ destination: { type: 'cloud-watch-logs', logGroupArn: GROUP_ARN, deliveryRoleArn: ROLE } }),
+    );
+    const base = { destinationType: 'cloud-watch-logs', deliverLogsPermissionArn: ROLE, destination: null };
+    expect(diffVpc(vpc([fl({ ...base, logGroupName: '/vpc/flow-logs' })]), d)).toEqual([]);
+    expect(diffVpc(vpc([fl({ ...base, destination: `${GROUP_ARN}:*` })]), d)).toEqual([]);
+    expect(
+      diffVpc(vpc([fl({ ...base, logGroupName: '/vpc/flow-logs', deliverLogsPermissionArn: 'arn:aws:iam::1:role/x' })]), d),
+    ).toHaveLength(1);
+  });
+
+  it('the ClientToken is deterministic, ≤ 64 characters, and changes once logwarden’s previous flow log is gone', () => {
+    const first = clientToken(VPC, desired, null);
+    expect(first).toBe(clientToken(VPC, desired, null));
+    expect(first.length).toBeLessThanOrEqual(64);
+    expect(clientToken(VPC, desired, 'fl-0123456789abcdef0')).not.toBe(first);
+    const [create] = planVpc(vpc([], { [INDEX_TAG]: 'fl-0123456789abcdef0' }), desired, diffVpc(vpc([]), desired));
+    expect(create).toMatchObject({ api: 'ec2:CreateFlowLogs', clientToken: clientToken(VPC, desired, 'fl-0123456789abcdef0') });
+  });
+});
+
+describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', () => {
+  const ec2 = mockClient(EC2Client);
+  const controller = (section: unknown = s3Section) =>
+    new Controller({
+      guardrails: [flowLogs],
+      policy: parsePolicy(policyWith({ 'flow-logs': section }), [flowLogs]),
+      account: ACCOUNT,
+      clients: new AwsClients({ credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }),
+      logger: createLogger('test'),
+    });
+  const awsVpc = { VpcId: VPC, OwnerId: ACCOUNT, IsDefault: false, Tags: [] };
+  const awsFl = (extra: Partial<FlowLog> = {}): FlowLog => ({
+    FlowLogId: 'fl-0aaaaaaaaaaaaaaa1',
+    FlowLogStatus: 'ACTIVE',
+    ResourceId: VPC,
+    TrafficType: 'ALL',
+    LogDestinationType: 's3',
+    LogDestination: `${BUCKET_ARN}/vpc`,
+    MaxAggregationInterval: 600,
+    Tags: [{ Key: MANAGED_TAG, Value: 'true' }],
+    ...extra,
+  });
+  const awsError = (name: string, status: number) =>
+    Object.assign(new Error(`${name} from EC2`), { name, $metadata: { httpStatusCode: status } });
+
+  beforeEach(() => {
+    ec2.reset();
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [awsVpc] });
+    ec2.on(CreateTagsCommand).resolves({});
+  });
+
+  it('sends the prefixed S3 destination, the ClientToken and the managed tag; records the new id on the VPC', async () => {
+    ec2
+      .on(DescribeFlowLogsCommand)
+      .resolvesOnce({ FlowLogs: [] })
+      .resolves({ FlowLogs: [awsFl()] });
+    ec2.on(CreateFlowLogsCommand).resolves({ FlowLogIds: ['fl-0aaaaaaaaaaaaaaa1'], Unsuccessful: [] });
+    const [r] = await controller().handleEvent(createVpcEvent(VPC));
+    expect(r).toMatchObject({ outcome: 'remediated', verified: true });
+    const input = ec2.commandCalls(CreateFlowLogsCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      ResourceType: 'VPC',
+      ResourceIds: [VPC],
+      TrafficType: 'ALL',
+      LogDestinationType: 's3',
+      LogDestination: `${BUCKET_ARN}/vpc`,
+      ClientToken: clientToken(VPC, desired, null),
+      TagSpecifications: [{ ResourceType: 'vpc-flow-log', Tags: expect.arrayContaining([{ Key: MANAGED_TAG, Value: 'true' }]) }],
+    });
+    expect(input?.DeliverLogsPermissionArn).toBeUndefined();
+    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input).toEqual({
+      Resources: [VPC],
+      Tags: [{ Key: INDEX_TAG, Value: 'fl-0aaaaaaaaaaaaaaa1' }],
+    });
+  });
+
+  it('HTTP 200 with an Unsuccessful[] entry is a failure with EC2’s reason, not a success', async () => {
+    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
+    ec2.on(CreateFlowLogsCommand).resolves({
+      FlowLogIds: [],
+      Unsuccessful: [
+        {
+          ResourceId: VPC,
+          Error: {
+            Code: 'InvalidParameter',
+            Message: 'Access Denied for LogDestination: central-flow-logs. Please check LogDestination permission',
+          },
+        },
+      ],
+    });
+    const [r] = await controller().handleEvent(createVpcEvent(VPC));
+    expect(r).toMatchObject({
+      outcome: 'failed',
+      retryable: false,
+      actions: [{ api: 'ec2:CreateFlowLogs', ok: false }],
+      reason: `ec2:CreateFlowLogs failed: FlowLogCreationRefused: EC2 refused the flow log for ${VPC} (InvalidParameter: Access Denied for LogDestination: central-flow-logs. Please check LogDestination permission)`,
+    });
+    expect(ec2.commandCalls(CreateTagsCommand)).toHaveLength(0);
+  });
+
+  it('a throttled Unsuccessful[] entry is retryable', async () => {
+    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
+    ec2
+      .on(CreateFlowLogsCommand)
+      .resolves({ Unsuccessful: [{ ResourceId: VPC, Error: { Code: 'RequestLimitExceeded', Message: 'slow down' } }] });
+    const [r] = await controller().handleEvent(createVpcEvent(VPC));
+    expect(r).toMatchObject({ outcome: 'failed', retryable: true });
+  });
+
+  it('FlowLogAlreadyExists in Unsuccessful[] with an identical flow log (a racing invocation) is success', async () => {
+    ec2
+      .on(DescribeFlowLogsCommand)
+      .resolvesOnce({ FlowLogs: [] })
+      .resolves({ FlowLogs: [awsFl({ FlowLogId: 'fl-0bbbbbbbbbbbbbbb2' })] });
+    ec2.on(CreateFlowLogsCommand).resolves({
+      FlowLogIds: [],
+      Unsuccessful: [
+        {
+          ResourceId: VPC,
+          Error: {
+            Code: 'FlowLogAlreadyExists',
+            Message: 'Error. There is an existing Flow Log with the same configuration and log destination.',
+          },
+        },
+      ],
+    });
+    const [r] = await controller().handleEvent(createVpcEvent(VPC));
+    expect(r).toMatchObject({ outcome: 'remediated', verified: true });
+    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input.Tags).toEqual([
+      { Key: INDEX_TAG, Value: 'fl-0bbbbbbbbbbbbbbb2' },
+    ]);
+  });
+
+  it('FlowLogAlreadyExists (thrown) while the existing flow log is REJECT-only → failed, terminal, says why', async () => {
+    const rejectOnly = awsFl({ FlowLogId: 'fl-0ccccccccccccccc3', TrafficType: 'REJECT', Tags: [] });
+    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [rejectOnly] });
+    ec2.on(CreateFlowLogsCommand).rejects(awsError('FlowLogAlreadyExists', 400));
+    const [r] = await controller().handleEvent(createVpcEvent(VPC));
+    expect(r).toMatchObject({ outcome: 'failed', retryable: false });
+    expect(r?.reason).toBe(
+      `ec2:CreateFlowLogs failed: FlowLogAlreadyExists: EC2 refuses a second flow log to ${BUCKET_ARN}/vpc on ${VPC}, and the existing one does not match the policy (fl-0ccccccccccccccc3: trafficType=REJECT)`,
+    );
+  });
+
+  it('throttling on CreateFlowLogs → failed and retryable (EventBridge retries the invocation)', async () => {
+    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
+    ec2.on(CreateFlowLogsCommand).rejects(awsError('RequestLimitExceeded', 503));
+    const [r] = await controller().handleEvent(createVpcEvent(VPC));
+    expect(r).toMatchObject({
+      outcome: 'failed',
+      retryable: true,
+      reason: 'ec2:CreateFlowLogs failed: RequestLimitExceeded: RequestLimitExceeded from EC2',
+    });
+  });
+
+  it('throttling while listing the region in a sweep → one failed, retryable sweep record', async () => {
+    ec2.on(DescribeFlowLogsCommand).rejects(awsError('Throttling', 400));
+    const records = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'flow-logs' }));
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ outcome: 'failed', retryable: true, resource: { id: '*' } });
+  });
+
+  it('a VPC deleted after it was observed → InvalidVpcID.NotFound from CreateFlowLogs is a terminal failure', async () => {
+    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
+    ec2.on(CreateFlowLogsCommand).rejects(awsError('InvalidVpcID.NotFound', 400));
+    const [r] = await controller().handleEvent(
+      configComplianceEvent({
+        account: ACCOUNT,
+        region: REGION,
+        resourceType: 'AWS::EC2::VPC',
+        resourceId: VPC,
+        configRuleName: 'x',
+      }),
+    );
+    expect(r).toMatchObject({ outcome: 'failed', retryable: false });
+    expect(r?.reason).toContain('InvalidVpcID.NotFound');
+  });
+
+  it('a VPC shared from another account is left to its owner', async () => {
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ ...awsVpc, OwnerId: '210987654321' }] });
+    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
+    const [r] = await controller().handleEvent(createVpcEvent(VPC));
+    expect(r).toMatchObject({
+      outcome: 'ignored',
+      reason: `VPC ${VPC} is owned by account 210987654321 (shared with this account); it is governed there`,
+    });
+    expect(ec2.commandCalls(CreateFlowLogsCommand)).toHaveLength(0);
+  });
+
+  it('sweep of 2,500 VPCs: 3 DescribeVpcs pages + 3 DescribeFlowLogs pages, no call per VPC', async () => {
+    const ids = Array.from({ length: 2500 }, (_, i) => `vpc-${i.toString(16).padStart(17, '0')}`);
+    const page = <T>(items: T[], n: number) => items.slice(n * 1000, (n + 1) * 1000);
+    const vpcs = ids.map((VpcId) => ({ VpcId, OwnerId: ACCOUNT, Tags: [] }));
+    // Every VPC covered, plus 100 subnet flow logs that the listing skips.
+    const fls = [
+      ...ids.map((id, i) => awsFl({ FlowLogId: `fl-${i.toString(16).padStart(17, '0')}`, ResourceId: id })),
+      ...Array.from({ length: 100 }, (_, i) =>
+        awsFl({ FlowLogId: `fl-f${i.toString(16).padStart(16, '0')}`, ResourceId: `subnet-${i}` }),
+      ),
+    ];
+    ec2.on(DescribeVpcsCommand).callsFake((input: { NextToken?: string; MaxResults?: number }) => {
+      expect(input.MaxResults).toBe(1000);
+      const n = Number(input.NextToken ?? 0);
+      return { Vpcs: page(vpcs, n), NextToken: (n + 1) * 1000 < vpcs.length ? String(n + 1) : undefined };
+    });
+    ec2.on(DescribeFlowLogsCommand).callsFake((input: { NextToken?: string; MaxResults?: number }) => {
+      expect(input.MaxResults).toBe(1000);
+      const n = Number(input.NextToken ?? 0);
+      return { FlowLogs: page(fls, n), NextToken: (n + 1) * 1000 < fls.length ? String(n + 1) : undefined };
+    });
+    const records = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'flow-logs' }));
+    expect(records).toHaveLength(2500);
+    expect(records.every((r) => r.outcome === 'compliant')).toBe(true);
+    expect(ec2.commandCalls(DescribeVpcsCommand)).toHaveLength(3);
+    expect(ec2.commandCalls(DescribeFlowLogsCommand)).toHaveLength(3);
+    expect(ec2.calls()).toHaveLength(6);
+  });
+
+  it('DeleteFlowLogs of logwarden’s flow log: one DescribeVpcs on the index tag finds the VPC', async () => {
+    ec2.on(DescribeVpcsCommand, { Filters: [{ Name: `tag:${INDEX_TAG}`, Values: ['fl-0aaaaaaaaaaaaaaa1'] }] }).resolves({
+      Vpcs: [{ ...awsVpc, Tags: [{ Key: INDEX_TAG, Value: 'fl-0aaaaaaaaaaaaaaa1' }] }],
+    });
+    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
+    const [r] = await controller({ ...s3Section, mode: 'notify' }).handleEvent(deleteFlowLogsEvent(['fl-0aaaaaaaaaaaaaaa1']));
+    expect(r).toMatchObject({ outcome: 'drift-detected', resource: { id: VPC } });
+    // Index lookup, then observe (DescribeVpcs + DescribeFlowLogs): no unfiltered region listing.
+    expect(ec2.commandCalls(DescribeFlowLogsCommand).every((c) => c.args[0].input.Filter?.[0]?.Name === 'resource-id')).toBe(
+      true,
+    );
+    expect(ec2.calls()).toHaveLength(3);
+  });
+});
