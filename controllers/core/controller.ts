@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AwsClients } from './aws.js';
 import { errorCode, errorMessage, isRetryable } from './errors.js';
 import { exemptionFrom } from './exemptions.js';
+import { type FlapStore, flapDecision } from './flapping.js';
 import { classify, sessionIssuerArn } from './intake.js';
 import type { Logger } from './log.js';
 import { isOwnRole, type Policy } from './policy.js';
@@ -26,6 +27,8 @@ export interface ControllerOptions {
   now?: () => Date;
   /** Detect only, whatever the policy's mode (`remediate --dry-run`, `scan`). */
   dryRun?: boolean;
+  /** Per-resource remediation history for flapping detection. Absent: no flapping guard. */
+  flapStore?: FlapStore;
 }
 
 /** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
@@ -69,7 +72,7 @@ interface RecordInput {
  * observe → exemption → diff → plan → act → verify → exactly one audit record per resource and trigger.
  */
 export class Controller {
-  private readonly o: Required<Omit<ControllerOptions, 'dryRun'>> & { dryRun: boolean };
+  private readonly o: Required<Omit<ControllerOptions, 'dryRun' | 'flapStore'>> & { dryRun: boolean; flapStore?: FlapStore };
 
   constructor(options: ControllerOptions) {
     this.o = { ...options, now: options.now ?? (() => new Date()), dryRun: options.dryRun ?? false };
@@ -299,6 +302,34 @@ export class Controller {
     return out;
   }
 
+  /** Has this resource been remediated too often lately? A broken store never blocks a remediation. */
+  private async flapCheck(
+    key: string,
+  ): Promise<{ escalate: false; note?: string } | { escalate: true; count: number; resumesAt: Date }> {
+    const store = this.o.flapStore;
+    if (!store) return { escalate: false };
+    const settings = this.o.policy.controller.flapping;
+    const now = this.o.now().getTime();
+    try {
+      return flapDecision(await store.recent(key, now - settings.windowMinutes * 60_000), now, settings);
+    } catch (error) {
+      this.o.logger.warn('flap state unreadable; remediating anyway', { key, error: errorMessage(error) });
+      return { escalate: false, note: `flap state unreadable: ${errorCode(error)}` };
+    }
+  }
+
+  private async noteRemediation(key: string): Promise<string> {
+    const store = this.o.flapStore;
+    if (!store) return '';
+    try {
+      await store.add(key, this.o.now().getTime(), this.o.policy.controller.flapping.windowMinutes * 60_000);
+      return '';
+    } catch (error) {
+      this.o.logger.warn('flap state not written', { key, error: errorMessage(error) });
+      return ` (flap state not written: ${errorCode(error)})`;
+    }
+  }
+
   /** Reconcile one resource: the level-based core. Always returns exactly one record. */
   async reconcile(g: AnyGuardrail, ref: ResourceRef, scope: Scope<GuardrailPolicyBase>, trigger: Trigger): Promise<AuditRecord> {
     const started = Date.now();
@@ -353,6 +384,17 @@ export class Controller {
           drift,
         });
       }
+      const flapKey = `${g.name}#${scope.account}#${ref.region}#${ref.id}`;
+      const flap = await this.flapCheck(flapKey);
+      if (flap.escalate) {
+        return this.record({
+          ...base,
+          outcome: 'escalated',
+          reason: `remediated ${flap.count} times in the last ${this.o.policy.controller.flapping.windowMinutes} minutes: stopped re-applying (something keeps changing it back); resumes after ${flap.resumesAt.toISOString()}${note}`,
+          drift,
+        });
+      }
+      const flapNote = flap.note ? ` (${flap.note})` : '';
       for (const step of steps) {
         try {
           await g.apply(step, ref, desired, scope);
@@ -382,10 +424,11 @@ export class Controller {
           retryable: true,
         });
       }
+      const noted = await this.noteRemediation(flapKey);
       return this.record({
         ...base,
         outcome: 'remediated',
-        reason: `restored ${drift.map((d) => d.property).join(', ')}${note}`,
+        reason: `restored ${drift.map((d) => d.property).join(', ')}${note}${flapNote}${noted}`,
         drift,
         actions,
         verified: true,

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { AwsClients } from './aws.js';
 import { ConfigError } from './errors.js';
+import { DynamoFlapStore } from './flapping.js';
 import { createLogger } from './log.js';
 import { loadPolicyFile } from './policy.js';
 import { createRuntime, outcomeCounts, publishAndSettle, type Runtime } from './runtime.js';
@@ -28,7 +30,17 @@ export function createLambdaHandler(guardrail: AnyGuardrail) {
       if (!account || !/^\d{12}$/.test(account)) {
         throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'is not set and the function ARN has no account');
       }
-      runtime = createRuntime({ guardrails: [guardrail], policy, account, logger, region });
+      const table = process.env.LOGWARDEN_STATE_TABLE;
+      const clients = new AwsClients();
+      runtime = createRuntime({
+        guardrails: [guardrail],
+        policy,
+        account,
+        logger,
+        region,
+        clients,
+        flapStore: table ? new DynamoFlapStore(clients, region, table) : undefined,
+      });
     }
     const records = await runtime.controller.handleEvents([event]);
     for (const record of records) logger.info('audit record', { record });

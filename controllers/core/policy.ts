@@ -16,7 +16,10 @@ const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS regio
  */
 const ownRoleArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/-]+\*?$/, 'must be an IAM role ARN (account may be *, and it may end in *)');
+  .regex(
+    /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/-]+\*?$/,
+    'must be an IAM role ARN (account may be *, and it may end in *)',
+  );
 
 export const controllerSettingsSchema = z
   .object({
@@ -33,6 +36,19 @@ export const controllerSettingsSchema = z
       .default('rate(1 hour)'),
     /** Resources handled in parallel within one invocation. */
     concurrency: z.number().int().min(1).max(64).default(8),
+    /** Flapping: past `maxRemediations` in `windowMinutes`, stop re-applying and escalate. */
+    flapping: z
+      .object({
+        maxRemediations: z.number().int().min(1).max(1000).default(5),
+        windowMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 60)
+          .default(60),
+      })
+      .strict()
+      .default({ maxRemediations: 5, windowMinutes: 60 }),
   })
   .strict();
 

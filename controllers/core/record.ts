@@ -7,7 +7,7 @@ export const AUDIT_SOURCE = 'logwarden';
 /** EventBridge `detail-type` of every audit record. */
 export const AUDIT_DETAIL_TYPE = 'logwarden audit record';
 
-export const OUTCOMES = ['remediated', 'compliant', 'exempt', 'drift-detected', 'failed', 'ignored'] as const;
+export const OUTCOMES = ['remediated', 'compliant', 'exempt', 'drift-detected', 'failed', 'ignored', 'escalated'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const TRIGGER_TYPES = ['cloudtrail', 'config', 'sweep', 'cli'] as const;

@@ -2,6 +2,7 @@ import { type AuditSink, EventBridgeAuditPublisher } from './audit.js';
 import { AwsClients, type AwsOptions } from './aws.js';
 import { Controller } from './controller.js';
 import { RemediationError } from './errors.js';
+import type { FlapStore } from './flapping.js';
 import type { Logger } from './log.js';
 import type { Policy } from './policy.js';
 import type { AuditRecord } from './record.js';
@@ -20,6 +21,8 @@ export interface RuntimeOptions {
   now?: () => Date;
   /** Region of the controller (for a bus given by name). */
   region: string;
+  /** Per-resource flap state (Lambda: the DynamoDB table named by LOGWARDEN_STATE_TABLE). */
+  flapStore?: FlapStore;
 }
 
 export interface Runtime {
@@ -39,6 +42,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     logger: o.logger,
     dryRun: o.dryRun,
     now: o.now,
+    flapStore: o.flapStore,
   });
   const sink =
     o.sink ?? new EventBridgeAuditPublisher({ clients, eventBus: o.policy.audit.eventBus, region: o.region, logger: o.logger });

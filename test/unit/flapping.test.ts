@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { apiCallEvent } from '../../cli/events.js';
+import { AwsClients } from '../../controllers/core/aws.js';
+import { Controller } from '../../controllers/core/controller.js';
+import { type FlapStore, flapDecision, MemoryFlapStore } from '../../controllers/core/flapping.js';
+import { createLogger } from '../../controllers/core/log.js';
+import { parsePolicy } from '../../controllers/core/policy.js';
+import { fakeGuardrail, type Widget } from '../helpers/fake-guardrail.js';
+import { policyWith } from '../helpers/policy.js';
+
+const MIN = 60_000;
+
+describe('flapDecision (pure)', () => {
+  const settings = { maxRemediations: 3, windowMinutes: 10 };
+  it('lets remediations through below the limit, counting only the window', () => {
+    expect(flapDecision([], 0, settings)).toEqual({ escalate: false });
+    expect(flapDecision([1 * MIN, 2 * MIN], 5 * MIN, settings)).toEqual({ escalate: false });
+    expect(flapDecision([0, 1 * MIN, 2 * MIN, 3 * MIN], 12 * MIN + 1, settings)).toEqual({ escalate: false });
+  });
+  it('escalates at the limit and says when re-applying resumes', () => {
+    expect(flapDecision([1 * MIN, 2 * MIN, 4 * MIN], 5 * MIN, settings)).toEqual({
+      escalate: true,
+      count: 3,
+      resumesAt: new Date(11 * MIN),
+    });
+    expect(flapDecision([1 * MIN, 2 * MIN, 3 * MIN, 4 * MIN], 5 * MIN, settings)).toMatchObject({
+      count: 4,
+      resumesAt: new Date(12 * MIN),
+    });
+  });
+});
+
+describe('flapping in the reconcile loop', () => {
+  const ACCOUNT = '123456789012';
+  function setup(store: FlapStore) {
+    const world = new Map<string, Widget>([['w1', { enabled: false, tags: {} }]]);
+    const { g, calls } = fakeGuardrail(world);
+    let now = Date.parse('2026-11-26T10:00:00Z');
+    const controller = new Controller({
+      guardrails: [g],
+      policy: parsePolicy(policyWith({ widgets: { widgets: ['w1'] } }, { flapping: { maxRemediations: 3, windowMinutes: 30 } }), [
+        g,
+      ]),
+      account: ACCOUNT,
+      clients: new AwsClients(),
+      logger: createLogger('test'),
+      now: () => new Date(now),
+      flapStore: store,
+    });
+    const tamperAndDeliver = async () => {
+      (world.get('w1') as Widget).enabled = false;
+      const [r] = await controller.handleEvent(
+        apiCallEvent({
+          account: ACCOUNT,
+          region: 'us-east-1',
+          eventSource: 'widgets.amazonaws.com',
+          eventName: 'DisableWidget',
+          requestParameters: { ids: ['w1'] },
+        }),
+      );
+      return r;
+    };
+    return { world, calls, tamperAndDeliver, advance: (ms: number) => (now += ms) };
+  }
+
+  it('past N remediations in M minutes: stops re-applying, escalates, resumes after the window', async () => {
+    const { world, calls, tamperAndDeliver, advance } = setup(new MemoryFlapStore());
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      outcomes.push((await tamperAndDeliver())?.outcome ?? '');
+      advance(5 * MIN);
+    }
+    const escalated = await tamperAndDeliver();
+    outcomes.push(escalated?.outcome ?? '');
+    expect(outcomes).toEqual(['remediated', 'remediated', 'remediated', 'escalated']);
+    expect(escalated?.reason).toBe(
+      'remediated 3 times in the last 30 minutes: stopped re-applying (something keeps changing it back); resumes after 2026-11-26T10:30:00.000Z',
+    );
+    expect(escalated?.drift).toEqual([{ property: 'enabled', observed: false, desired: true }]);
+    expect(world.get('w1')?.enabled).toBe(false);
+    expect(calls.filter((c) => c.startsWith('enable'))).toHaveLength(3);
+
+    advance(20 * MIN); // 10:35: the first remediation left the window
+    expect((await tamperAndDeliver())?.outcome).toBe('remediated');
+  });
+
+  it('a broken flap store never blocks a remediation; the record says so', async () => {
+    const broken: FlapStore = {
+      recent: async () => {
+        throw Object.assign(new Error('table gone'), { name: 'ResourceNotFoundException' });
+      },
+      add: async () => {
+        throw Object.assign(new Error('table gone'), { name: 'ResourceNotFoundException' });
+      },
+    };
+    const { tamperAndDeliver } = setup(broken);
+    const r = await tamperAndDeliver();
+    expect(r?.outcome).toBe('remediated');
+    expect(r?.reason).toBe(
+      'restored enabled (flap state unreadable: ResourceNotFoundException) (flap state not written: ResourceNotFoundException)',
+    );
+  });
+});
