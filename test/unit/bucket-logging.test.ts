@@ -1,0 +1,391 @@
+import { describe, expect, it } from 'vitest';
+import {
+  aclAllowsLogDelivery,
+  type BucketState,
+  desiredLogging,
+  diffLogging,
+  LOG_DELIVERY_GROUP,
+  planLogging,
+  policyAllowsLogDelivery,
+} from '../../controllers/bucket-logging/diff.js';
+import {
+  bucketRef,
+  exclusionOf,
+  globMatch,
+  logBucketName,
+  logBucketRegion,
+  refsFromEvent,
+  regionOfLocation,
+} from '../../controllers/bucket-logging/events.js';
+import { bucketLogging } from '../../controllers/bucket-logging/index.js';
+import { type BucketLoggingPolicy, bucketLoggingPolicySchema } from '../../controllers/bucket-logging/policy.js';
+import { parsePolicy } from '../../controllers/core/policy.js';
+import type { CloudTrailDetail } from '../../controllers/core/types.js';
+import { createBucketRequest, putBucketLoggingRequest } from '../helpers/bucket-logging.js';
+import { ACCOUNT } from '../helpers/emulator.js';
+import { policyWith } from '../helpers/policy.js';
+
+const policy = (extra: Record<string, unknown> = {}): BucketLoggingPolicy =>
+  bucketLoggingPolicySchema.parse({ logBucket: { prefix: 's3-access-logs' }, ...extra });
+const LOG_BUCKET = `s3-access-logs-${ACCOUNT}-us-east-1`;
+const scope = { account: ACCOUNT, region: 'us-east-1' };
+
+const detail = (eventName: string, requestParameters: Record<string, unknown> | null): CloudTrailDetail => ({
+  eventName,
+  eventSource: 's3.amazonaws.com',
+  eventID: 'e-1',
+  awsRegion: 'us-east-1',
+  recipientAccountId: ACCOUNT,
+  errorCode: null,
+  userIdentity: null,
+  requestParameters,
+  responseElements: null,
+});
+
+describe('bucket-logging policy section', () => {
+  it('applies the defaults: {prefix}-{account}-{region}, {bucket}/, partitioned by event time, page size 1000', () => {
+    expect(policy()).toEqual({
+      mode: 'remediate',
+      logBucket: { prefix: 's3-access-logs', template: '{prefix}-{account}-{region}' },
+      targetPrefix: '{bucket}/',
+      targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
+      excludeBuckets: [],
+      sweep: { pageSize: 1000 },
+    });
+  });
+
+  it('is accepted inside a whole policy document', () => {
+    const doc = policyWith({ 'bucket-logging': { logBucket: { prefix: 'logs' }, mode: 'notify' } });
+    expect(parsePolicy(doc, [bucketLogging]).guardrails['bucket-logging']).toMatchObject({ mode: 'notify' });
+  });
+
+  it.each([
+    [{ logBucket: { template: 'logs-{account}' } }, 'logBucket.template', 'must contain {region}'],
+    [{ logBucket: { template: '{prefix}-{region}' } }, 'logBucket.prefix', 'set logBucket.prefix'],
+    [{ logBucket: { prefix: 'x', template: '{prefix}-{acct}-{region}' } }, 'logBucket.template', 'unknown placeholder(s) {acct}'],
+    [
+      { logBucket: { prefix: 'x', template: '{prefix}_{account}_{region}' } },
+      'logBucket.template',
+      'does not give a valid bucket name',
+    ],
+    [{ logBucket: { prefix: 'UPPER' } }, 'logBucket.prefix', 'lowercase'],
+    [{ logBucket: { prefix: 'x' }, targetPrefix: '{bucketname}/' }, 'targetPrefix', 'unknown placeholder(s) {bucketname}'],
+    [
+      { logBucket: { prefix: 'x' }, targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'Yesterday' } } },
+      'targetObjectKeyFormat',
+      '',
+    ],
+    [{ logBucket: { prefix: 'x' }, excludeBuckets: ['bad/pattern'] }, 'excludeBuckets.0', 'bucket name pattern'],
+    [{ logBucket: { prefix: 'x' }, sweep: { pageSize: 20_000 } }, 'sweep.pageSize', ''],
+    [{ logBucket: { prefix: 'x' }, targetBucket: 'typo' }, '', 'targetBucket'],
+  ])('rejects %j at %s', (section, path, message) => {
+    const result = bucketLoggingPolicySchema.safeParse(section);
+    expect(result.success).toBe(false);
+    const issue = result.error?.issues.find((i) => i.path.join('.').startsWith(path));
+    expect(issue, JSON.stringify(result.error?.issues)).toBeDefined();
+    expect(JSON.stringify(result.error?.issues)).toContain(message);
+  });
+
+  it('accepts the simple key format and a template without {prefix}', () => {
+    const p = policy({ logBucket: { template: 'acme-logs-{account}-{region}' }, targetObjectKeyFormat: { simplePrefix: {} } });
+    expect(logBucketName(p, ACCOUNT, 'eu-west-1')).toBe(`acme-logs-${ACCOUNT}-eu-west-1`);
+    expect(p.targetObjectKeyFormat).toEqual({ simplePrefix: {} });
+  });
+});
+
+describe('bucket-logging names and exclusions', () => {
+  it('recognizes the log bucket of any region of this account, not of another account', () => {
+    const p = policy();
+    expect(logBucketRegion(LOG_BUCKET, p, ACCOUNT)).toBe('us-east-1');
+    expect(logBucketRegion(`s3-access-logs-${ACCOUNT}-ap-southeast-2`, p, ACCOUNT)).toBe('ap-southeast-2');
+    expect(logBucketRegion('s3-access-logs-999999999999-us-east-1', p, ACCOUNT)).toBeNull();
+    expect(logBucketRegion(`${LOG_BUCKET}-copy`, p, ACCOUNT)).toBeNull();
+    expect(logBucketRegion('s3-access-logsX123456789012-us-east-1', p, ACCOUNT)).toBeNull();
+  });
+
+  it('excludes log buckets, directory buckets and the policy patterns; governs the rest', () => {
+    const p = policy({ excludeBuckets: ['cdk-*-assets-*', 'exact-name'] });
+    expect(exclusionOf(LOG_BUCKET, p, ACCOUNT)).toContain('is the log bucket of us-east-1');
+    expect(exclusionOf('fast--use1-az4--x-s3', p, ACCOUNT)).toContain('directory bucket');
+    expect(exclusionOf('cdk-hnb659fds-assets-123-us-east-1', p, ACCOUNT)).toBe(
+      'bucket cdk-hnb659fds-assets-123-us-east-1 is excluded by the policy (excludeBuckets: "cdk-*-assets-*")',
+    );
+    expect(exclusionOf('exact-name', p, ACCOUNT)).toContain('"exact-name"');
+    expect(exclusionOf('exact-name-2', p, ACCOUNT)).toBeNull();
+    expect(exclusionOf('app-data', p, ACCOUNT)).toBeNull();
+  });
+
+  it('glob patterns treat dots literally', () => {
+    expect(globMatch('a.b', 'axb')).toBe(false);
+    expect(globMatch('a.*', 'a.b.c')).toBe(true);
+  });
+
+  it('LocationConstraint: absent or empty is us-east-1, EU is eu-west-1, junk is unreadable', () => {
+    expect(regionOfLocation(undefined)).toBe('us-east-1');
+    expect(regionOfLocation('')).toBe('us-east-1');
+    expect(regionOfLocation(null)).toBe('us-east-1');
+    expect(regionOfLocation('EU')).toBe('eu-west-1');
+    expect(regionOfLocation(['ap-south-1'])).toBe('ap-south-1');
+    expect(regionOfLocation('eu-central-1')).toBe('eu-central-1');
+    expect(regionOfLocation({ nested: true })).toBeNull();
+    expect(regionOfLocation('not a region')).toBeNull();
+  });
+});
+
+describe('bucket-logging events → refs', () => {
+  const p = policy({ excludeBuckets: ['scratch-*'] });
+  const ref = (name: string, region = 'us-east-1') => ({ refs: [bucketRef(name, ACCOUNT, region, 'event')] });
+
+  it('CreateBucket in us-east-1 has no CreateBucketConfiguration', () => {
+    expect(refsFromEvent(detail('CreateBucket', createBucketRequest('new-one', 'us-east-1')), p, scope)).toEqual(ref('new-one'));
+  });
+
+  it('CreateBucket elsewhere takes its region from LocationConstraint, not from assumptions', () => {
+    const eu = { account: ACCOUNT, region: 'eu-west-1' };
+    expect(refsFromEvent(detail('CreateBucket', createBucketRequest('eu-one', 'eu-west-1')), p, eu)).toEqual(
+      ref('eu-one', 'eu-west-1'),
+    );
+    expect(refsFromEvent(detail('CreateBucket', createBucketRequest('eu-one', 'eu-west-1')), p, scope)).toEqual({
+      ignore: 'bucket eu-one was created in eu-west-1; only the eu-west-1 controller changes it (its sweep covers it)',
+      resource: { id: 'eu-one', arn: 'arn:aws:s3:::eu-one' },
+    });
+    const legacy = { bucketName: 'old-eu', host: ['s3.amazonaws.com'], CreateBucketConfiguration: { LocationConstraint: 'EU' } };
+    expect(refsFromEvent(detail('CreateBucket', legacy), p, eu)).toEqual(ref('old-eu', 'eu-west-1'));
+    const junk = { bucketName: 'x-bucket', CreateBucketConfiguration: { LocationConstraint: 42 } };
+    expect(refsFromEvent(detail('CreateBucket', junk), p, scope)).toMatchObject({
+      ignore: 'CreateBucket event for x-bucket with an unreadable LocationConstraint',
+    });
+  });
+
+  it('PutBucketLogging: disabling, a changed target, and the older record format all name the bucket', () => {
+    for (const params of [
+      putBucketLoggingRequest('app', 'us-east-1', null),
+      putBucketLoggingRequest('app', 'us-east-1', { bucket: 'elsewhere', prefix: '' }),
+      putBucketLoggingRequest('app', 'us-east-1', null, { legacy: true }),
+      { ...putBucketLoggingRequest('app', 'us-east-1', null, { legacy: true }), bucketName: ['app'] },
+    ]) {
+      expect(refsFromEvent(detail('PutBucketLogging', params), p, scope)).toEqual(ref('app'));
+    }
+    // The disabling request really holds nothing but xmlns.
+    expect(putBucketLoggingRequest('app', 'us-east-1', null).BucketLoggingStatus).toEqual({
+      xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/',
+    });
+  });
+
+  it('a malformed BucketLoggingStatus still leads to a re-read of the bucket (the payload is never trusted)', () => {
+    for (const status of ['garbage', null, [], { LoggingEnabled: 'x' }]) {
+      expect(refsFromEvent(detail('PutBucketLogging', { bucketName: 'app', BucketLoggingStatus: status }), p, scope)).toEqual(
+        ref('app'),
+      );
+    }
+  });
+
+  it('events that name no usable bucket are ignored with the reason', () => {
+    expect(refsFromEvent(detail('PutBucketLogging', null), p, scope)).toEqual({
+      ignore: 'PutBucketLogging event without requestParameters; cannot tell which bucket',
+    });
+    expect(refsFromEvent(detail('PutBucketLogging', { bucketName: 7 }), p, scope)).toEqual({
+      ignore: 'PutBucketLogging event without a string requestParameters.bucketName',
+    });
+    expect(refsFromEvent(detail('PutBucketLogging', { bucketName: ['a', 'b'] }), p, scope)).toMatchObject({
+      ignore: expect.stringContaining('without a string'),
+    });
+    expect(refsFromEvent(detail('PutBucketLogging', { bucketName: 'no/slashes' }), p, scope)).toMatchObject({
+      ignore: '"no/slashes" is not an S3 bucket name',
+    });
+    expect(refsFromEvent(detail('PutBucketLogging', { bucketName: 'x'.repeat(5000) }), p, scope)).toMatchObject({
+      ignore: expect.stringContaining('is not an S3 bucket name'),
+    });
+  });
+
+  it('log buckets and excluded buckets are ignored before any call', () => {
+    expect(refsFromEvent(detail('PutBucketLogging', { bucketName: LOG_BUCKET }), p, scope)).toMatchObject({
+      ignore: expect.stringContaining('a logging loop'),
+    });
+    expect(refsFromEvent(detail('CreateBucket', { bucketName: 'scratch-1' }), p, scope)).toMatchObject({
+      ignore: 'bucket scratch-1 is excluded by the policy (excludeBuckets: "scratch-*")',
+    });
+  });
+
+  it('a Config resource id is a bucket name in the event region', () => {
+    expect(bucketLogging.refFromResourceId('app', { ...scope, policy: p } as never)).toEqual(ref('app'));
+  });
+});
+
+describe('bucket-logging diff and plan', () => {
+  const p = policy();
+  const ref = bucketRef('app', ACCOUNT, 'us-east-1', 'event');
+  const d = desiredLogging(ref, p);
+  const bucket = (logging: Extract<BucketState, { kind: 'bucket' }>['logging']): BucketState => ({
+    kind: 'bucket',
+    region: 'us-east-1',
+    logging,
+    tags: {},
+  });
+  const partitioned = { partitionedPrefix: { partitionDateSource: 'EventTime' as const } };
+
+  it('desired: the region log bucket, {bucket}/ and the policy key format', () => {
+    expect(d).toEqual({ targetBucket: LOG_BUCKET, targetPrefix: 'app/', targetObjectKeyFormat: partitioned });
+  });
+
+  it('compliant logging has no drift and no plan', () => {
+    const state = bucket({
+      targetBucket: LOG_BUCKET,
+      targetPrefix: 'app/',
+      targetObjectKeyFormat: partitioned,
+      targetGrants: [],
+    });
+    expect(diffLogging(state, d)).toEqual([]);
+    expect(planLogging(state, d, [])).toEqual([]);
+  });
+
+  it('logging off is one drift and one PutBucketLogging with the whole configuration', () => {
+    const drift = diffLogging(bucket(null), d);
+    expect(drift).toEqual([{ property: 'loggingEnabled', observed: false, desired: true }]);
+    expect(planLogging(bucket(null), d, drift)).toEqual([
+      {
+        api: 's3:PutBucketLogging',
+        description: `log to s3://${LOG_BUCKET}/app/`,
+        loggingEnabled: {
+          TargetBucket: LOG_BUCKET,
+          TargetPrefix: 'app/',
+          TargetObjectKeyFormat: { PartitionedPrefix: { PartitionDateSource: 'EventTime' } },
+        },
+      },
+    ]);
+  });
+
+  it('a changed target, prefix or key format is drift; grants the policy does not govern are kept', () => {
+    const grants = [{ Grantee: { Type: 'Group', URI: LOG_DELIVERY_GROUP }, Permission: 'READ' }];
+    const state = bucket({ targetBucket: 'evil', targetPrefix: '', targetObjectKeyFormat: null, targetGrants: grants });
+    const drift = diffLogging(state, d);
+    expect(drift).toEqual([
+      { property: 'targetBucket', observed: 'evil', desired: LOG_BUCKET },
+      { property: 'targetPrefix', observed: '', desired: 'app/' },
+      { property: 'targetObjectKeyFormat', observed: { simplePrefix: {} }, desired: partitioned },
+    ]);
+    expect(planLogging(state, d, drift)[0]?.loggingEnabled.TargetGrants).toEqual(grants);
+  });
+
+  it('no reported key format equals the simple format; a partitioned one without a source dates by delivery time', () => {
+    const simple = desiredLogging(ref, policy({ targetObjectKeyFormat: { simplePrefix: {} } }));
+    expect(
+      diffLogging(
+        bucket({ targetBucket: LOG_BUCKET, targetPrefix: 'app/', targetObjectKeyFormat: null, targetGrants: [] }),
+        simple,
+      ),
+    ).toEqual([]);
+    const delivery = diffLogging(
+      bucket({
+        targetBucket: LOG_BUCKET,
+        targetPrefix: 'app/',
+        targetObjectKeyFormat: { partitionedPrefix: {} } as never,
+        targetGrants: [],
+      }),
+      d,
+    );
+    expect(delivery).toEqual([
+      {
+        property: 'targetObjectKeyFormat',
+        observed: { partitionedPrefix: { partitionDateSource: 'DeliveryTime' } },
+        desired: partitioned,
+      },
+    ]);
+  });
+
+  it('buckets not read (excluded, gone, in another region) have no drift and no plan', () => {
+    for (const state of [
+      { kind: 'excluded', reason: 'x' },
+      { kind: 'missing' },
+      { kind: 'elsewhere', region: 'eu-west-1' },
+    ] as BucketState[]) {
+      expect(diffLogging(state, d)).toEqual([]);
+      expect(planLogging(state, d, [{ property: 'x', observed: 1, desired: 2 }])).toEqual([]);
+    }
+  });
+
+  it('skipReason: excluded, deleted, and other-region buckets are left alone; a local bucket is not', () => {
+    const skip = (state: BucketState) => bucketLogging.skipReason?.(ref, state, scope) ?? null;
+    expect(skip({ kind: 'excluded', reason: 'because' })).toBe('because');
+    expect(skip({ kind: 'missing' })).toContain('NoSuchBucket');
+    expect(skip({ kind: 'elsewhere', region: 'eu-west-1' })).toBe(
+      'bucket app is in eu-west-1; only the eu-west-1 controller changes it',
+    );
+    expect(skip({ kind: 'bucket', region: 'eu-west-1', logging: null, tags: {} })).toContain('only the eu-west-1 controller');
+    expect(skip(bucket(null))).toBeNull();
+  });
+
+  it('tagsOf gives the bucket tags (for exemptions)', () => {
+    expect(bucketLogging.tagsOf({ kind: 'bucket', region: 'us-east-1', logging: null, tags: { a: 'b' } })).toEqual({ a: 'b' });
+    expect(bucketLogging.tagsOf({ kind: 'missing' })).toEqual({});
+  });
+});
+
+describe('log bucket permission checks', () => {
+  const target = { bucket: LOG_BUCKET, prefix: 'app/' };
+  const source = { account: ACCOUNT, bucket: 'app' };
+  const doc = (...Statement: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement });
+  const allow = {
+    Effect: 'Allow',
+    Principal: { Service: 'logging.s3.amazonaws.com' },
+    Action: 's3:PutObject',
+    Resource: `arn:aws:s3:::${LOG_BUCKET}/*`,
+  };
+
+  it('the AWS-documented statement allows delivery', () => {
+    expect(policyAllowsLogDelivery(doc(allow), target, source)).toBe(true);
+    expect(
+      policyAllowsLogDelivery(
+        doc({
+          ...allow,
+          Principal: { Service: ['logging.s3.amazonaws.com'] },
+          Action: ['s3:Put*'],
+          Resource: [`arn:aws:s3:::${LOG_BUCKET}/app/*`],
+          Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::*' }, StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+        }),
+        target,
+        source,
+      ),
+    ).toBe(true);
+  });
+
+  it('other principals, actions, prefixes, accounts or buckets do not', () => {
+    expect(policyAllowsLogDelivery(doc({ ...allow, Principal: { Service: 'cloudtrail.amazonaws.com' } }), target, source)).toBe(
+      false,
+    );
+    expect(policyAllowsLogDelivery(doc({ ...allow, Action: 's3:GetObject' }), target, source)).toBe(false);
+    expect(policyAllowsLogDelivery(doc({ ...allow, Resource: `arn:aws:s3:::${LOG_BUCKET}/other/*` }), target, source)).toBe(
+      false,
+    );
+    expect(
+      policyAllowsLogDelivery(
+        doc({ ...allow, Condition: { StringEquals: { 'aws:SourceAccount': '999999999999' } } }),
+        target,
+        source,
+      ),
+    ).toBe(false);
+    expect(
+      policyAllowsLogDelivery(
+        doc({ ...allow, Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::other-*' } } }),
+        target,
+        source,
+      ),
+    ).toBe(false);
+  });
+
+  it('an explicit Deny wins; unreadable policies allow nothing', () => {
+    expect(policyAllowsLogDelivery(doc(allow, { ...allow, Effect: 'Deny', Principal: '*' }), target, source)).toBe(false);
+    expect(policyAllowsLogDelivery('{not json', target, source)).toBe(false);
+    expect(policyAllowsLogDelivery('null', target, source)).toBe(false);
+    expect(policyAllowsLogDelivery(JSON.stringify({ Statement: allow }), target, source)).toBe(true);
+  });
+
+  it('the legacy ACL needs WRITE and READ_ACP (or FULL_CONTROL) for the Log Delivery group', () => {
+    const g = (Permission: string, URI = LOG_DELIVERY_GROUP) => ({ Grantee: { Type: 'Group', URI }, Permission });
+    expect(aclAllowsLogDelivery([g('WRITE'), g('READ_ACP')])).toBe(true);
+    expect(aclAllowsLogDelivery([g('FULL_CONTROL')])).toBe(true);
+    expect(aclAllowsLogDelivery([g('WRITE')])).toBe(false);
+    expect(aclAllowsLogDelivery([g('WRITE', 'http://acs.amazonaws.com/groups/global/AllUsers'), g('READ_ACP')])).toBe(false);
+    expect(aclAllowsLogDelivery([])).toBe(false);
+  });
+});
