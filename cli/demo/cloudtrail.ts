@@ -89,7 +89,6 @@ export const cloudtrailDemo: DemoGuardrail = {
           EnableLogFileValidation: false,
           S3BucketName: 'attacker-owned-bucket',
         };
-        await ctx.clients.get(S3Client, ctx.region).send(new CreateBucketCommand({ Bucket: 'attacker-owned-bucket' }));
         await ct(ctx).send(new UpdateTrailCommand(req));
         return [
           event(ctx, 'UpdateTrail', {

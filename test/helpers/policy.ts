@@ -1,8 +1,15 @@
-import type { Policy } from '../../controllers/core/policy.js';
 import { ACCOUNT, AUDIT_BUS, OWN_ROLE_ARN, REGION } from './emulator.js';
 
+/** A policy document (before validation) with the given guardrail sections. */
+export interface PolicyDocument {
+  version: number;
+  controller: Record<string, unknown>;
+  audit: { eventBus: string };
+  guardrails: Record<string, unknown>;
+}
+
 /** A valid policy document with the given guardrail sections. */
-export function policyWith(guardrails: Record<string, unknown>, overrides: Partial<Policy['controller']> = {}): Policy {
+export function policyWith(guardrails: Record<string, unknown>, overrides: Record<string, unknown> = {}): PolicyDocument {
   return {
     version: 1,
     controller: {
