@@ -282,6 +282,43 @@ describe('GuardDuty guardrail on the emulator', () => {
     expect(h.calls).toEqual(['events:PutEvents']);
   });
 
+  it('API calls per remediation: DeleteDetector 7 + 1 audit, suspend 8 + 1, filter report 2 + 1', async () => {
+    const gdCalls = () => h.calls.filter((c) => c !== 'events:PutEvents');
+    await client().send(new DeleteDetectorCommand({ DetectorId: id }));
+    await h.deliver(guardDutyEvent('DeleteDetector', { detectorId: id }));
+    // resolve the event's detector, observe (list, get, administrator), re-check, create, verify (list, get, administrator).
+    expect(gdCalls()).toEqual([
+      'guardduty:ListDetectors',
+      'guardduty:ListDetectors',
+      'guardduty:ListDetectors',
+      'guardduty:CreateDetector',
+      'guardduty:ListDetectors',
+      'guardduty:GetDetector',
+      'guardduty:GetAdministratorAccount',
+    ]);
+    expect(h.calls.filter((c) => c === 'events:PutEvents')).toHaveLength(1);
+    const [now] = await readDetectors(emu.clients());
+    h.calls.length = 0;
+    await client().send(new UpdateDetectorCommand({ DetectorId: now?.id as string, Enable: false }));
+    await h.deliver(guardDutyEvent('UpdateDetector', { detectorId: now?.id, enable: false }));
+    expect(gdCalls()).toEqual([
+      'guardduty:ListDetectors',
+      'guardduty:ListDetectors',
+      'guardduty:GetDetector',
+      'guardduty:GetAdministratorAccount',
+      'guardduty:UpdateDetector',
+      'guardduty:ListDetectors',
+      'guardduty:GetDetector',
+      'guardduty:GetAdministratorAccount',
+    ]);
+    h.calls.length = 0;
+    await client().send(
+      new CreateFilterCommand({ DetectorId: now?.id as string, Name: 'f0', Action: 'ARCHIVE', FindingCriteria: CRITERIA }),
+    );
+    await h.deliver(guardDutyEvent('CreateFilter', { detectorId: now?.id, name: 'f0', action: 'ARCHIVE' }));
+    expect(gdCalls()).toEqual(['guardduty:GetDetector', 'guardduty:GetFilter']);
+  });
+
   it('every API call made is among the declared IAM actions', async () => {
     await client().send(new DeleteDetectorCommand({ DetectorId: id }));
     await h.deliver(guardDutyEvent('DeleteDetector', { detectorId: id }));
