@@ -187,6 +187,9 @@ describe('GuardDuty guardrail against mocked AWS semantics', () => {
       ],
     });
     expect(fixed).toMatchObject({ outcome: 'remediated', verified: true, actions: [{ api: 'guardduty:UpdateIPSet', ok: true }] });
+    // Reported: GetDetector + GetIPSet. Remediated: those two, UpdateIPSet, and the two again to verify.
+    expect(gdMock.commandCalls(GetDetectorCommand)).toHaveLength(3);
+    expect(gdMock.commandCalls(GetIPSetCommand)).toHaveLength(3);
     expect(gdMock.commandCalls(UpdateIPSetCommand).map((c) => c.args[0].input)).toEqual([
       { DetectorId: DETECTOR, IpSetId: 'b2c4e6', Activate: false },
     ]);
