@@ -14,7 +14,6 @@ import {
   deleteFlowLogs,
   deleteFlowLogsEvent,
   ec2Of,
-  FLOW_BUCKET_ARN,
   FLOW_DESTINATION,
   FLOW_LOG_GROUP_ARN,
   FLOW_ROLE_ARN,
@@ -166,6 +165,18 @@ describe('flow-logs guardrail on the emulator: events', () => {
     expect(records.map((r) => [r.resource.id, r.outcome])).toEqual([[vpcId, 'remediated']]);
     expect(await compliantIds(vpcId)).toHaveLength(1);
     expect(h.writes()).toEqual(['ec2:CreateFlowLogs', 'ec2:CreateTags']);
+    // Index lookup (finds nothing), one region listing (its state serves the first observation), 2 writes, 2 verification reads.
+    expect(h.calls.filter((c) => c !== 'events:PutEvents').sort()).toEqual(
+      [
+        'ec2:DescribeVpcs',
+        'ec2:DescribeVpcs',
+        'ec2:DescribeFlowLogs',
+        'ec2:CreateFlowLogs',
+        'ec2:CreateTags',
+        'ec2:DescribeVpcs',
+        'ec2:DescribeFlowLogs',
+      ].sort(),
+    );
   });
 
   it('mismatching flow logs (REJECT only; wrong destination) → reported as drift, a compliant one is added, the user ones are kept', async () => {
