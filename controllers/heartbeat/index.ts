@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { type AuditSink, EventBridgeAuditPublisher } from '../core/audit.js';
+import { AwsClients } from '../core/aws.js';
+import { ConfigError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import { loadPolicyFile, type Policy } from '../core/policy.js';
+import { type AuditRecord, SCHEMA_VERSION } from '../core/record.js';
+import type { GuardrailPolicyBase } from '../core/types.js';
+
+export const HEARTBEAT_GUARDRAIL = 'heartbeat';
+export const DEPLOYMENT_RESOURCE_TYPE = 'logwarden::Deployment';
+/** The schedule rule's name; it is not `logwarden-sweep-*`, so the controllers never take it for a sweep. */
+export const HEARTBEAT_RULE_NAME = 'logwarden-heartbeat';
+
+/** Which guardrails the policy enables, and how: `cloudtrail (remediate), guardduty (notify)`. Pure. */
+export function enabledGuardrails(policy: Policy): string {
+  const names = Object.keys(policy.guardrails).sort();
+  if (names.length === 0) return 'no guardrail enabled';
+  return names.map((n) => `${n} (${(policy.guardrails[n] as GuardrailPolicyBase | undefined)?.mode ?? 'remediate'})`).join(', ');
+}
+
+/**
+ * The heartbeat audit record of one deployment (account and region). Pure. The central dashboard and
+ * alarm look for deployments whose heartbeat stopped: a silenced logwarden shows up there.
+ */
+export function heartbeatRecord(input: {
+  account: string;
+  region: string;
+  policy: Policy;
+  eventId: string | null;
+  now: Date;
+  durationMs?: number;
+}): AuditRecord {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: randomUUID(),
+    time: input.now.toISOString(),
+    guardrail: HEARTBEAT_GUARDRAIL,
+    account: input.account,
+    region: input.region,
+    resource: { type: DEPLOYMENT_RESOURCE_TYPE, id: `${input.account}/${input.region}`, arn: null },
+    trigger: { type: 'sweep', eventId: input.eventId, eventName: 'Heartbeat', actor: 'aws.events' },
+    outcome: 'compliant',
+    reason: `logwarden is running in ${input.account}/${input.region}: ${enabledGuardrails(input.policy)}`,
+    // The heartbeat changes nothing.
+    mode: 'notify',
+    drift: [],
+    actions: [],
+    verified: null,
+    retryable: false,
+    durationMs: input.durationMs ?? 0,
+    runbook: 'docs/deployment.md',
+  };
+}
+
+export interface HeartbeatOptions {
+  policy: Policy;
+  account: string;
+  region: string;
+  sink: AuditSink;
+  now?: () => Date;
+}
+
+/** Publish one heartbeat record for the deployment. Throws when the audit bus does not take it. */
+export async function beat(event: unknown, o: HeartbeatOptions): Promise<AuditRecord> {
+  const started = Date.now();
+  const id = (event as { id?: unknown } | null)?.id;
+  const record = heartbeatRecord({
+    account: o.account,
+    region: o.region,
+    policy: o.policy,
+    eventId: typeof id === 'string' ? id.slice(0, 256) : null,
+    now: (o.now ?? (() => new Date()))(),
+    durationMs: Date.now() - started,
+  });
+  await o.sink.publish([record]);
+  return record;
+}
+
+interface LambdaContext {
+  invokedFunctionArn?: string;
+}
+
+/** The heartbeat Lambda handler: the policy is read at cold start (`policy.json` next to the code). */
+export function createHeartbeatHandler() {
+  const logger = createLogger('logwarden-heartbeat');
+  const region = process.env.AWS_REGION;
+  if (!region) throw new ConfigError('AWS_REGION', 'is not set');
+  const policyFile = process.env.LOGWARDEN_POLICY_FILE ?? join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'policy.json');
+  const policy = loadPolicyFile(policyFile, [], { onlyThese: false });
+  const clients = new AwsClients();
+  const sink = new EventBridgeAuditPublisher({ clients, eventBus: policy.audit.eventBus, region, logger });
+  return async (event: unknown, context?: LambdaContext) => {
+    const account = process.env.LOGWARDEN_ACCOUNT_ID ?? context?.invokedFunctionArn?.split(':')[4];
+    if (!account || !/^\d{12}$/.test(account)) {
+      throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'is not set and the function ARN has no account');
+    }
+    const record = await beat(event, { policy, account, region, sink });
+    logger.info('heartbeat', { record });
+    return { id: record.id };
+  };
+}

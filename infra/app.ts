@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { AnyGuardrail } from '../controllers/core/types.js';
+import { guardrails as registry } from '../controllers/registry.js';
+import { CentralStack } from './central-stack.js';
+import { type Deployment, loadDeployment } from './config.js';
+import { MemberStack } from './member-stack.js';
+import { AssetBucketStack, RegionalAssetsSynthesizer, RolloutStack, StackSetTemplateSynthesizer } from './rollout.js';
+
+export const TEMPLATE_DIR = 'stackset-template';
+/** Server access logs are granted by bucket policy (BucketOwnerEnforced buckets cannot use the log-delivery ACL). */
+const FEATURE_FLAGS = { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true };
+
+export interface LogwardenApp {
+  app: App;
+  deployment: Deployment;
+  central: CentralStack;
+  /** The StackSet template's stack (synthesized into its own assembly, never deployed on its own). */
+  template: MemberStack;
+  templateFile: string;
+  templateSynthesizer: StackSetTemplateSynthesizer;
+  assetBuckets: AssetBucketStack[];
+  rollout: RolloutStack;
+  /** The member stack deployed directly in the management account, per region. */
+  management: MemberStack[];
+}
+
+export interface BuildOptions {
+  /** The deployment config; default: the `logwarden` context value (cdk.json). */
+  config?: unknown;
+  outdir?: string;
+  guardrails?: readonly AnyGuardrail[];
+  /** Run the cdk-nag AwsSolutions checks (default true). */
+  nag?: boolean;
+}
+
+/**
+ * The whole logwarden deployment as one CDK app: the central stack, one asset bucket stack per
+ * rollout region, the rollout stack (the StackSet) and the member stack for the management account.
+ * Synthesizes offline: every environment comes from the config, nothing is looked up.
+ */
+export function buildApp(options: BuildOptions = {}): LogwardenApp {
+  const app = new App({ outdir: options.outdir, analyticsReporting: false, context: FEATURE_FLAGS });
+  const deployment = loadDeployment(options.config ?? app.node.tryGetContext('logwarden'), options.guardrails ?? registry);
+  const c = deployment.config;
+
+  // Pass 1: the StackSet template, in its own assembly inside the main one (its code assets are staged there).
+  const templateOut = join(app.outdir, TEMPLATE_DIR);
+  mkdirSync(templateOut, { recursive: true });
+  const templateApp = new App({ outdir: templateOut, analyticsReporting: false, context: FEATURE_FLAGS });
+  const templateSynthesizer = new StackSetTemplateSynthesizer(c.adminAccount);
+  const template = new MemberStack(templateApp, 'LogwardenMember', {
+    deployment,
+    synthesizer: templateSynthesizer,
+    analyticsReporting: false,
+    description: 'logwarden member stack (deployed by the logwarden-member StackSet)',
+  });
+  if (options.nag !== false) Validations.of(templateApp).addPlugins(new AwsSolutionsChecks(templateApp));
+  templateApp.synth();
+  const templateFile = join(templateOut, template.templateFile);
+
+  // Pass 2: the deployable stacks.
+  const central = new CentralStack(app, 'LogwardenCentral', {
+    deployment,
+    env: { account: c.central.account, region: c.central.region },
+    description: 'logwarden central audit pipeline',
+  });
+  const assetBuckets = c.rollout.regions.map(
+    (region) =>
+      new AssetBucketStack(app, `LogwardenAssets-${region}`, {
+        deployment,
+        env: { account: c.adminAccount, region },
+        description: 'logwarden function code for the StackSet, readable by the organization',
+      }),
+  );
+  const codeAssets = new Stack(app, 'LogwardenMemberCode', {
+    synthesizer: new RegionalAssetsSynthesizer(
+      templateSynthesizer.assets,
+      relative(app.outdir, templateOut),
+      c.adminAccount,
+      c.rollout.regions,
+      () => assetBuckets.map((s) => s.artifactId),
+    ),
+  });
+  const rollout = new RolloutStack(app, 'LogwardenRollout', {
+    deployment,
+    templateFile,
+    env: { account: c.adminAccount, region: c.homeRegion },
+    description: 'logwarden organization rollout (service-managed StackSet)',
+  });
+  rollout.addStackDependency(codeAssets);
+  for (const s of assetBuckets) rollout.addStackDependency(s);
+  const management = c.rollout.regions.map(
+    (region) =>
+      new MemberStack(app, `LogwardenMember-${region}`, {
+        deployment,
+        env: { account: c.managementAccount, region },
+        description: 'logwarden member stack for the management account (StackSets skip it)',
+      }),
+  );
+  if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, deployment, central, template, templateFile, templateSynthesizer, assetBuckets, rollout, management };
+}

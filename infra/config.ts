@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { LogwardenError } from '../controllers/core/errors.js';
+import { isOwnRole, type Policy, parsePolicy } from '../controllers/core/policy.js';
+import type { AnyGuardrail } from '../controllers/core/types.js';
+
+/** The IAM path of every role logwarden's functions run as: the policy's own-role pattern matches it. */
+export const ROLE_PATH = '/logwarden/';
+/** Root of the repository (infra/..). */
+export const ROOT = join(import.meta.dirname, '..');
+
+export class DeploymentConfigError extends LogwardenError {
+  readonly issues: readonly string[];
+  constructor(message: string, issues: readonly string[] = []) {
+    super('InvalidDeploymentConfig', message);
+    this.issues = issues;
+  }
+}
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
+/** CloudWatch Logs accepts only these retention periods. */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const retentionDays = z
+  .number()
+  .int()
+  .refine((d) => RETENTION_DAYS.includes(d), `must be one of ${RETENTION_DAYS.join(', ')}`);
+
+const flowLogDestination = z.discriminatedUnion('destination', [
+  /** A log group and delivery role per account and region (created by the member stack). */
+  z.object({ destination: z.literal('cloud-watch-logs'), retentionDays: retentionDays.default(365) }).strict(),
+  /** A central bucket (the log archive's); the member stack creates nothing. */
+  z
+    .object({
+      destination: z.literal('s3'),
+      bucketArn: z.string().regex(/^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}(\/.*)?$/, 'must be an S3 bucket ARN'),
+    })
+    .strict(),
+  z.object({ destination: z.literal('none') }).strict(),
+]);
+
+export const deploymentConfigSchema = z
+  .object({
+    /** The policy document, relative to the repository root. It is bundled into every function. */
+    policyFile: z.string().min(1),
+    /** The organization (aws:PrincipalOrgID) allowed to publish to the audit bus and read the assets. */
+    organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id such as o-a1b2c3d4e5'),
+    /** The organization's management account: service-managed StackSets skip it, so it gets the member stack directly. */
+    managementAccount: accountId,
+    /** The account that owns the StackSet: the management account or a delegated administrator. */
+    adminAccount: accountId,
+    /** Where the rollout (StackSet) stack lives. */
+    homeRegion: region,
+    /** `SELF` from the management account, `DELEGATED_ADMIN` from a delegated administrator. */
+    callAs: z.enum(['SELF', 'DELEGATED_ADMIN']).default('SELF'),
+    central: z
+      .object({
+        account: accountId,
+        region,
+        /** Object Lock (COMPLIANCE) retention of the audit archive, in days. */
+        archiveRetentionDays: z.number().int().min(1).max(36500).default(365),
+        logRetentionDays: retentionDays.default(365),
+        streamRetentionHours: z.number().int().min(24).max(8760).default(24),
+        /** Optional e-mail subscription of the alarm topic. */
+        alarmEmail: z.string().email().optional(),
+        /** Accounts × regions expected to send heartbeats (the silent-deployment alarm's threshold). */
+        expectedDeployments: z.number().int().min(1),
+        /** Create the AWS Config organization aggregator (needs the central account to be Config's delegated admin). */
+        aggregator: z.boolean().default(true),
+      })
+      .strict(),
+    member: z
+      .object({
+        logRetentionDays: retentionDays.default(365),
+        /** At least hourly: the central silent-deployment alarm counts heartbeats per hour. */
+        heartbeatSchedule: z
+          .string()
+          .regex(/^rate\((1 hour|\d{1,2} minutes?)\)$/, 'must be rate(N minutes) or rate(1 hour)')
+          .default('rate(15 minutes)'),
+        configRuleFrequency: z
+          .enum(['One_Hour', 'Three_Hours', 'Six_Hours', 'Twelve_Hours', 'TwentyFour_Hours'])
+          .default('TwentyFour_Hours'),
+        /** The region's S3 server access-log target bucket (for the bucket-logging guardrail). */
+        accessLogBucket: z
+          .object({ enabled: z.boolean().default(true), expireAfterDays: z.number().int().min(1).default(365) })
+          .strict()
+          .default({ enabled: true, expireAfterDays: 365 }),
+        flowLogs: flowLogDestination.default({ destination: 'cloud-watch-logs', retentionDays: 365 }),
+        /** Lambda async retries (0-2) and maximum event age. */
+        retryAttempts: z.number().int().min(0).max(2).default(2),
+        maxEventAgeMinutes: z.number().int().min(1).max(360).default(360),
+      })
+      .strict(),
+    rollout: z
+      .object({
+        organizationalUnitIds: z.array(z.string().regex(/^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/)).min(1),
+        regions: z.array(region).min(1),
+        regionConcurrency: z.enum(['PARALLEL', 'SEQUENTIAL']).default('PARALLEL'),
+        failureTolerancePercentage: z.number().int().min(0).max(100).default(10),
+        maxConcurrentPercentage: z.number().int().min(1).max(100).default(25),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
+
+export interface Deployment {
+  config: DeploymentConfig;
+  policy: Policy;
+  /** The policy document exactly as bundled into the functions. */
+  policyJson: string;
+  /** Guardrails of the registry that the policy enables: each gets its function, rules and Config rule. */
+  guardrails: readonly AnyGuardrail[];
+  /** The central audit bus, from the policy. */
+  bus: { name: string; account: string; region: string; arn: string };
+}
+
+/**
+ * Validate the deployment config and the policy together; every inconsistency that would deploy a
+ * silently broken logwarden (wrong bus, own roles not excluded, ungoverned regions) is an error.
+ */
+export function loadDeployment(raw: unknown, registry: readonly AnyGuardrail[], root = ROOT): Deployment {
+  const parsed = deploymentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new DeploymentConfigError(`invalid logwarden deployment config: ${issues.join('; ')}`, issues);
+  }
+  const config = parsed.data;
+  const file = isAbsolute(config.policyFile) ? config.policyFile : join(root, config.policyFile);
+  let policyJson: string;
+  try {
+    policyJson = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new DeploymentConfigError(`cannot read the policy file ${file}: ${(cause as Error).message}`);
+  }
+  // Strict: the deployment knows every guardrail, so an unknown section is a typo.
+  const policy = parsePolicy(JSON.parse(policyJson), registry, `policy file ${config.policyFile}`);
+  const issues: string[] = [];
+  const m = /^arn:aws[a-z-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/.exec(policy.audit.eventBus);
+  if (!m) {
+    issues.push(
+      `audit.eventBus must be the ARN of the central bus (arn:aws:events:${config.central.region}:${config.central.account}:event-bus/NAME)`,
+    );
+  } else if (m[1] !== config.central.region || m[2] !== config.central.account) {
+    issues.push(
+      `audit.eventBus ${policy.audit.eventBus} is not in the central account and region ${config.central.account}/${config.central.region}`,
+    );
+  }
+  const probe = `arn:aws:iam::${config.adminAccount}:role${ROLE_PATH}probe`;
+  if (!isOwnRole(probe, policy.controller.ownRoleArns)) {
+    issues.push(
+      `controller.ownRoleArns must match the functions' roles (arn:aws:iam::*:role${ROLE_PATH}*), or logwarden reacts to its own calls`,
+    );
+  }
+  for (const r of config.rollout.regions) {
+    if (!policy.controller.regions.includes(r)) issues.push(`rollout region ${r} is not in the policy's controller.regions`);
+  }
+  if (issues.length > 0) throw new DeploymentConfigError(`inconsistent deployment: ${issues.join('; ')}`, issues);
+  const guardrails = registry.filter((g) => policy.guardrails[g.name] !== undefined);
+  const [, busRegion, busAccount, busName] = m as RegExpExecArray;
+  return {
+    config,
+    policy,
+    policyJson,
+    guardrails,
+    bus: { name: busName as string, account: busAccount as string, region: busRegion as string, arn: policy.audit.eventBus },
+  };
+}

@@ -1,0 +1,51 @@
+import type { AnyGuardrail } from '../controllers/core/types.js';
+
+/** A statement as the infrastructure grants it (before CDK renders it). */
+export interface Grant {
+  sid: string;
+  actions: string[];
+  /** `*` only where the actions are named by the guardrail at run time (see below). */
+  resources: string[];
+}
+
+const ACTION = /^[a-z0-9-]+:[A-Za-z0-9]+$/;
+/** Read actions: what a Config rule evaluation (observe/list) may call. */
+const READ_ACTION = /^[a-z0-9-]+:(Get|List|Describe|Head|Lookup|Search|BatchGet)[A-Za-z0-9]*$/;
+
+export class PermissionError extends Error {}
+
+/** Every declared action must be one exact action: no wildcards, no duplicates. Pure. */
+export function checkedActions(g: AnyGuardrail): string[] {
+  for (const a of g.iamActions) {
+    if (!ACTION.test(a)) throw new PermissionError(`${g.name}: IAM action "${a}" is not an exact action (service:Action)`);
+  }
+  if (new Set(g.iamActions).size !== g.iamActions.length) throw new PermissionError(`${g.name}: iamActions has duplicates`);
+  return [...g.iamActions];
+}
+
+/**
+ * The controller's grants: exactly the guardrail's declared actions, plus its scoped permissions for
+ * the deployed policy. The declared actions are on `*` because which trail, VPC, bucket or detector
+ * is governed comes from the policy and from events at run time; writes are limited by the exact
+ * action list. Pure.
+ */
+export function controllerGrants(g: AnyGuardrail, policySection: unknown): Grant[] {
+  const grants: Grant[] = [{ sid: 'GuardrailActions', actions: checkedActions(g), resources: ['*'] }];
+  const scoped = g.scopedPermissions?.(policySection) ?? [];
+  scoped.forEach((s, i) => {
+    for (const a of s.actions) if (!ACTION.test(a)) throw new PermissionError(`${g.name}: scoped action "${a}" is not exact`);
+    if (s.resources.length === 0 || s.resources.includes('*')) {
+      throw new PermissionError(`${g.name}: scoped permission ${i} must name its resources`);
+    }
+    grants.push({ sid: `GuardrailScoped${i}`, actions: [...s.actions], resources: [...s.resources] });
+  });
+  return grants;
+}
+
+/** The Config rule evaluator's grants: only the read actions among the declared ones. Pure. */
+export function evaluatorGrants(g: AnyGuardrail): Grant[] {
+  const reads = checkedActions(g).filter((a) => READ_ACTION.test(a));
+  return reads.length > 0 ? [{ sid: 'GuardrailReads', actions: reads, resources: ['*'] }] : [];
+}
+
+export { READ_ACTION };
