@@ -141,13 +141,15 @@ export async function observeVpc(ref: VpcRef, scope: Scope<FlowLogsPolicy>): Pro
     return known;
   }
   const client = ec2(scope, ref.region);
-  const vpcTask = client.send(new DescribeVpcsCommand({ VpcIds: [ref.id] })).then(
-    (res) => res.Vpcs?.find((v) => v.VpcId === ref.id) ?? null,
-    (error: unknown) => {
+  const vpcTask = (async () => {
+    try {
+      const res = await client.send(new DescribeVpcsCommand({ VpcIds: [ref.id] }));
+      return res.Vpcs?.find((v) => v.VpcId === ref.id) ?? null;
+    } catch (error) {
       if (errorCode(error) === 'InvalidVpcID.NotFound') return null;
       throw error;
-    },
-  );
+    }
+  })();
   const [vpc, flowLogs] = await Promise.all([vpcTask, flowLogsOf(ref.id, scope, ref.region)]);
   if (!vpc) return { exists: false, vpcId: ref.id };
   return vpcState(vpc, flowLogs);

@@ -378,6 +378,46 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
     expect(ec2.commandCalls(CreateFlowLogsCommand)).toHaveLength(0);
   });
 
+  it('AWS ClientToken semantics (not modelled by moto): ×10 concurrent → one flow log; after a deletion a new token, not the stale id', async () => {
+    // A small EC2 fake: a repeated ClientToken returns the flow log first made with it, as EC2 does, even once deleted.
+    const live = new Map<string, FlowLog>();
+    const byToken = new Map<string, string>();
+    const vpcTags = new Map<string, string>();
+    let seq = 0;
+    ec2.on(DescribeVpcsCommand).callsFake((input: { Filters?: { Name: string; Values: string[] }[] }) => {
+      const tags = [...vpcTags].map(([Key, Value]) => ({ Key, Value }));
+      const filter = input.Filters?.[0];
+      if (filter && !filter.Values.includes(vpcTags.get(INDEX_TAG) ?? '')) return { Vpcs: [] };
+      return { Vpcs: [{ ...awsVpc, Tags: tags }] };
+    });
+    ec2.on(DescribeFlowLogsCommand).callsFake(async () => ({ FlowLogs: [...live.values()] }));
+    ec2.on(CreateFlowLogsCommand).callsFake(async (input: { ClientToken: string }) => {
+      await new Promise((r) => setTimeout(r, 5));
+      const known = byToken.get(input.ClientToken);
+      if (known) return { FlowLogIds: [known], Unsuccessful: [] };
+      const id = `fl-${(++seq).toString(16).padStart(17, '0')}`;
+      byToken.set(input.ClientToken, id);
+      live.set(id, awsFl({ FlowLogId: id }));
+      return { FlowLogIds: [id], Unsuccessful: [] };
+    });
+    ec2.on(CreateTagsCommand).callsFake((input: { Tags: { Key: string; Value: string }[] }) => {
+      for (const t of input.Tags) vpcTags.set(t.Key, t.Value);
+      return {};
+    });
+
+    const first = await Promise.all(Array.from({ length: 10 }, () => controller().handleEvent(createVpcEvent(VPC))));
+    expect(first.flat().map((r) => r.outcome)).toEqual(Array(10).fill('remediated'));
+    expect([...live.keys()]).toEqual(['fl-00000000000000001']);
+
+    live.clear(); // DeleteFlowLogs by an attacker
+    const again = await Promise.all(
+      Array.from({ length: 10 }, () => controller().handleEvent(deleteFlowLogsEvent(['fl-00000000000000001']))),
+    );
+    expect(again.flat().map((r) => r.outcome)).toEqual(Array(10).fill('remediated'));
+    expect([...live.keys()]).toEqual(['fl-00000000000000002']);
+    expect(vpcTags.get(INDEX_TAG)).toBe('fl-00000000000000002');
+  });
+
   it('sweep of 2,500 VPCs: 3 DescribeVpcs pages + 3 DescribeFlowLogs pages, no call per VPC', async () => {
     const ids = Array.from({ length: 2500 }, (_, i) => `vpc-${i.toString(16).padStart(17, '0')}`);
     const page = <T>(items: T[], n: number) => items.slice(n * 1000, (n + 1) * 1000);
