@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { LogwardenError } from '../controllers/core/errors.js';
 import type { AuditRecord } from '../controllers/core/record.js';
+import { registerAuditCommand } from './audit/command.js';
 import { cliRuntime } from './context.js';
 import { runDemo } from './demo/index.js';
 import { jsonLines, recordsTable } from './format.js';
@@ -127,5 +128,6 @@ export function buildProgram(): Command {
       process.exitCode = ok ? EXIT.ok : EXIT.findings;
     });
 
+  registerAuditCommand(program);
   return program;
 }
