@@ -11,10 +11,11 @@ import { jsonLines, recordsTable } from '../format.js';
 import { bucketLoggingDemo } from './bucket-logging.js';
 import { cloudtrailDemo } from './cloudtrail.js';
 import { flowLogsDemo } from './flow-logs.js';
+import { guarddutyDemo } from './guardduty.js';
 import type { DemoContext, DemoGuardrail } from './types.js';
 
 /** Every guardrail's demo, in the order they run. */
-export const demos: readonly DemoGuardrail[] = [cloudtrailDemo, flowLogsDemo, bucketLoggingDemo];
+export const demos: readonly DemoGuardrail[] = [cloudtrailDemo, flowLogsDemo, bucketLoggingDemo, guarddutyDemo];
 
 export const DEMO_ACCOUNT = '123456789012';
 export const DEMO_REGION = 'us-east-1';
