@@ -20,7 +20,7 @@ import type { AnyGuardrail } from '../controllers/core/types.js';
 import { HEARTBEAT_RULE_NAME } from '../controllers/heartbeat/index.js';
 import { type Bundle, bundle, type FunctionKind } from './bundle.js';
 import { type Deployment, ROLE_PATH } from './config.js';
-import { acknowledge } from './nag.js';
+import { acknowledge, acknowledgeFindings } from './nag.js';
 import { alarmStatePattern, cloudTrailPatterns, configCompliancePattern, type EventPattern } from './patterns.js';
 import { controllerGrants, evaluatorGrants, type Grant } from './permissions.js';
 
@@ -37,6 +37,20 @@ export interface DeployedFunction {
   role: iam.Role;
   bundle: Bundle;
   grants: Grant[];
+}
+
+/**
+ * The access-log target bucket's name: the bucket-logging guardrail's `logBucket` template when that
+ * guardrail is enabled (so the bucket the guardrail points buckets at is the one created here), else
+ * `logwarden-access-logs-{account}-{region}`. Placeholders become `${AWS::AccountId}`/`${AWS::Region}`.
+ */
+export function accessLogBucketName(policy: Deployment['policy']): string {
+  const section = policy.guardrails['bucket-logging'] as { logBucket?: { template?: string; prefix?: string } } | undefined;
+  const template = section?.logBucket?.template ?? '{prefix}-{account}-{region}';
+  const prefix = section?.logBucket?.prefix ?? 'logwarden-access-logs';
+  return template.replace(/\{(prefix|account|region)\}/g, (_, name: string) =>
+    name === 'prefix' ? prefix : name === 'account' ? Aws.ACCOUNT_ID : Aws.REGION,
+  );
 }
 
 const toCdkPattern = (p: EventPattern): events.EventPattern => {
@@ -115,7 +129,14 @@ export class MemberStack extends Stack {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    const controller = this.fn('controller', g, `logwarden-${g.name}`, controllerGrants(g, section), Duration.minutes(5), dlq);
+    const controller = this.fn(
+      'controller',
+      g,
+      `logwarden-${g.name}`,
+      controllerGrants(g, section, Aws.ACCOUNT_ID),
+      Duration.minutes(5),
+      dlq,
+    );
     const target = () =>
       new targets.LambdaFunction(controller.fn, {
         deadLetterQueue: dlq,
@@ -178,7 +199,7 @@ export class MemberStack extends Stack {
       },
       scope: { complianceResourceTypes: [g.resourceType] },
     });
-    rule.addDependency(invoke);
+    rule.node.addDependency(invoke);
   }
 
   private rule(name: string, guardrail: string, purpose: MemberStack['rules'][number]['purpose'], props: events.RuleProps) {
@@ -219,6 +240,17 @@ export class MemberStack extends Stack {
       description: `logwarden ${functionName}: exactly the actions the code calls`,
       inlinePolicies: { Logwarden: new iam.PolicyDocument({ statements }) },
     });
+    // Scoped resources that still hold a wildcard (any detector, any region) are the guardrail's own choice.
+    const wildcards = grants
+      .filter((gr) => gr.sid.startsWith('GuardrailScoped'))
+      .flatMap((gr) => gr.resources)
+      .filter((r) => r !== '*' && r.includes('*'));
+    acknowledgeFindings(
+      role,
+      'AwsSolutions-IAM5',
+      'Scoped statement declared by the guardrail (scopedPermissions): the account is narrowed to this one; the remaining wildcard names resources created at run time (a new detector, a service-linked role).',
+      [...new Set(wildcards)].map((r) => `Resource::${r.split(Aws.ACCOUNT_ID).join('<AWS::AccountId>')}`),
+    );
     if (grants.some((gr) => gr.resources.includes('*'))) {
       acknowledge(
         role,
@@ -258,7 +290,7 @@ export class MemberStack extends Stack {
   /** The region's S3 server access-log target bucket. */
   private accessLogBucket(expireAfterDays: number) {
     const bucket = new s3.Bucket(this, 'AccessLogTarget', {
-      bucketName: `logwarden-access-logs-${Aws.ACCOUNT_ID}-${Aws.REGION}`,
+      bucketName: accessLogBucketName(this.d.policy),
       // Access-log targets cannot use SSE-KMS default encryption nor Object Lock default retention.
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,

@@ -29,17 +29,29 @@ export function checkedActions(g: AnyGuardrail): string[] {
  * is governed comes from the policy and from events at run time; writes are limited by the exact
  * action list. Pure.
  */
-export function controllerGrants(g: AnyGuardrail, policySection: unknown): Grant[] {
+export function controllerGrants(g: AnyGuardrail, policySection: unknown, account = '*'): Grant[] {
   const grants: Grant[] = [{ sid: 'GuardrailActions', actions: checkedActions(g), resources: ['*'] }];
   const scoped = g.scopedPermissions?.(policySection) ?? [];
   scoped.forEach((s, i) => {
     for (const a of s.actions) if (!ACTION.test(a)) throw new PermissionError(`${g.name}: scoped action "${a}" is not exact`);
-    if (s.resources.length === 0 || s.resources.includes('*')) {
-      throw new PermissionError(`${g.name}: scoped permission ${i} must name its resources`);
-    }
-    grants.push({ sid: `GuardrailScoped${i}`, actions: [...s.actions], resources: [...s.resources] });
+    // `*` is allowed here only when the guardrail says so for actions without resource-level permissions.
+    if (s.resources.length === 0) throw new PermissionError(`${g.name}: scoped permission ${i} names no resource`);
+    grants.push({
+      sid: `GuardrailScoped${i}`,
+      actions: [...s.actions],
+      resources: s.resources.map((r) => ownAccount(r, account)),
+    });
   });
   return grants;
+}
+
+/**
+ * A function only ever acts in its own account: an ARN whose account is `*` is narrowed to it.
+ * Pure; `account` may be a CDK token.
+ */
+export function ownAccount(arn: string, account: string): string {
+  const m = /^(arn:[^:]+:[^:]+:[^:]*:)\*(:.*)$/.exec(arn);
+  return m ? `${m[1]}${account}${m[2]}` : arn;
 }
 
 /** The Config rule evaluator's grants: only the read actions among the declared ones. Pure. */
