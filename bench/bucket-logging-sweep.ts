@@ -9,7 +9,8 @@
  *
  * moto's ListBuckets ignores ContinuationToken (it cuts the list at MaxBuckets and returns no
  * token), so the bench sets the policy's sweep.pageSize to 10000 to list every bucket in one call;
- * on AWS the default page size of 1000 makes ceil(N/1000) ListBuckets calls.
+ * on AWS the default page size of 1000 makes ceil(N/1000) ListBuckets calls. Hence on the emulator
+ * at most 10,000 buckets (the N given plus the log bucket) can be swept: use N = 9999 for 10,000.
  */
 import { PutBucketLoggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { createBucket, createLogBucket } from '../cli/demo/bucket-logging.js';
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
       apiCalls,
       callsByAction: Object.fromEntries(Object.entries(callsByAction).sort()),
       outcomes: outcomeCounts(records),
+      // One record per bucket swept; fewer than `resources` means the listing was cut (see above).
       auditRecords: records.length,
       // Not part of the sweep timing: the audit records still have to be published, 10 per PutEvents call.
       putEventsCallsToPublish: Math.ceil(records.length / 10),
@@ -125,6 +127,12 @@ async function main(): Promise<void> {
       emulator: 'moto 5.2.5 server mode, maxAttempts 1',
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (records.length < buckets + 1) {
+      process.stderr.write(
+        `only ${records.length} of ${buckets + 1} buckets were listed (moto cuts ListBuckets at MaxBuckets)\n`,
+      );
+      process.exitCode = 1;
+    }
     const failed = records.filter((r) => r.outcome === 'failed');
     if (failed.length > 0) {
       process.stderr.write(`${failed.length} failed, e.g. ${failed[0]?.resource.id}: ${failed[0]?.reason}\n`);
