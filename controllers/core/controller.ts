@@ -4,6 +4,7 @@ import { errorCode, errorMessage, isRetryable } from './errors.js';
 import { exemptionFrom } from './exemptions.js';
 import { type FlapStore, flapDecision } from './flapping.js';
 import { classify, sessionIssuerArn } from './intake.js';
+import { DEFAULT_LEASE_SETTINGS, type LeaseSettings, type LeaseStore } from './lease.js';
 import type { Logger } from './log.js';
 import { isOwnRole, type Policy } from './policy.js';
 import {
@@ -29,7 +30,16 @@ export interface ControllerOptions {
   dryRun?: boolean;
   /** Per-resource remediation history for flapping detection. Absent: no flapping guard. */
   flapStore?: FlapStore;
+  /**
+   * Per-resource leases: concurrent invocations for one resource do not all write. Absent: no lease
+   * (one process, or tests that do not need it).
+   */
+  leaseStore?: LeaseStore;
+  leaseSettings?: Partial<LeaseSettings>;
 }
+
+/** What the pure checks decided about an observed state: a final record, or the drift to fix. */
+type Assessment = { record: AuditRecord } | { drift: Drift[]; steps: { api: string }[]; note: string };
 
 /** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapLimit<T, U>(items: readonly T[], limit: number, fn: (item: T) => Promise<U>): Promise<U[]> {
@@ -72,10 +82,20 @@ interface RecordInput {
  * observe → exemption → diff → plan → act → verify → exactly one audit record per resource and trigger.
  */
 export class Controller {
-  private readonly o: Required<Omit<ControllerOptions, 'dryRun' | 'flapStore'>> & { dryRun: boolean; flapStore?: FlapStore };
+  private readonly o: Required<Omit<ControllerOptions, 'dryRun' | 'flapStore' | 'leaseStore' | 'leaseSettings'>> & {
+    dryRun: boolean;
+    flapStore?: FlapStore;
+    leaseStore?: LeaseStore;
+    leaseSettings: LeaseSettings;
+  };
 
   constructor(options: ControllerOptions) {
-    this.o = { ...options, now: options.now ?? (() => new Date()), dryRun: options.dryRun ?? false };
+    this.o = {
+      ...options,
+      now: options.now ?? (() => new Date()),
+      dryRun: options.dryRun ?? false,
+      leaseSettings: { ...DEFAULT_LEASE_SETTINGS, ...options.leaseSettings },
+    };
   }
 
   get guardrails(): readonly AnyGuardrail[] {
@@ -330,11 +350,99 @@ export class Controller {
     }
   }
 
+  /**
+   * Take the resource's lease, waiting (bounded polling) while another invocation holds it. A broken
+   * store never blocks a remediation: the controller then goes on without a lease and says so.
+   */
+  private async takeLease(
+    key: string,
+  ): Promise<
+    { kind: 'held'; owner: string; waitedMs: number } | { kind: 'busy'; waitedMs: number } | { kind: 'unavailable'; note: string }
+  > {
+    const store = this.o.leaseStore as LeaseStore;
+    const { ttlMs, waitMs, pollMs } = this.o.leaseSettings;
+    const owner = randomUUID();
+    const started = Date.now();
+    try {
+      for (;;) {
+        if (await store.acquire(key, owner, ttlMs, Date.now())) return { kind: 'held', owner, waitedMs: Date.now() - started };
+        if (Date.now() - started >= waitMs) return { kind: 'busy', waitedMs: Date.now() - started };
+        await new Promise((r) => setTimeout(r, pollMs * (0.5 + Math.random())));
+      }
+    } catch (error) {
+      this.o.logger.warn('lease store unavailable; remediating without a lease', { key, error: errorMessage(error) });
+      return { kind: 'unavailable', note: `lease not taken: ${errorCode(error)}` };
+    }
+  }
+
+  private async releaseLease(key: string, owner: string): Promise<void> {
+    try {
+      await this.o.leaseStore?.release(key, owner);
+    } catch (error) {
+      // It expires on its own after its TTL.
+      this.o.logger.warn('lease not released; it expires on its own', { key, error: errorMessage(error) });
+    }
+  }
+
+  /** The pure checks on an observed state: skip, exemption, compliance, detect-only, report-only. */
+  private assess(
+    g: AnyGuardrail,
+    ref: ResourceRef,
+    scope: Scope<GuardrailPolicyBase>,
+    state: unknown,
+    desired: unknown,
+    base: Omit<RecordInput, 'outcome' | 'reason'>,
+  ): Assessment {
+    const policy = scope.policy;
+    const detectOnly = this.o.dryRun || policy.mode === 'notify';
+    const mode = base.mode as AuditRecord['mode'];
+    const skip = g.skipReason?.(ref, state, scope) ?? null;
+    if (skip) return { record: this.record({ ...base, outcome: 'ignored', reason: skip }) };
+    const exemption = exemptionFrom(g.tagsOf(state), this.o.now());
+    if (exemption.exempt) {
+      return {
+        record: this.record({
+          ...base,
+          outcome: 'exempt',
+          reason: `exempt: ${exemption.reason}${exemption.until ? ` (until ${exemption.until})` : ''}`,
+          drift: g.diff(state, desired),
+        }),
+      };
+    }
+    const note = exemption.note ? ` (${exemption.note})` : '';
+    const drift = g.diff(state, desired);
+    if (drift.length === 0)
+      return { record: this.record({ ...base, outcome: 'compliant', reason: `matches the policy${note}` }) };
+    const steps = g.plan(state, desired, drift);
+    if (detectOnly) {
+      return {
+        record: this.record({
+          ...base,
+          outcome: 'drift-detected',
+          reason: `${drift.length} difference(s) from the policy; ${mode} mode, would run: ${steps.map((s: { api: string }) => s.api).join(', ') || 'nothing'}${note}`,
+          drift,
+        }),
+      };
+    }
+    const reportOnly = g.reportOnly?.(ref, state, drift, policy) ?? null;
+    if (reportOnly) {
+      return {
+        record: this.record({
+          ...base,
+          mode: 'notify',
+          outcome: 'drift-detected',
+          reason: `${drift.length} difference(s) from the policy, reported only: ${reportOnly}${note}`,
+          drift,
+        }),
+      };
+    }
+    return { drift, steps, note };
+  }
+
   /** Reconcile one resource: the level-based core. Always returns exactly one record. */
   async reconcile(g: AnyGuardrail, ref: ResourceRef, scope: Scope<GuardrailPolicyBase>, trigger: Trigger): Promise<AuditRecord> {
     const started = Date.now();
     const policy = scope.policy;
-    const detectOnly = this.o.dryRun || policy.mode === 'notify';
     const mode: AuditRecord['mode'] = this.o.dryRun ? 'dry-run' : policy.mode;
     const base = {
       guardrail: g.name,
@@ -348,43 +456,37 @@ export class Controller {
     };
     let drift: Drift[] = [];
     const actions: ActionResult[] = [];
+    const key = `${g.name}#${scope.account}#${ref.region}#${ref.id}`;
+    let leaseOwner: string | null = null;
     try {
       const desired = g.desired(ref, policy);
-      const state = await g.observe(ref, scope);
-      const skip = g.skipReason?.(ref, state, scope) ?? null;
-      if (skip) return this.record({ ...base, outcome: 'ignored', reason: skip });
-      const exemption = exemptionFrom(g.tagsOf(state), this.o.now());
-      if (exemption.exempt) {
-        return this.record({
-          ...base,
-          outcome: 'exempt',
-          reason: `exempt: ${exemption.reason}${exemption.until ? ` (until ${exemption.until})` : ''}`,
-          drift: g.diff(state, desired),
-        });
+      let assessed = this.assess(g, ref, scope, await g.observe(ref, scope), desired, base);
+      if ('record' in assessed) return assessed.record;
+      drift = assessed.drift;
+      let leaseNote = '';
+      if (this.o.leaseStore) {
+        // About to write: take the resource's lease, then observe again under it, since whoever held
+        // it may have remediated meanwhile (then this invocation finds the resource compliant).
+        const lease = await this.takeLease(key);
+        if (lease.kind === 'busy') {
+          return this.record({
+            ...base,
+            outcome: 'failed',
+            reason: `another invocation has held the lease on this resource for ${Math.round(lease.waitedMs / 1000)} s; not written, to be retried`,
+            drift,
+            retryable: true,
+          });
+        }
+        if (lease.kind === 'unavailable') leaseNote = ` (${lease.note})`;
+        else {
+          leaseOwner = lease.owner;
+          assessed = this.assess(g, ref, scope, await g.observe(ref, scope), desired, base);
+          if ('record' in assessed) return assessed.record;
+          drift = assessed.drift;
+        }
       }
-      const note = exemption.note ? ` (${exemption.note})` : '';
-      drift = g.diff(state, desired);
-      if (drift.length === 0) return this.record({ ...base, outcome: 'compliant', reason: `matches the policy${note}` });
-      const steps = g.plan(state, desired, drift);
-      if (detectOnly) {
-        return this.record({
-          ...base,
-          outcome: 'drift-detected',
-          reason: `${drift.length} difference(s) from the policy; ${mode} mode, would run: ${steps.map((s: { api: string }) => s.api).join(', ') || 'nothing'}${note}`,
-          drift,
-        });
-      }
-      const reportOnly = g.reportOnly?.(ref, state, drift, policy) ?? null;
-      if (reportOnly) {
-        return this.record({
-          ...base,
-          mode: 'notify',
-          outcome: 'drift-detected',
-          reason: `${drift.length} difference(s) from the policy, reported only: ${reportOnly}${note}`,
-          drift,
-        });
-      }
-      const flapKey = `${g.name}#${scope.account}#${ref.region}#${ref.id}`;
+      const { steps, note } = assessed;
+      const flapKey = key;
       const flap = await this.flapCheck(flapKey);
       if (flap.escalate) {
         return this.record({
@@ -428,7 +530,7 @@ export class Controller {
       return this.record({
         ...base,
         outcome: 'remediated',
-        reason: `restored ${drift.map((d) => d.property).join(', ')}${note}${flapNote}${noted}`,
+        reason: `restored ${drift.map((d) => d.property).join(', ')}${note}${flapNote}${leaseNote}${noted}`,
         drift,
         actions,
         verified: true,
@@ -442,6 +544,8 @@ export class Controller {
         actions,
         retryable: isRetryable(error),
       });
+    } finally {
+      if (leaseOwner) await this.releaseLease(key, leaseOwner);
     }
   }
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { AwsClients } from './aws.js';
 import { ConfigError } from './errors.js';
 import { DynamoFlapStore } from './flapping.js';
+import { DynamoLeaseStore } from './lease.js';
 import { createLogger } from './log.js';
 import { loadPolicyFile } from './policy.js';
 import { createRuntime, outcomeCounts, publishAndSettle, type Runtime } from './runtime.js';
@@ -40,6 +41,7 @@ export function createLambdaHandler(guardrail: AnyGuardrail) {
         region,
         clients,
         flapStore: table ? new DynamoFlapStore(clients, region, table) : undefined,
+        leaseStore: table ? new DynamoLeaseStore(clients, region, table) : undefined,
       });
     }
     const records = await runtime.controller.handleEvents([event]);

@@ -3,6 +3,7 @@ import { AwsClients, type AwsOptions } from './aws.js';
 import { Controller } from './controller.js';
 import { RemediationError } from './errors.js';
 import type { FlapStore } from './flapping.js';
+import type { LeaseStore } from './lease.js';
 import type { Logger } from './log.js';
 import type { Policy } from './policy.js';
 import type { AuditRecord } from './record.js';
@@ -23,6 +24,8 @@ export interface RuntimeOptions {
   region: string;
   /** Per-resource flap state (Lambda: the DynamoDB table named by LOGWARDEN_STATE_TABLE). */
   flapStore?: FlapStore;
+  /** Per-resource leases against concurrent invocations (Lambda: the same state table). */
+  leaseStore?: LeaseStore;
 }
 
 export interface Runtime {
@@ -43,6 +46,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     dryRun: o.dryRun,
     now: o.now,
     flapStore: o.flapStore,
+    leaseStore: o.leaseStore,
   });
   const sink =
     o.sink ?? new EventBridgeAuditPublisher({ clients, eventBus: o.policy.audit.eventBus, region: o.region, logger: o.logger });

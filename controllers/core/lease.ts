@@ -1,0 +1,111 @@
+import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AwsClients } from './aws.js';
+
+/**
+ * Per-resource leases, so that concurrent invocations for one resource (EventBridge delivers at
+ * least once; Lambda runs copies in parallel) do not all write: the first takes the lease and
+ * remediates; the others wait for it, then observe and find the resource compliant.
+ *
+ * A lease expires on its own after its TTL, so a crashed invocation never blocks a resource for
+ * longer than that.
+ */
+export interface LeaseStore {
+  /** Take the lease for `owner` unless someone else holds an unexpired one. True when taken. */
+  acquire(key: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean>;
+  /** Give the lease back, if `owner` still holds it. */
+  release(key: string, owner: string): Promise<void>;
+}
+
+export interface LeaseSettings {
+  /** How long a lease lasts when it is not released (a crashed or timed-out invocation). */
+  ttlMs: number;
+  /** How long to wait for another invocation's lease before giving up (the record is then retryable). */
+  waitMs: number;
+  /** Pause between attempts while waiting. */
+  pollMs: number;
+}
+
+export const DEFAULT_LEASE_SETTINGS: LeaseSettings = { ttlMs: 30_000, waitMs: 20_000, pollMs: 100 };
+
+/** In-memory leases: tests and single-process runs. Share one instance between runtimes to model the table. */
+export class MemoryLeaseStore implements LeaseStore {
+  private readonly held = new Map<string, { owner: string; expiresAt: number }>();
+  /** Every successful acquisition, for tests. */
+  acquisitions = 0;
+
+  async acquire(key: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
+    const current = this.held.get(key);
+    if (current && current.owner !== owner && current.expiresAt > nowMs) return false;
+    this.held.set(key, { owner, expiresAt: nowMs + ttlMs });
+    this.acquisitions++;
+    return true;
+  }
+
+  async release(key: string, owner: string): Promise<void> {
+    if (this.held.get(key)?.owner === owner) this.held.delete(key);
+  }
+}
+
+/**
+ * DynamoDB leases on the state table the flap store uses: item `{pk: "lease#<key>", owner,
+ * expiresAtMs, expiresAt}`. Taken with a conditional put (absent, expired or already ours), given
+ * back with a conditional delete (still ours). `expiresAt` (epoch seconds) is the table's TTL
+ * attribute, so forgotten leases are cleaned up.
+ */
+export class DynamoLeaseStore implements LeaseStore {
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly region: string,
+    private readonly table: string,
+  ) {}
+
+  private get db() {
+    return this.clients.get(DynamoDBClient, this.region);
+  }
+
+  async acquire(key: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            pk: { S: `lease#${key}` },
+            owner: { S: owner },
+            expiresAtMs: { N: String(nowMs + ttlMs) },
+            expiresAt: { N: String(Math.ceil((nowMs + ttlMs) / 1000) + 60) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAtMs < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': { N: String(nowMs) }, ':owner': { S: owner } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(key: string, owner: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: { pk: { S: `lease#${key}` } },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        }),
+      );
+    } catch (error) {
+      // Expired and taken by someone else meanwhile: not ours to delete.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException'
+  );
+}

@@ -1,0 +1,187 @@
+/**
+ * Per-resource leases (controllers/core/lease.ts): the DynamoDB store on the emulator, and the
+ * lease in the reconcile loop (wait, busy, broken store, released after verify).
+ */
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { guarddutyDemo } from '../../cli/demo/guardduty.js';
+import { apiCallEvent } from '../../cli/events.js';
+import { AwsClients } from '../../controllers/core/aws.js';
+import { Controller } from '../../controllers/core/controller.js';
+import { DynamoLeaseStore, type LeaseStore, MemoryLeaseStore } from '../../controllers/core/lease.js';
+import { parsePolicy } from '../../controllers/core/policy.js';
+import { createRuntime } from '../../controllers/core/runtime.js';
+import { ACCOUNT, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
+import { fakeGuardrail, type Widget } from '../helpers/fake-guardrail.js';
+import { policyWith } from '../helpers/policy.js';
+import { deliverWithRedelivery, demoContext, demoPolicy, duplicatesIn, inventory, writesOf } from './support.js';
+
+const emu = useEmulator();
+const TABLE = 'logwarden-state';
+
+async function createTable() {
+  await emu
+    .clients()
+    .get(DynamoDBClient, REGION)
+    .send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+}
+
+describe('DynamoLeaseStore on the emulator', () => {
+  it('one holder at a time; only the holder releases; an expired lease can be taken', async () => {
+    await createTable();
+    const store = new DynamoLeaseStore(emu.clients(), REGION, TABLE);
+    const key = 'guardduty#123456789012#us-east-1#detector';
+    const t = 1_000_000;
+
+    expect(await store.acquire(key, 'a', 30_000, t)).toBe(true);
+    expect(await store.acquire(key, 'b', 30_000, t + 1)).toBe(false);
+    expect(await store.acquire(key, 'a', 30_000, t + 2)).toBe(true); // the holder renews
+    await store.release(key, 'b'); // not b's: nothing happens
+    expect(await store.acquire(key, 'b', 30_000, t + 3)).toBe(false);
+    const item = await emu
+      .clients()
+      .get(DynamoDBClient, REGION)
+      .send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: `lease#${key}` } } }));
+    expect(item.Item?.owner?.S).toBe('a');
+    expect(Number(item.Item?.expiresAt?.N)).toBeGreaterThan((t + 30_000) / 1000); // the table's TTL attribute
+
+    await store.release(key, 'a');
+    expect(await store.acquire(key, 'b', 30_000, t + 4)).toBe(true);
+    // b crashes without releasing: after the TTL anyone may take it.
+    expect(await store.acquire(key, 'c', 30_000, t + 5)).toBe(false);
+    expect(await store.acquire(key, 'c', 30_000, t + 30_010)).toBe(true);
+  });
+
+  it('10 concurrent acquisitions: exactly one wins', async () => {
+    await createTable();
+    const store = new DynamoLeaseStore(emu.clients(), REGION, TABLE);
+    const won = await Promise.all(Array.from({ length: 10 }, (_, i) => store.acquire('race', `owner-${i}`, 30_000, Date.now())));
+    expect(won.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('GuardDuty DeleteDetector delivered 10× concurrently with leases in DynamoDB: one CreateDetector, one detector', async () => {
+    await createTable();
+    const setup = emu.clients();
+    const ctx = demoContext(setup);
+    const audit = await createAuditBus(setup);
+    const policy = demoPolicy([guarddutyDemo]);
+    const runtimeWith = (clients: AwsClients) =>
+      createRuntime({
+        guardrails: [guarddutyDemo.guardrail],
+        policy,
+        account: ACCOUNT,
+        region: REGION,
+        logger: quietLogger(),
+        clients,
+        leaseStore: new DynamoLeaseStore(clients, REGION, TABLE),
+      });
+    await guarddutyDemo.prepare(ctx);
+    await runtimeWith(setup).controller.sweep({ trigger: { type: 'cli', eventId: null, eventName: 'baseline', actor: 'test' } });
+    await audit.drain();
+    const [scenario] = guarddutyDemo.scenarios;
+    if (!scenario) throw new Error('no GuardDuty scenario');
+    const [event] = await scenario.tamper(ctx);
+
+    const calls: string[][] = Array.from({ length: 10 }, () => []);
+    const deliveries = await Promise.all(
+      calls.map((c) => deliverWithRedelivery(runtimeWith(emu.clients(({ action }) => c.push(action))), event)),
+    );
+
+    expect(await scenario.check(ctx)).toBeNull();
+    expect(duplicatesIn(await inventory(setup))).toEqual([]);
+    expect(calls.flatMap(writesOf)).toEqual(['guardduty:CreateDetector']);
+    const outcomes = deliveries.flatMap((d) => d.records.map((r) => r.outcome)).sort();
+    expect(outcomes).toEqual(['compliant', ...Array(8).fill('compliant'), 'remediated'].sort());
+    expect(await audit.drain()).toHaveLength(10);
+    // Every lease was given back after verification: none is left in the table.
+    const items = await setup.get(DynamoDBClient, REGION).send(new ScanCommand({ TableName: TABLE }));
+    expect((items.Items ?? []).filter((i) => i.pk?.S?.startsWith('lease#'))).toEqual([]);
+    expect(calls.flat()).toContain('dynamodb:DeleteItem');
+  });
+});
+
+describe('the lease in the reconcile loop', () => {
+  const event = apiCallEvent({
+    account: ACCOUNT,
+    region: REGION,
+    eventSource: 'widgets.amazonaws.com',
+    eventName: 'DisableWidget',
+    requestParameters: { ids: ['w1'] },
+  });
+  function setup(leaseStore: LeaseStore, leaseSettings = { waitMs: 300, pollMs: 20 }) {
+    const world = new Map<string, Widget>([['w1', { enabled: false, tags: {} }]]);
+    const { g, calls } = fakeGuardrail(world);
+    const controller = new Controller({
+      guardrails: [g],
+      policy: parsePolicy(policyWith({ widgets: { widgets: ['w1'] } }), [g]),
+      account: ACCOUNT,
+      clients: new AwsClients(),
+      logger: quietLogger(),
+      leaseStore,
+      leaseSettings,
+    });
+    return { world, calls, controller };
+  }
+
+  it('no lease is taken for a compliant resource; one is taken and given back for a remediation', async () => {
+    const store = new MemoryLeaseStore();
+    const { world, calls, controller } = setup(store);
+    const [r1] = await controller.handleEvent(event);
+    expect(r1?.outcome).toBe('remediated');
+    // Observe, observe again under the lease, enable, verify.
+    expect(calls).toEqual(['get w1', 'get w1', 'enable w1', 'get w1']);
+    expect(store.acquisitions).toBe(1);
+
+    expect((world.get('w1') as Widget).enabled).toBe(true);
+    const [r2] = await controller.handleEvent(event);
+    expect(r2?.outcome).toBe('compliant');
+    expect(store.acquisitions).toBe(1);
+    // It was given back: anyone may take it now.
+    expect(await store.acquire('widgets#123456789012#us-east-1#w1', 'someone', 1000, Date.now())).toBe(true);
+  });
+
+  it('a lease held elsewhere past the wait: failed, retryable, nothing written', async () => {
+    const store = new MemoryLeaseStore();
+    await store.acquire('widgets#123456789012#us-east-1#w1', 'other-invocation', 60_000, Date.now());
+    const { calls, controller } = setup(store);
+    const [r] = await controller.handleEvent(event);
+    expect(r).toMatchObject({ outcome: 'failed', retryable: true, actions: [] });
+    expect(r?.reason).toMatch(/another invocation has held the lease/);
+    expect(calls).not.toContain('enable w1');
+  });
+
+  it('a lease released while waiting: the waiter observes again and finds the resource compliant', async () => {
+    const store = new MemoryLeaseStore();
+    const key = 'widgets#123456789012#us-east-1#w1';
+    await store.acquire(key, 'other-invocation', 60_000, Date.now());
+    const { world, calls, controller } = setup(store, { waitMs: 5_000, pollMs: 20 });
+    setTimeout(() => {
+      (world.get('w1') as Widget).enabled = true; // the other invocation remediated
+      void store.release(key, 'other-invocation');
+    }, 100);
+    const [r] = await controller.handleEvent(event);
+    expect(r?.outcome).toBe('compliant');
+    expect(calls).toEqual(['get w1', 'get w1']);
+  });
+
+  it('a broken lease store never blocks a remediation (noted in the record)', async () => {
+    const broken: LeaseStore = {
+      acquire: async () => {
+        throw Object.assign(new Error('table missing'), { name: 'ResourceNotFoundException' });
+      },
+      release: async () => {},
+    };
+    const { world, controller } = setup(broken);
+    const [r] = await controller.handleEvent(event);
+    expect(r?.outcome).toBe('remediated');
+    expect(r?.reason).toMatch(/lease not taken: ResourceNotFoundException/);
+    expect((world.get('w1') as Widget).enabled).toBe(true);
+  });
+});
