@@ -17,6 +17,8 @@ import type { AuditSource, PositionListener, ReadWindow } from './types.js';
 const decoder = new TextDecoder();
 /** Empty GetRecords answers in a row before a shard that still says it is behind is left (AWS may answer empty pages). */
 const MAX_EMPTY_PAGES = 20;
+/** Slack on AT_TIMESTAMP for clock skew between the publisher and the stream; the filters apply the exact window. */
+const WINDOW_SLACK_MS = 5 * 60_000;
 
 /**
  * The central Kinesis stream: each record's data is the EventBridge event JSON. Reads every shard
@@ -67,7 +69,7 @@ export class KinesisSource implements AuditSource {
             StreamName: this.stream,
             ShardId: shardId,
             ...(window.since
-              ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: window.since }
+              ? { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(window.since.getTime() - WINDOW_SLACK_MS) }
               : { ShardIteratorType: 'TRIM_HORIZON' }),
           }),
         );

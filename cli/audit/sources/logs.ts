@@ -7,9 +7,15 @@ import { splitDocuments } from '../parse.js';
 import type { AuditSource, PositionListener, ReadWindow } from './types.js';
 
 /**
+ * Slack on the time window passed to FilterLogEvents: EventBridge keeps whole seconds of the event
+ * time, and a target may stamp the arrival time instead. The filters apply the exact window.
+ */
+const WINDOW_SLACK_MS = 5 * 60_000;
+
+/**
  * The central CloudWatch Logs group, an EventBridge rule target: each log event's message is the
  * whole EventBridge event, the record in `detail`. The time window is passed to FilterLogEvents
- * (the log event's timestamp is the event's time, which is the record's time).
+ * (the log event's timestamp is the event's time, which is the record's time, to the second).
  */
 export class LogGroupSource implements AuditSource {
   readonly name: string;
@@ -33,9 +39,8 @@ export class LogGroupSource implements AuditSource {
         res = await logs.send(
           new FilterLogEventsCommand({
             logGroupName: this.logGroup,
-            startTime: window.since?.getTime(),
-            // endTime is inclusive in the API; the filters apply the exclusive bound.
-            endTime: window.until?.getTime(),
+            startTime: window.since ? window.since.getTime() - WINDOW_SLACK_MS : undefined,
+            endTime: window.until ? window.until.getTime() + WINDOW_SLACK_MS : undefined,
             nextToken,
           }),
         );
