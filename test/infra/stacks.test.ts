@@ -1,0 +1,358 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { guardrails as registry } from '../../controllers/registry.js';
+import { buildApp } from '../../infra/app.js';
+import { DeploymentConfigError, loadDeployment } from '../../infra/config.js';
+import type { DeployedFunction, MemberStack } from '../../infra/member-stack.js';
+import { READ_ACTION } from '../../infra/permissions.js';
+import { assetBucketName } from '../../infra/rollout.js';
+import { exampleConfig, readTemplate, synthExample } from '../../infra/testing.js';
+
+type Built = ReturnType<typeof synthExample>;
+let built: Built;
+let member: Template;
+let central: Template;
+let rollout: Template;
+
+beforeAll(() => {
+  built = synthExample({ nag: false });
+  member = Template.fromJSON(readTemplate(built.templateFile));
+  central = Template.fromStack(built.central);
+  rollout = Template.fromStack(built.rollout);
+}, 240_000);
+
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string };
+
+/** Every statement that applies to a role: its inline policies and any AWS::IAM::Policy attached to it. */
+function statementsOf(template: Template, stack: Stack, f: DeployedFunction): Statement[] {
+  const roleId = stack.getLogicalId(f.role.node.defaultChild as CfnRole);
+  const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const role = json.Resources[roleId];
+  expect(role?.Type).toBe('AWS::IAM::Role');
+  const out: Statement[] = [];
+  for (const p of (role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]) {
+    out.push(...p.PolicyDocument.Statement);
+  }
+  for (const r of Object.values(json.Resources)) {
+    if (r.Type !== 'AWS::IAM::Policy') continue;
+    const roles = (r.Properties.Roles ?? []) as { Ref?: string }[];
+    if (roles.some((x) => x.Ref === roleId)) out.push(...(r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  }
+  return out;
+}
+const actionsOf = (s: Statement[]) => [...new Set(s.flatMap((x) => (Array.isArray(x.Action) ? x.Action : [x.Action])))].sort();
+
+describe('member stack (the StackSet template)', () => {
+  it('deploys every guardrail the policy enables, each with its own function, DLQ, alarm, rules and Config rule', () => {
+    expect(built.deployment.guardrails.map((g) => g.name).sort()).toEqual(registry.map((g) => g.name).sort());
+    for (const g of built.deployment.guardrails) {
+      member.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `logwarden-${g.name}`,
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Environment: { Variables: { LOGWARDEN_ACCOUNT_ID: { Ref: 'AWS::AccountId' } } },
+        DeadLetterConfig: { TargetArn: Match.anyValue() },
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      });
+      member.hasResourceProperties('AWS::Lambda::Function', { FunctionName: `logwarden-${g.name}-config-rule` });
+      member.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: `/aws/lambda/logwarden-${g.name}`,
+        RetentionInDays: 365,
+      });
+      member.hasResourceProperties('AWS::SQS::Queue', { QueueName: `logwarden-${g.name}-dlq`, SqsManagedSseEnabled: true });
+      member.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `logwarden-${g.name}-dlq`,
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+      });
+      member.hasResourceProperties('AWS::Events::Rule', {
+        Name: `logwarden-sweep-${g.name}`,
+        ScheduleExpression: built.deployment.policy.controller.sweepSchedule,
+      });
+      member.hasResourceProperties('AWS::Events::Rule', {
+        Name: `logwarden-${g.name}-compliance`,
+        EventPattern: Match.objectLike({ detail: Match.objectLike({ configRuleName: [`logwarden-${g.name}`] }) }),
+      });
+      member.hasResourceProperties('AWS::Events::Rule', {
+        Name: `logwarden-${g.name}-cloudtrail`,
+        EventPattern: Match.objectLike({ source: [g.cloudTrailEvents[0]?.source] }),
+        Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+      });
+      member.hasResourceProperties('AWS::Config::ConfigRule', {
+        ConfigRuleName: `logwarden-${g.name}`,
+        Scope: { ComplianceResourceTypes: [g.resourceType] },
+        Source: Match.objectLike({ Owner: 'CUSTOM_LAMBDA' }),
+      });
+    }
+    // Async retries of the controllers.
+    member.resourcePropertiesCountIs(
+      'AWS::Lambda::EventInvokeConfig',
+      { MaximumRetryAttempts: 2 },
+      built.deployment.guardrails.length,
+    );
+  });
+
+  it('has the heartbeat on its own schedule, not named like a sweep', () => {
+    member.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'logwarden-heartbeat', Runtime: 'nodejs22.x' });
+    member.hasResourceProperties('AWS::Events::Rule', { Name: 'logwarden-heartbeat', ScheduleExpression: 'rate(15 minutes)' });
+  });
+
+  it('creates the access-log target bucket the bucket-logging policy points at: SSE-S3, owner enforced, TLS only, source account', () => {
+    member.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: { 'Fn::Join': ['', ['logwarden-access-logs-', { Ref: 'AWS::AccountId' }, '-', { Ref: 'AWS::Region' }]] },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 365 })]) },
+      ObjectLockEnabled: Match.absent(),
+    });
+    member.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('has no nested stacks, no CDK metadata, no bootstrap-version rule and no parameters', () => {
+    const json = readTemplate(built.templateFile);
+    const types = Object.values(json.Resources).map((r) => r.Type);
+    expect(types).not.toContain('AWS::CloudFormation::Stack');
+    expect(types).not.toContain('AWS::CDK::Metadata');
+    expect(json.Rules).toBeUndefined();
+    expect(json.Parameters).toBeUndefined();
+  });
+
+  it('every function role has exactly the declared actions (least privilege), on the /logwarden/ path', () => {
+    const stack = built.template as MemberStack;
+    expect(stack.functions.length).toBe(built.deployment.guardrails.length * 2 + 1);
+    for (const f of stack.functions) {
+      const statements = statementsOf(member, stack, f);
+      member.hasResourceProperties('AWS::IAM::Role', { Path: '/logwarden/' });
+      for (const a of actionsOf(statements)) expect(a, `${f.functionName}: ${a}`).not.toContain('*');
+      const g = registry.find((x) => x.name === f.guardrail);
+      const infra = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+      if (f.kind === 'controller' && g) {
+        const section = built.deployment.policy.guardrails[g.name];
+        const guardrailStatement = statements.find((s) => s.Sid === 'GuardrailActions');
+        expect(actionsOf(guardrailStatement ? [guardrailStatement] : [])).toEqual([...g.iamActions].sort());
+        const scoped = (g.scopedPermissions?.(section) ?? []).flatMap((s) => s.actions);
+        expect(actionsOf(statements)).toEqual(
+          [...new Set([...g.iamActions, ...scoped, ...infra, 'events:PutEvents', 'sqs:SendMessage'])].sort(),
+        );
+      } else if (f.kind === 'config-rule' && g) {
+        const reads = g.iamActions.filter((a) => READ_ACTION.test(a));
+        expect(reads.length).toBeGreaterThan(0);
+        // The evaluator never writes: only the guardrail's reads.
+        expect(actionsOf(statements)).toEqual(
+          [...new Set([...reads, ...infra, 'config:PutEvaluations', 'sqs:SendMessage'])].sort(),
+        );
+      } else {
+        expect(actionsOf(statements)).toEqual([...infra, 'events:PutEvents'].sort());
+      }
+      const publish = statements.find((s) => s.Sid === 'PublishAuditRecords');
+      if (publish) expect(publish.Resource).toBe(built.deployment.bus.arn);
+    }
+  });
+
+  it('bundles the validated policy document next to each function’s code', () => {
+    for (const f of (built.template as MemberStack).functions) {
+      expect(readFileSync(join(f.bundle.dir, 'policy.json'), 'utf8')).toBe(built.deployment.policyJson);
+      expect(f.bundle.bytes).toBeGreaterThan(10_000);
+      expect(f.bundle.gzipBytes).toBeLessThan(f.bundle.bytes);
+    }
+  });
+
+  it('every function’s code location resolves in each target region to an object the rollout publishes there', () => {
+    const json = readTemplate(built.templateFile);
+    const fns = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    const manifest = JSON.parse(readFileSync(join(built.outdir, 'LogwardenMemberCode.assets.json'), 'utf8')) as {
+      files: Record<
+        string,
+        { source: { path: string }; destinations: Record<string, { bucketName: string; objectKey: string; region: string }> }
+      >;
+    };
+    const cloudManifest = JSON.parse(readFileSync(join(built.outdir, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { type: string; dependencies?: string[] }>;
+    };
+    expect(cloudManifest.artifacts.LogwardenRollout?.dependencies).toContain('LogwardenMemberCode');
+    expect(cloudManifest.artifacts.LogwardenMemberCode?.type).toBe('cdk:asset-manifest');
+    for (const region of built.deployment.config.rollout.regions) {
+      const bucketStack = built.assetBuckets.find((s) => s.region === region);
+      expect(bucketStack).toBeDefined();
+      Template.fromStack(bucketStack as Stack).hasResourceProperties('AWS::S3::BucketPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ['s3:GetObject', 's3:GetObjectVersion'],
+              Condition: { StringEquals: { 'aws:PrincipalOrgID': built.deployment.config.organizationId } },
+            }),
+          ]),
+        },
+      });
+      for (const fn of fns) {
+        const code = fn.Properties?.Code as { S3Bucket: { 'Fn::Sub': string }; S3Key: string };
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub variable, substituted here.
+        const bucket = code.S3Bucket['Fn::Sub'].replace('${AWS::Region}', region);
+        expect(bucket).toBe(assetBucketName(built.deployment.config.adminAccount, region));
+        Template.fromStack(bucketStack as Stack).hasResourceProperties('AWS::S3::Bucket', { BucketName: bucket });
+        const entry = Object.values(manifest.files).find((f) =>
+          Object.values(f.destinations).some((d) => d.region === region && d.bucketName === bucket && d.objectKey === code.S3Key),
+        );
+        expect(entry, `${code.S3Key} published to ${region}`).toBeDefined();
+        expect(existsSync(join(built.outdir, entry?.source.path ?? 'missing'))).toBe(true);
+      }
+    }
+  });
+});
+
+describe('central stack', () => {
+  it('audit bus accepts PutEvents only from the organization', () => {
+    central.hasResourceProperties('AWS::Events::EventBus', { Name: 'logwarden-audit' });
+    central.resourceCountIs('AWS::Events::EventBusPolicy', 1);
+    central.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      Statement: {
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Principal: { AWS: '*' },
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' } },
+      },
+    });
+  });
+
+  it('routes audit records to a KMS stream and a log group; Firehose archives the stream with Object Lock', () => {
+    central.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamEncryption: { EncryptionType: 'KMS', KeyId: Match.anyValue() },
+    });
+    central.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['logwarden'], 'detail-type': ['logwarden audit record'] },
+      Targets: Match.arrayWith([
+        Match.objectLike({ KinesisParameters: { PartitionKeyPath: '$.detail.account' } }),
+        Match.objectLike({ Id: 'AuditLogGroup' }),
+      ]),
+    });
+    central.hasResourceProperties('AWS::Logs::ResourcePolicy', Match.anyValue());
+    central.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } } },
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    central.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        EncryptionConfiguration: { KMSEncryptionConfig: Match.anyValue() },
+        ProcessingConfiguration: { Enabled: true, Processors: [Match.objectLike({ Type: 'AppendDelimiterToRecord' })] },
+      }),
+    });
+  });
+
+  it('has the dashboard, failure and silent-deployment alarms to an encrypted topic, and the org aggregator', () => {
+    central.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'logwarden' });
+    central.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'logwarden-remediation-failures',
+      AlarmActions: [Match.anyValue()],
+    });
+    // 20 expected deployments × 4 heartbeats an hour.
+    central.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'logwarden-silent-deployments',
+      Threshold: 80,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    central.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    central.hasResourceProperties('AWS::Config::ConfigurationAggregator', {
+      OrganizationAggregationSource: Match.objectLike({ AwsRegions: ['us-east-1', 'eu-west-1'] }),
+    });
+  });
+});
+
+describe('organization rollout', () => {
+  it('is a service-managed StackSet with auto-deployment, operation preferences and managed execution', () => {
+    rollout.hasResourceProperties('AWS::CloudFormation::StackSet', {
+      PermissionModel: 'SERVICE_MANAGED',
+      CallAs: 'SELF',
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      ManagedExecution: { Active: true },
+      OperationPreferences: { RegionConcurrencyType: 'PARALLEL', FailureTolerancePercentage: 10, MaxConcurrentPercentage: 25 },
+      StackInstancesGroup: [
+        { DeploymentTargets: { OrganizationalUnitIds: ['ou-exam-11111111'] }, Regions: ['us-east-1', 'eu-west-1'] },
+      ],
+      TemplateURL: Match.anyValue(),
+    });
+  });
+
+  it('also deploys the member stack directly in the management account, per region', () => {
+    expect(built.management.map((s) => [s.account, s.region])).toEqual([
+      ['111111111111', 'us-east-1'],
+      ['111111111111', 'eu-west-1'],
+    ]);
+  });
+});
+
+function acknowledgementsUnder(scope: IConstruct): { id: string; reason: string }[] {
+  return scope.node
+    .findAll()
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+    .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ id, reason })));
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('has no unacknowledged finding in any stack, and every acknowledgement carries a reason', () => {
+    const nagged = buildApp({ outdir: built.outdir, config: exampleConfig(), nag: false });
+    const stacks: IConstruct[] = [nagged.template, nagged.central, nagged.rollout, ...nagged.assetBuckets, ...nagged.management];
+    for (const stack of stacks) {
+      const report = new AwsSolutionsChecks().validateScope(stack);
+      const findings = report.violations.map(
+        (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`,
+      );
+      expect(findings, (stack as Stack).stackName).toEqual([]);
+      for (const a of acknowledgementsUnder(stack)) expect(a.reason.length, a.id).toBeGreaterThan(30);
+    }
+    expect(acknowledgementsUnder(nagged.template).length).toBeGreaterThan(3);
+  });
+
+  it('the checker does find something in an unhardened stack (the check above can fail)', () => {
+    const stack = new Stack(undefined, 'Unhardened');
+    new Bucket(stack, 'Plain');
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual(
+      expect.arrayContaining([expect.stringContaining('AwsSolutions-S1')]),
+    );
+  });
+});
+
+describe('deployment config', () => {
+  it('rejects a policy whose audit bus is not the central one, own roles that miss the functions, and ungoverned regions', () => {
+    const cfg = exampleConfig();
+    const bad = { ...cfg, central: { ...(cfg.central as object), account: '333333333333' } };
+    expect(() => loadDeployment(bad, registry)).toThrow(DeploymentConfigError);
+    const rollout = { ...(cfg.rollout as object), regions: ['us-east-1', 'ap-south-1'] };
+    expect(() => loadDeployment({ ...cfg, rollout }, registry)).toThrow(/ap-south-1 is not in the policy/);
+    expect(() => loadDeployment({ ...cfg, organizationId: 'nope' }, registry)).toThrow(/organizationId/);
+    expect(loadDeployment(cfg, registry).guardrails.length).toBe(registry.length);
+  });
+});
