@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiCallEvent, configComplianceEvent, type Identity } from '../../cli/events.js';
+import { guardrails as registry } from '../../controllers/registry.js';
+import { cloudTrailPatterns, configCompliancePattern } from '../../infra/patterns.js';
+import { readTemplate, synthExample } from '../../infra/testing.js';
+import { ACCOUNT, REGION, useEmulator } from '../helpers/emulator.js';
+
+const emu = useEmulator();
+
+/** Resolve the few intrinsics a rule pattern holds, as CloudFormation would in ACCOUNT/REGION. */
+function resolve(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(resolve);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if ('Ref' in o)
+      return ({ 'AWS::Partition': 'aws', 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION } as Record<string, string>)[
+        o.Ref as string
+      ];
+    if ('Fn::Join' in o) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolve).join(sep);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v)]));
+  }
+  return value;
+}
+
+interface Fixture {
+  label: string;
+  event: Record<string, unknown>;
+  /** Names of the rules that must receive it. */
+  expect: string[];
+}
+
+const own: Identity = { kind: 'assumed-role', account: ACCOUNT, roleName: 'logwarden-cloudtrail-Role-X1', path: '/logwarden/' };
+const admin: Identity = { kind: 'assumed-role', account: ACCOUNT, roleName: 'Admin', path: '/' };
+const lookalike: Identity = { kind: 'assumed-role', account: ACCOUNT, roleName: 'logwarden-fake', path: '/' };
+const user: Identity = { kind: 'user', account: ACCOUNT, userName: 'mallory' };
+const root: Identity = { kind: 'root', account: ACCOUNT };
+
+function fixtures(): Fixture[] {
+  const out: Fixture[] = [];
+  for (const g of registry) {
+    for (const { source, eventNames } of g.cloudTrailEvents) {
+      const eventSource = `${source.replace(/^aws\./, '')}.amazonaws.com`;
+      const call = (eventName: string, identity: Identity, errorCode?: string) =>
+        apiCallEvent({ account: ACCOUNT, region: REGION, eventSource, eventName, requestParameters: {}, identity, errorCode });
+      const rule = `logwarden-${g.name}-cloudtrail`;
+      for (const name of eventNames)
+        out.push({ label: `${g.name} ${name} by an IAM user`, event: call(name, user), expect: [rule] });
+      const first = eventNames[0] as string;
+      out.push({ label: `${g.name} ${first} by a role`, event: call(first, admin), expect: [rule] });
+      out.push({ label: `${g.name} ${first} by root`, event: call(first, root), expect: [rule] });
+      out.push({
+        label: `${g.name} ${first} by a role named like logwarden off its path`,
+        event: call(first, lookalike),
+        expect: [rule],
+      });
+      out.push({ label: `${g.name} ${first} by logwarden's own role`, event: call(first, own), expect: [] });
+      out.push({ label: `${g.name} ${first} that failed`, event: call(first, user, 'AccessDenied'), expect: [] });
+      out.push({ label: `${g.name} read-only call`, event: call('DescribeEverything', user), expect: [] });
+    }
+    const compliance = (rule: string, complianceType: string) =>
+      configComplianceEvent({
+        account: ACCOUNT,
+        region: REGION,
+        resourceType: g.resourceType,
+        resourceId: 'r-1',
+        configRuleName: rule,
+        complianceType,
+      });
+    out.push({
+      label: `${g.name} Config rule NON_COMPLIANT`,
+      event: compliance(`logwarden-${g.name}`, 'NON_COMPLIANT'),
+      expect: [`logwarden-${g.name}-compliance`],
+    });
+    out.push({ label: `${g.name} Config rule COMPLIANT`, event: compliance(`logwarden-${g.name}`, 'COMPLIANT'), expect: [] });
+    out.push({ label: `someone else's Config rule`, event: compliance(`not-logwarden-${g.name}`, 'NON_COMPLIANT'), expect: [] });
+  }
+  return out;
+}
+
+describe('synthesized EventBridge patterns on the emulator', () => {
+  let rules: { name: string; pattern: Record<string, unknown> }[];
+  beforeAll(() => {
+    const built = synthExample({ nag: false });
+    const json = readTemplate(built.templateFile);
+    rules = Object.values(json.Resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties?.EventPattern)
+      .map((r) => ({
+        name: r.Properties?.Name as string,
+        pattern: resolve(r.Properties?.EventPattern) as Record<string, unknown>,
+      }))
+      .filter((r) => r.name !== 'logwarden-alarms-to-central');
+  }, 240_000);
+
+  it('every pattern receives exactly the fixture events meant for it (own role, failed calls and other rules excluded)', async () => {
+    const clients = emu.clients();
+    const events = clients.get(EventBridgeClient, REGION);
+    const sqs = clients.get(SQSClient, REGION);
+    const queues = new Map<string, string>();
+    // One guardrail CloudTrail rule and one compliance rule per guardrail.
+    expect(rules.length).toBe(registry.length * 2);
+    for (const r of rules) {
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `q-${r.name}` }));
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      await events.send(new PutRuleCommand({ Name: r.name, EventPattern: JSON.stringify(r.pattern) }));
+      await events.send(new PutTargetsCommand({ Rule: r.name, Targets: [{ Id: 'q', Arn: Attributes?.QueueArn }] }));
+      queues.set(r.name, QueueUrl as string);
+    }
+    const all = fixtures();
+    const ids = new Map<string, Fixture>();
+    for (const f of all) {
+      const marker = randomUUID();
+      ids.set(marker, f);
+      const detail = { ...(f.event.detail as Record<string, unknown>), fixtureMarker: marker };
+      const out = await events.send(
+        new PutEventsCommand({
+          Entries: [
+            { Source: f.event.source as string, DetailType: f.event['detail-type'] as string, Detail: JSON.stringify(detail) },
+          ],
+        }),
+      );
+      expect(out.FailedEntryCount ?? 0).toBe(0);
+    }
+    const received = new Map<string, string[]>();
+    for (const [rule, url] of queues) {
+      for (;;) {
+        const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+        const msgs = res.Messages ?? [];
+        if (msgs.length === 0) break;
+        for (const m of msgs) {
+          const marker = (JSON.parse(m.Body ?? '{}') as { detail: { fixtureMarker: string } }).detail.fixtureMarker;
+          received.set(marker, [...(received.get(marker) ?? []), rule]);
+        }
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    }
+    const mismatches: string[] = [];
+    for (const [marker, f] of ids) {
+      const got = (received.get(marker) ?? []).sort();
+      if (JSON.stringify(got) !== JSON.stringify([...f.expect].sort()))
+        mismatches.push(`${f.label}: expected ${f.expect} got ${got}`);
+    }
+    expect(mismatches).toEqual([]);
+    expect(all.filter((f) => f.expect.length === 0).length).toBeGreaterThan(registry.length * 3);
+  });
+});
+
+describe('pattern builders (unit)', () => {
+  it('name exactly each guardrail’s sources and event names, and keep the own-role and failure exclusions', () => {
+    for (const g of registry) {
+      const patterns = cloudTrailPatterns(g, 'arn:aws:iam::123456789012:role/logwarden/');
+      expect(patterns.map((p) => p.source)).toEqual(g.cloudTrailEvents.map((e) => [e.source]));
+      patterns.forEach((p, i) => {
+        const detail = p.detail as Record<string, unknown>;
+        expect(detail.eventName).toEqual(g.cloudTrailEvents[i]?.eventNames);
+        expect(detail.errorCode).toEqual([{ exists: false }]);
+        expect(JSON.stringify(detail.$or)).toContain('"anything-but":{"prefix":"arn:aws:iam::123456789012:role/logwarden/"}');
+        // PutRule takes an EventPattern of at most 4096 characters.
+        expect(JSON.stringify(p).length).toBeLessThan(4096);
+      });
+    }
+    expect(configCompliancePattern('logwarden-x')).toMatchObject({ detail: { configRuleName: ['logwarden-x'] } });
+  });
+});
