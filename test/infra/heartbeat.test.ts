@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { sweepEvent } from '../../cli/events.js';
+import { EventBridgeAuditPublisher } from '../../controllers/core/audit.js';
+import { parsePolicy } from '../../controllers/core/policy.js';
+import { auditRecordSchema } from '../../controllers/core/record.js';
+import { beat, DEPLOYMENT_RESOURCE_TYPE, heartbeatRecord } from '../../controllers/heartbeat/index.js';
+import { guardrails as registry } from '../../controllers/registry.js';
+import { bundle } from '../../infra/bundle.js';
+import { ACCOUNT, AUDIT_BUS, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
+import { policyWith } from '../helpers/policy.js';
+
+const emu = useEmulator();
+
+describe('heartbeat', () => {
+  it('builds one compliant sweep record for the deployment, naming the enabled guardrails and their modes', () => {
+    const policy = parsePolicy(policyWith({ cloudtrail: { mode: 'notify', trails: [] } }), [], 'p', { onlyThese: false });
+    const record = heartbeatRecord({
+      account: ACCOUNT,
+      region: REGION,
+      policy,
+      eventId: 'e-1',
+      now: new Date('2025-01-01T00:00:00Z'),
+    });
+    expect(auditRecordSchema.parse(record)).toMatchObject({
+      guardrail: 'heartbeat',
+      outcome: 'compliant',
+      trigger: { type: 'sweep', eventId: 'e-1' },
+      resource: { type: DEPLOYMENT_RESOURCE_TYPE, id: `${ACCOUNT}/${REGION}`, arn: null },
+      reason: `logwarden is running in ${ACCOUNT}/${REGION}: cloudtrail (notify)`,
+    });
+  });
+
+  it('publishes the record to the audit bus through the EventBridge publisher (read back from the bus)', async () => {
+    const audit = await createAuditBus(emu.clients());
+    const policy = parsePolicy(policyWith({}), registry);
+    const sink = new EventBridgeAuditPublisher({
+      clients: emu.clients(),
+      eventBus: AUDIT_BUS,
+      region: REGION,
+      logger: quietLogger(),
+    });
+    const sent = await beat(sweepEvent({ account: ACCOUNT, region: REGION }), { policy, account: ACCOUNT, region: REGION, sink });
+    const onBus = await audit.drain();
+    expect(onBus).toEqual([sent]);
+  });
+
+  it('the esbuild bundle runs as the Lambda would: policy.json next to the code, one heartbeat on the bus', async () => {
+    const audit = await createAuditBus(emu.clients());
+    const b = bundle('heartbeat', undefined, JSON.stringify(policyWith({})));
+    const env = { ...process.env };
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      LAMBDA_TASK_ROOT: b.dir,
+      AWS_ENDPOINT_URL: emu.endpoint,
+      LOGWARDEN_ACCOUNT_ID: ACCOUNT,
+    });
+    try {
+      const mod = (await import(pathToFileURL(join(b.dir, 'index.mjs')).href)) as {
+        handler: (e: unknown, c: unknown) => Promise<{ id: string }>;
+      };
+      const out = await mod.handler(sweepEvent({ account: ACCOUNT, region: REGION }), {});
+      const onBus = await audit.drain();
+      expect(onBus.map((r) => [r.id, r.guardrail, r.resource.id])).toEqual([[out.id, 'heartbeat', `${ACCOUNT}/${REGION}`]]);
+    } finally {
+      process.env = env;
+    }
+  });
+});
