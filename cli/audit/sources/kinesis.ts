@@ -2,17 +2,30 @@ import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
-  KinesisClient,
+  type KinesisClientConfig,
   ListShardsCommand,
   type ListShardsCommandInput,
+  KinesisClient as SdkKinesisClient,
   type Shard,
 } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsClients } from '../../../controllers/core/aws.js';
 import { errorCode } from '../../../controllers/core/errors.js';
 import { AuditSourceError } from '../errors.js';
 import type { RawItem } from '../parse.js';
 import { splitDocuments } from '../parse.js';
 import type { AuditSource, PositionListener, ReadWindow } from './types.js';
+
+/**
+ * The Kinesis client over HTTP/1.1. The SDK's default handler for Kinesis speaks HTTP/2, which only
+ * SubscribeToShard needs; ListShards, GetShardIterator and GetRecords work over HTTP/1.1 on AWS, and
+ * the emulator speaks nothing else. Same class name, so the call recorder maps it to `kinesis:*`.
+ */
+export class KinesisClient extends SdkKinesisClient {
+  constructor(config: KinesisClientConfig) {
+    super({ ...config, requestHandler: new NodeHttpHandler() });
+  }
+}
 
 const decoder = new TextDecoder();
 /** Empty GetRecords answers in a row before a shard that still says it is behind is left (AWS may answer empty pages). */
