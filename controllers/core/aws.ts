@@ -10,6 +10,8 @@ export interface AwsOptions {
   retryMode?: 'standard' | 'adaptive';
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   recorder?: CallRecorder;
+  /** Per-attempt timeout of an HTTP request (and of its connection), in ms. Unset: the SDK default (none). */
+  requestTimeoutMs?: number;
 }
 
 const SERVICE_PREFIX: Record<string, string> = {
@@ -86,12 +88,20 @@ export class AwsClients {
     const key = `${ctor.name}|${region}`;
     const existing = this.cache.get(key);
     if (existing) return existing as T;
-    const { endpoint, maxAttempts, retryMode, credentials, recorder } = this.options;
+    const { endpoint, maxAttempts, retryMode, credentials, recorder, requestTimeoutMs } = this.options;
     const config: Record<string, unknown> = { region };
     if (endpoint) config.endpoint = endpoint;
     if (maxAttempts !== undefined) config.maxAttempts = maxAttempts;
     if (retryMode) config.retryMode = retryMode;
     if (credentials) config.credentials = credentials;
+    if (requestTimeoutMs !== undefined) {
+      // throwOnRequestTimeout: without it the SDK only logs a warning when the timeout passes.
+      config.requestHandler = {
+        requestTimeout: requestTimeoutMs,
+        connectionTimeout: requestTimeoutMs,
+        throwOnRequestTimeout: true,
+      };
+    }
     // Path-style addressing: needed by the emulator, harmless for other clients.
     if (endpoint && ctor.name === 'S3Client') config.forcePathStyle = true;
     const client = new ctor(config);
