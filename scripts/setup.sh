@@ -27,3 +27,12 @@ if [ ! -x .venv/bin/moto_server ] || [ ! -f .venv/.logwarden-stamp ] || [ "$(cat
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt >&2
   echo "$py_hash" > .venv/.logwarden-stamp
 fi
+
+# Headless Chromium for the HTML report test (test/browser): Debian's package. CI runs as root on a fresh Debian machine.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing chromium (apt-get)" >&2
+  as_root=""
+  if [ "$(id -u)" -ne 0 ]; then as_root="sudo"; fi
+  $as_root apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
