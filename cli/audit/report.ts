@@ -59,8 +59,8 @@ export function perDayChart(s: AuditSummary, colors: Map<string, string>): strin
   const top = 20;
   const bottom = 40;
   const left = 40;
-  const slot = Math.max(6, Math.min(48, Math.floor(900 / days.length)));
-  const barW = Math.max(3, Math.floor(slot * 0.7));
+  const slot = Math.max(6, Math.min(110, Math.floor(900 / days.length)));
+  const barW = Math.max(3, Math.min(56, Math.floor(slot * 0.7)));
   const W = left + slot * days.length + 10;
   const y = (v: number) => top + H - (v / max) * H;
   const parts: string[] = [];
@@ -87,7 +87,7 @@ export function perDayChart(s: AuditSummary, colors: Map<string, string>): strin
       parts.push(`<text x="${x + barW / 2}" y="${top + H + 16}" class="axis" text-anchor="middle">${d.day.slice(5)}</text>`);
     }
   }
-  return `<svg id="chart-per-day" role="img" aria-label="Remediations per day by guardrail" viewBox="0 0 ${W} ${top + H + bottom}" width="${W}" height="${top + H + bottom}">${parts.join('')}</svg>${legend(guardrails.map((g) => ({ label: g, color: colors.get(g) as string })))}`;
+  return `<svg id="chart-per-day" role="img" aria-label="Remediations per day by guardrail" viewBox="0 0 ${W} ${top + H + bottom}" width="100%" style="max-width:${W}px">${parts.join('')}</svg>${legend(guardrails.map((g) => ({ label: g, color: colors.get(g) as string })))}`;
 }
 
 /** Horizontal bars with a label, a value and a colour each. */
@@ -109,7 +109,7 @@ export function hbarChart(
     const text = r.label.length > 48 ? `${r.label.slice(0, 47)}…` : r.label;
     return `<g><title>${esc(r.title ?? `${r.label}: ${r.value}`)}</title><text x="${labelW - 8}" y="${y + 17}" class="label" text-anchor="end">${esc(text)}</text><rect class="bar" data-chart="${id}" data-key="${esc(r.key)}" data-value="${r.value}" x="${labelW}" y="${y + 3}" width="${w}" height="${rowH - 8}" fill="${r.color}"/><text x="${labelW + w + 6}" y="${y + 17}" class="value">${r.value}</text></g>`;
   });
-  return `<svg id="chart-${id}" role="img" aria-label="${esc(label)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${parts.join('')}</svg>`;
+  return `<svg id="chart-${id}" role="img" aria-label="${esc(label)}" viewBox="0 0 ${W} ${H}" width="100%" style="max-width:${W}px">${parts.join('')}</svg>`;
 }
 
 /** Dots on a time axis, one lane per guardrail, coloured by outcome: the newest notable records. */
@@ -141,7 +141,7 @@ export function timelineChart(records: readonly AuditRecord[], colors: Map<strin
   parts.push(
     `<text x="${left}" y="${yAxis}" class="axis">${esc(new Date(t0).toISOString().slice(0, 16).replace('T', ' '))}</text><text x="${left + plotW}" y="${yAxis}" class="axis" text-anchor="end">${esc(new Date(t1).toISOString().slice(0, 16).replace('T', ' '))} UTC</text>`,
   );
-  return `<svg id="chart-timeline" role="img" aria-label="Timeline" viewBox="0 0 ${left + plotW + 20} ${H}" width="${left + plotW + 20}" height="${H}">${parts.join('')}</svg>${legend(
+  return `<svg id="chart-timeline" role="img" aria-label="Timeline" viewBox="0 0 ${left + plotW + 20} ${H}" width="100%" style="max-width:${left + plotW + 20}px">${parts.join('')}</svg>${legend(
     OUTCOMES.filter((o) => records.some((r) => r.outcome === o)).map((o) => ({ label: o, color: OUTCOME_COLORS[o] })),
   )}`;
 }
