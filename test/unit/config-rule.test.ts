@@ -16,6 +16,10 @@ import { parsePolicy } from '../../controllers/core/policy.js';
 import type { Guardrail, ResourceRef } from '../../controllers/core/types.js';
 import { policyWith } from '../helpers/policy.js';
 
+// Emulator gap: moto's PutEvaluations only works with TestMode and it has no compliance reads
+// (GetComplianceDetailsByConfigRule), so what the evaluator reports cannot be read back there. The
+// evaluator is covered here with aws-sdk-client-mock; the detection code it reuses (listRefs, observe,
+// diff) is the guardrails' own, tested on the emulator in test/integration.
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const TYPE = 'AWS::Test::Thing';
