@@ -137,7 +137,8 @@ export class SummaryBuilder {
   private readonly byOutcome = emptyOutcomeCounts();
   private readonly byGuardrail = new Map<string, OutcomeCounts>();
   private readonly remediated = new Map<string, { ref: ResourceRef; count: number; first: number; last: number }>();
-  private readonly latest = new Map<string, { t: number; record: AuditRecord }>();
+  /** Per resource: the time of its latest record, and what to follow up when that record is a failure. Nothing more, to stay small. */
+  private readonly latest = new Map<string, { t: number; failing: FailingResource | null }>();
   private readonly failures = new Map<string, { failed: number; escalated: number; last: number }>();
   private readonly beats = new Map<string, { account: string; region: string; last: number }>();
   private readonly durations = new Map<string, number[]>();
@@ -167,7 +168,14 @@ export class SummaryBuilder {
 
     const key = refKey(r);
     const latest = this.latest.get(key);
-    if (!latest || t >= latest.t) this.latest.set(key, { t, record: r });
+    if (!latest || t >= latest.t) {
+      this.latest.set(key, {
+        t,
+        failing: FOLLOW_UP.has(r.outcome)
+          ? { ...refOf(r), outcome: r.outcome, time: r.time, reason: r.reason, runbook: r.runbook, retryable: r.retryable }
+          : null,
+      });
+    }
 
     if (r.outcome === 'remediated') {
       const e = this.remediated.get(key);
@@ -220,11 +228,11 @@ export class SummaryBuilder {
     const iso = (t: number) => new Date(t).toISOString();
 
     const stillFailing = new Map<string, FailingResource[]>();
-    for (const { record: r } of this.latest.values()) {
-      if (!FOLLOW_UP.has(r.outcome)) continue;
-      const list = stillFailing.get(r.account) ?? [];
-      list.push({ ...refOf(r), outcome: r.outcome, time: r.time, reason: r.reason, runbook: r.runbook, retryable: r.retryable });
-      stillFailing.set(r.account, list);
+    for (const { failing } of this.latest.values()) {
+      if (!failing) continue;
+      const list = stillFailing.get(failing.account) ?? [];
+      list.push(failing);
+      stillFailing.set(failing.account, list);
     }
 
     const all: number[] = [];
