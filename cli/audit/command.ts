@@ -46,12 +46,12 @@ interface CommonOptions {
   logGroup?: string;
   archive?: string;
   stream?: string;
-  guardrail: string[];
-  account: string[];
-  region: string[];
-  resource: string[];
-  outcome: string[];
-  actor: string[];
+  guardrail?: string[];
+  account?: string[];
+  region?: string[];
+  resource?: string[];
+  outcome?: string[];
+  actor?: string[];
   since?: string;
   until?: string;
   heartbeatAfter: string;
@@ -59,24 +59,24 @@ interface CommonOptions {
   progress: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 function commonOptions(cmd: Command): Command {
   return cmd
     .argument(
       '[source]',
-      `PATH (JSON lines, plain or gzip), -, logs://GROUP, s3://BUCKET/PREFIX or kinesis://STREAM (default ${DEFAULT_SOURCE})`,
+      `PATH (JSON lines, plain or gzip), -, logs://GROUP, s3://BUCKET/PREFIX or kinesis://STREAM (default $LOGWARDEN_AUDIT_SOURCE, else ${DEFAULT_SOURCE})`,
     )
     .option('--file <path>', 'read a local JSON-lines file (plain or gzip); - for standard input')
     .option('--log-group <name>', 'read the central CloudWatch Logs group')
     .option('--archive <s3-url>', 'read the S3 archive: s3://BUCKET/PREFIX')
     .option('--stream <name>', 'read the central Kinesis stream')
-    .option('-g, --guardrail <name>', 'only this guardrail (repeat or comma-separate)', collect, [])
-    .option('-a, --account <id>', 'only this account (repeat or comma-separate)', collect, [])
-    .option('-r, --region <region>', 'only this region (repeat or comma-separate)', collect, [])
-    .option('--resource <pattern>', 'resource id, ARN or type; * is a wildcard (repeat or comma-separate)', collect, [])
-    .option('-o, --outcome <outcome>', 'only this outcome (repeat or comma-separate)', collect, [])
-    .option('--actor <pattern>', 'who triggered it (IAM ARN, aws.events, ...); * is a wildcard (repeat)', collect, [])
+    .option('-g, --guardrail <name>', 'only this guardrail (repeat or comma-separate)', collect)
+    .option('-a, --account <id>', 'only this account (repeat or comma-separate)', collect)
+    .option('-r, --region <region>', 'only this region (repeat or comma-separate)', collect)
+    .option('--resource <pattern>', 'resource id, ARN or type; * is a wildcard (repeat or comma-separate)', collect)
+    .option('-o, --outcome <outcome>', 'only this outcome (repeat or comma-separate)', collect)
+    .option('--actor <pattern>', 'who triggered it (IAM ARN, aws.events, ...); * is a wildcard (repeat)', collect)
     .option('--since <time>', 'from this time on: 30m, 12h, 7d, 2w ago, 2026-11-01 or an ISO date-time (inclusive)')
     .option('--until <time>', 'before this time, same forms as --since (exclusive)')
     .option('--heartbeat-after <duration>', 'a deployment without a heartbeat for this long counts as stopped', '1h')
