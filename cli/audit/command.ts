@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Command, Option } from 'commander';
@@ -95,7 +95,15 @@ function sourceText(arg: string | undefined, o: CommonOptions): string {
   if (named.length > 1) throw new ConfigError('source', `name one source, got ${named.length}: ${named.join(', ')}`);
   if (o.archive !== undefined && !o.archive.startsWith('s3://'))
     throw new ConfigError('--archive', 'expected s3://BUCKET/PREFIX');
-  return named[0] ?? process.env.LOGWARDEN_AUDIT_SOURCE ?? DEFAULT_SOURCE;
+  const chosen = named[0] ?? process.env.LOGWARDEN_AUDIT_SOURCE;
+  if (chosen !== undefined) return chosen;
+  if (!existsSync(DEFAULT_SOURCE)) {
+    throw new ConfigError(
+      'source',
+      `none named and ${DEFAULT_SOURCE} not found: run "logwarden demo" first, or name a file, logs://, s3:// or kinesis:// source`,
+    );
+  }
+  return DEFAULT_SOURCE;
 }
 
 function positiveInt(flag: string, text: string): number {

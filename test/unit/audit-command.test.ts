@@ -170,6 +170,20 @@ describe('logwarden audit (in-process)', () => {
     await expect(run([FILE, '--limit', '0'])).rejects.toThrow(/--limit/);
     await expect(run([FILE, '--stream', 'x'])).rejects.toThrow(/name one source/);
     await expect(run([join(dir, 'missing.jsonl')])).rejects.toBeInstanceOf(AuditSourceError);
+    // No source named: LOGWARDEN_AUDIT_SOURCE, else what the demo saved (run from a folder without it).
+    const cwd = process.cwd();
+    const saved = process.env.LOGWARDEN_AUDIT_SOURCE;
+    try {
+      process.chdir(dir);
+      delete process.env.LOGWARDEN_AUDIT_SOURCE;
+      await expect(run(['--summary'])).rejects.toThrow(/run "logwarden demo" first/);
+      process.env.LOGWARDEN_AUDIT_SOURCE = FILE;
+      expect((await run(['--summary'])).out).toContain('13 record(s) selected');
+    } finally {
+      process.chdir(cwd);
+      if (saved === undefined) delete process.env.LOGWARDEN_AUDIT_SOURCE;
+      else process.env.LOGWARDEN_AUDIT_SOURCE = saved;
+    }
   });
 
   it('writes the HTML report', async () => {
