@@ -8,7 +8,6 @@ import {
   PutBucketLoggingCommand,
   paginateListBuckets,
   S3Client,
-  type S3ClientConfig,
   type TargetObjectKeyFormat,
 } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../core/aws.js';
@@ -30,23 +29,12 @@ import type { BucketLoggingPolicy, KeyFormat } from './policy.js';
 export const RUNBOOK = 'runbooks/bucket-logging.md';
 
 /**
- * The S3 client of this guardrail: the SDK's adaptive retry mode (client-side rate limiting on
+ * One S3 client per bucket region, in the SDK's adaptive retry mode (client-side rate limiting on
  * `SlowDown` and throttling) unless the runtime sets a mode. A sweep makes thousands of calls to
  * one regional endpoint; adaptive mode slows the whole client down instead of failing buckets.
- * Path-style addressing against an endpoint override, as the shared client factory does for S3Client.
  */
-export class BucketLoggingS3Client extends S3Client {
-  constructor(config: S3ClientConfig) {
-    super({
-      ...config,
-      retryMode: config.retryMode ?? 'adaptive',
-      forcePathStyle: config.forcePathStyle ?? (config.endpoint ? true : undefined),
-    });
-  }
-}
-
-/** One S3 client per bucket region. */
-export const s3In = (scope: Pick<Scope<unknown>, 'clients'>, region: string) => scope.clients.get(BucketLoggingS3Client, region);
+export const s3In = (scope: Pick<Scope<unknown>, 'clients'>, region: string) =>
+  scope.clients.get(S3Client, region, { retryMode: 'adaptive' });
 
 /**
  * The log bucket cannot take the logs: missing, in another region, or not writable by log delivery.

@@ -84,11 +84,16 @@ export class AwsClients {
     };
   }
 
-  get<T extends SdkClient>(ctor: ClientCtor<T>, region: string): T {
-    const key = `${ctor.name}|${region}`;
+  /**
+   * The client of `ctor` for `region`. A guardrail may prefer a retry mode (bucket sweeps want
+   * `adaptive` for S3 `SlowDown`); a mode set for the whole runtime wins over the preference.
+   */
+  get<T extends SdkClient>(ctor: ClientCtor<T>, region: string, preferences: { retryMode?: 'standard' | 'adaptive' } = {}): T {
+    const retryMode = this.options.retryMode ?? preferences.retryMode;
+    const key = `${ctor.name}|${region}|${retryMode ?? ''}`;
     const existing = this.cache.get(key);
     if (existing) return existing as T;
-    const { endpoint, maxAttempts, retryMode, credentials, recorder, requestTimeoutMs } = this.options;
+    const { endpoint, maxAttempts, credentials, recorder, requestTimeoutMs } = this.options;
     const config: Record<string, unknown> = { region };
     if (endpoint) config.endpoint = endpoint;
     if (maxAttempts !== undefined) config.maxAttempts = maxAttempts;

@@ -1,7 +1,7 @@
 import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { configComplianceEvent, sweepEvent } from '../../cli/events.js';
-import { BucketLoggingS3Client } from '../../controllers/bucket-logging/aws.js';
+import { s3In } from '../../controllers/bucket-logging/aws.js';
 import { bucketLogging } from '../../controllers/bucket-logging/index.js';
 import {
   bucketEvent,
@@ -97,7 +97,7 @@ describe('bucket-logging guardrail on the emulator', () => {
     );
     await createBucket(emu.clients(), 'eu-data', OTHER_REGION);
     for (const region of [REGION, OTHER_REGION]) {
-      h.runtime.clients.get(BucketLoggingS3Client, region).middlewareStack.add(
+      s3In(h.runtime, region).middlewareStack.add(
         (next) => async (args) => {
           regions.push(region);
           return next(args);

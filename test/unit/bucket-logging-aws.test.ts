@@ -12,7 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweepEvent } from '../../cli/events.js';
-import { BucketLoggingS3Client, listBucketRefs } from '../../controllers/bucket-logging/aws.js';
+import { listBucketRefs, s3In } from '../../controllers/bucket-logging/aws.js';
 import { bucketLogging } from '../../controllers/bucket-logging/index.js';
 import { type BucketLoggingPolicy, bucketLoggingPolicySchema } from '../../controllers/bucket-logging/policy.js';
 import { AwsClients } from '../../controllers/core/aws.js';
@@ -250,10 +250,10 @@ describe('bucket-logging S3 client: adaptive retry on SlowDown', () => {
 
   it('uses the adaptive retry strategy unless the runtime sets a mode', async () => {
     const clients = new AwsClients({ endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    const client = clients.get(BucketLoggingS3Client, REGION);
+    const client = s3In({ clients }, REGION);
     expect(await client.config.retryStrategy()).toHaveProperty('mode', 'adaptive');
     const standard = new AwsClients({ endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, retryMode: 'standard' });
-    expect(await standard.get(BucketLoggingS3Client, REGION).config.retryStrategy()).toHaveProperty('mode', 'standard');
+    expect(await s3In({ clients: standard }, REGION).config.retryStrategy()).toHaveProperty('mode', 'standard');
   });
 
   it('SlowDown answers are retried by the SDK and the read succeeds; the recorder counts one call', async () => {
@@ -265,7 +265,7 @@ describe('bucket-logging S3 client: adaptive retry on SlowDown', () => {
       maxAttempts: 3,
       recorder: ({ action }) => calls.push(action),
     });
-    const out = await clients.get(BucketLoggingS3Client, REGION).send(new GetBucketLoggingCommand({ Bucket: 'app' }));
+    const out = await s3In({ clients }, REGION).send(new GetBucketLoggingCommand({ Bucket: 'app' }));
     expect(out.LoggingEnabled?.TargetBucket).toBe(LOG_BUCKET);
     expect(requests).toBe(3);
     expect(calls).toEqual(['s3:GetBucketLogging']);
