@@ -1,6 +1,7 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditSourceError } from '../../cli/audit/errors.js';
@@ -57,6 +58,20 @@ describe('CloudWatch Logs source (mocked)', () => {
     await expect(all(new LogGroupSource(clients(), 'us-east-1', '/audit'))).rejects.toThrow(
       /logs:\/\/\/audit: FilterLogEvents failed: AccessDeniedException/,
     );
+  });
+});
+
+describe('Kinesis client of the audit reader', () => {
+  it('speaks HTTP/1.1 (the SDK default for Kinesis is HTTP/2), keeping a handler it is given', async () => {
+    const plain = new KinesisClient({ region: 'us-east-1', requestHandler: { requestTimeout: 5000 } });
+    expect(plain.config.requestHandler).toBeInstanceOf(NodeHttpHandler);
+    // The handler resolves its options lazily (a field the SDK does not type as public).
+    const resolved = await (plain.config.requestHandler as unknown as { configProvider: Promise<{ requestTimeout?: number }> })
+      .configProvider;
+    expect(resolved.requestTimeout).toBe(5000);
+    const mine = new NodeHttpHandler();
+    expect(new KinesisClient({ region: 'us-east-1', requestHandler: mine }).config.requestHandler).toBe(mine);
+    expect(new KinesisClient({ region: 'us-east-1' }).config.requestHandler).toBeInstanceOf(NodeHttpHandler);
   });
 });
 

@@ -23,7 +23,13 @@ import type { AuditSource, PositionListener, ReadWindow } from './types.js';
  */
 export class KinesisClient extends SdkKinesisClient {
   constructor(config: KinesisClientConfig) {
-    super({ ...config, requestHandler: new NodeHttpHandler() });
+    // Handler options from the client factory (timeouts) are kept; a ready-made handler is used as is.
+    const given = config.requestHandler as unknown;
+    const isHandler = typeof (given as { handle?: unknown } | undefined)?.handle === 'function';
+    const requestHandler = isHandler
+      ? config.requestHandler
+      : new NodeHttpHandler((given ?? {}) as ConstructorParameters<typeof NodeHttpHandler>[0]);
+    super({ ...config, requestHandler });
   }
 }
 
