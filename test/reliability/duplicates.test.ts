@@ -10,7 +10,16 @@ import { MemoryLeaseStore } from '../../controllers/core/lease.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { createRuntime } from '../../controllers/core/runtime.js';
 import { ACCOUNT, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
-import { DEMOS, deliverWithRedelivery, demoContext, demoPolicy, duplicatesIn, inventory, writesOf } from './support.js';
+import {
+  DEMOS,
+  deliverWithRedelivery,
+  demoContext,
+  demoPolicy,
+  duplicatesIn,
+  errorText,
+  inventory,
+  writesOf,
+} from './support.js';
 
 const emu = useEmulator();
 const COPIES = 10;
@@ -59,7 +68,7 @@ describe.each(DEMOS.map((d) => [d.guardrail.name, d] as const))(
         const perDelivery = deliveries[0]?.last.length ?? 0;
         expect(perDelivery, scenario.title).toBeGreaterThanOrEqual(1);
         for (const d of deliveries) {
-          expect(d.error, scenario.title).toBeUndefined();
+          expect(errorText(d.error), scenario.title).toBeUndefined();
           expect(d.attempts, scenario.title).toBe(1);
           expect(d.last, scenario.title).toHaveLength(perDelivery);
         }

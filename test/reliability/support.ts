@@ -102,3 +102,9 @@ export async function deliverWithRedelivery(runtime: Runtime, event: unknown, ma
 /** Count writes among IAM actions (anything but Get/List/Describe/Head, the audit PutEvents and the state table). */
 export const writesOf = (calls: readonly string[]) =>
   calls.filter((c) => !/:(Get|List|Describe|Head)/.test(c) && c !== 'events:PutEvents' && !c.startsWith('dynamodb:'));
+
+/** An error as short text, for assertions (SDK errors carry sockets that must not be pretty-printed). */
+export function errorText(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 2000) : String(error).slice(0, 2000);
+}
