@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# The test command: set-up, lint and type checks, then unit and integration tests (the latter on the emulator).
+# The test command: set-up, lint and type checks, then unit, integration, infrastructure and
+# reliability tests (integration tests run on the emulator). Ends with one "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== lint (biome) and types (tsc)" >&2
 npx biome check .
 npx tsc --noEmit
-echo "== tests (vitest: unit + integration on the emulator)" >&2
-npx vitest run "$@"
+echo "== tests (vitest)" >&2
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' "$report" || true
+exit "$status"
