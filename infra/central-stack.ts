@@ -246,7 +246,27 @@ export class CentralStack extends Stack {
       metricValue: '1',
     }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
 
+    const escalations = new logs.MetricFilter(this, 'EscalationsMetric', {
+      logGroup: auditLogs,
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'Escalations',
+      filterPattern: logs.FilterPattern.stringValue('$.detail.outcome', '=', 'escalated'),
+      metricValue: '1',
+    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+
     const alarmAction = new cwActions.SnsAction(topic);
+    // Flapping: a resource was remediated too often and logwarden stopped re-applying (see the runbook).
+    const escalationAlarm = new cloudwatch.Alarm(this, 'EscalationsAlarm', {
+      alarmName: 'logwarden-escalations',
+      alarmDescription:
+        'logwarden: a resource keeps being changed back (outcome=escalated); logwarden stopped re-applying until the flapping window passes',
+      metric: escalations,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    escalationAlarm.addAlarmAction(alarmAction);
     const failureAlarm = new cloudwatch.Alarm(this, 'FailuresAlarm', {
       alarmName: 'logwarden-remediation-failures',
       alarmDescription: 'logwarden: a guardrail reported outcome=failed (see the dashboard’s failures table)',

@@ -3,6 +3,7 @@ import {
   aws_cloudwatch as cloudwatch,
   aws_config as config,
   Duration,
+  aws_dynamodb as dynamodb,
   aws_events as events,
   aws_iam as iam,
   aws_lambda as lambda,
@@ -23,6 +24,11 @@ import { type Deployment, ROLE_PATH } from './config.js';
 import { acknowledge, acknowledgeFindings } from './nag.js';
 import { alarmStatePattern, cloudTrailPatterns, configCompliancePattern, type EventPattern } from './patterns.js';
 import { controllerGrants, evaluatorGrants, type Grant } from './permissions.js';
+
+/** The controllers' state table (flapping history, leases), one per account and region. */
+export const STATE_TABLE_NAME = 'logwarden-state';
+/** What the controllers call on it: read, conditional write, lease release. */
+export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
 
 export interface MemberStackProps extends StackProps {
   deployment: Deployment;
@@ -74,6 +80,8 @@ export class MemberStack extends Stack {
   readonly rules: { name: string; guardrail: string; purpose: 'cloudtrail' | 'compliance' | 'sweep' | 'heartbeat' | 'alarms' }[] =
     [];
   private readonly d: Deployment;
+  /** Per-resource state of the controllers: flapping history and leases (controllers/core/flapping.ts, lease.ts). */
+  readonly stateTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     super(scope, id, props);
@@ -81,6 +89,7 @@ export class MemberStack extends Stack {
     const member = this.d.config.member;
     const ownRolePrefix = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${ROLE_PATH}`;
 
+    this.stateTable = this.stateTableResource();
     for (const g of this.d.guardrails) this.guardrail(g, ownRolePrefix);
 
     // Heartbeat: one audit record per account and region on a schedule.
@@ -107,6 +116,24 @@ export class MemberStack extends Stack {
 
     if (member.accessLogBucket.enabled) this.accessLogBucket(member.accessLogBucket.expireAfterDays);
     if (member.flowLogs.destination === 'cloud-watch-logs') this.flowLogDestination(member.flowLogs.retentionDays);
+  }
+
+  /** Ephemeral state: every item carries a TTL (`expiresAt`); losing it only resets flap counts and leases. */
+  private stateTableResource() {
+    const table = new dynamodb.Table(this, 'State', {
+      tableName: STATE_TABLE_NAME,
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(
+      table,
+      'AwsSolutions-DDB3',
+      'Ephemeral controller state with a TTL of at most the flapping window (flap counts, 30 s leases): nothing to recover to a point in time.',
+    );
+    return table;
   }
 
   private guardrail(g: AnyGuardrail, ownRolePrefix: string) {
@@ -234,6 +261,15 @@ export class MemberStack extends Stack {
         new iam.PolicyStatement({ sid: 'PublishAuditRecords', actions: ['events:PutEvents'], resources: [this.d.bus.arn] }),
       );
     }
+    if (kind === 'controller') {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ControllerState',
+          actions: [...STATE_TABLE_ACTIONS],
+          resources: [this.stateTable.tableArn],
+        }),
+      );
+    }
     const role = new iam.Role(this, `${id}-Role`, {
       path: ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -272,7 +308,10 @@ export class MemberStack extends Stack {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      environment: { LOGWARDEN_ACCOUNT_ID: Aws.ACCOUNT_ID },
+      environment: {
+        LOGWARDEN_ACCOUNT_ID: Aws.ACCOUNT_ID,
+        ...(kind === 'controller' ? { LOGWARDEN_STATE_TABLE: this.stateTable.tableName } : {}),
+      },
       retryAttempts: kind === 'controller' ? this.d.config.member.retryAttempts : 0,
       maxEventAge: Duration.minutes(this.d.config.member.maxEventAgeMinutes),
       deadLetterQueue: dlq,

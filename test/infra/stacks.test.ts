@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { guardrails as registry } from '../../controllers/registry.js';
 import { buildApp } from '../../infra/app.js';
 import { DeploymentConfigError, loadDeployment } from '../../infra/config.js';
-import type { DeployedFunction, MemberStack } from '../../infra/member-stack.js';
+import { type DeployedFunction, type MemberStack, STATE_TABLE_ACTIONS, STATE_TABLE_NAME } from '../../infra/member-stack.js';
 import { READ_ACTION } from '../../infra/permissions.js';
 import { assetBucketName } from '../../infra/rollout.js';
 import { exampleConfig, readTemplate, synthExample } from '../../infra/testing.js';
@@ -151,8 +151,14 @@ describe('member stack (the StackSet template)', () => {
         expect(actionsOf(guardrailStatement ? [guardrailStatement] : [])).toEqual([...g.iamActions].sort());
         const scoped = (g.scopedPermissions?.(section) ?? []).flatMap((s) => s.actions);
         expect(actionsOf(statements)).toEqual(
-          [...new Set([...g.iamActions, ...scoped, ...infra, 'events:PutEvents', 'sqs:SendMessage'])].sort(),
+          [
+            ...new Set([...g.iamActions, ...scoped, ...infra, ...STATE_TABLE_ACTIONS, 'events:PutEvents', 'sqs:SendMessage']),
+          ].sort(),
         );
+        // The flap/lease state: only the three item calls, only on the stack's own table.
+        const state = statements.find((s) => s.Sid === 'ControllerState');
+        expect(actionsOf(state ? [state] : [])).toEqual([...STATE_TABLE_ACTIONS].sort());
+        expect(JSON.stringify(state?.Resource)).toMatch(/State/);
       } else if (f.kind === 'config-rule' && g) {
         const reads = g.iamActions.filter((a) => READ_ACTION.test(a));
         expect(reads.length).toBeGreaterThan(0);
@@ -165,6 +171,24 @@ describe('member stack (the StackSet template)', () => {
       }
       const publish = statements.find((s) => s.Sid === 'PublishAuditRecords');
       if (publish) expect(publish.Resource).toBe(built.deployment.bus.arn);
+    }
+  });
+
+  it('gives the controllers a state table with a TTL for flapping history and leases, and tells them its name', () => {
+    member.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: STATE_TABLE_NAME,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    for (const f of (built.template as MemberStack).functions) {
+      const env = member.findResources('AWS::Lambda::Function', { Properties: { FunctionName: f.functionName } }) as Record<
+        string,
+        { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+      >;
+      const vars = Object.values(env)[0]?.Properties.Environment?.Variables ?? {};
+      if (f.kind === 'controller') expect(vars.LOGWARDEN_STATE_TABLE, f.functionName).toBeDefined();
+      else expect(vars.LOGWARDEN_STATE_TABLE, f.functionName).toBeUndefined();
     }
   });
 
@@ -270,11 +294,19 @@ describe('central stack', () => {
     });
   });
 
-  it('has the dashboard, failure and silent-deployment alarms to an encrypted topic, and the org aggregator', () => {
+  it('has the dashboard, failure, escalation and silent-deployment alarms to an encrypted topic, and the org aggregator', () => {
     central.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'logwarden' });
     central.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'logwarden-remediation-failures',
       AlarmActions: [Match.anyValue()],
+    });
+    central.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'logwarden-escalations',
+      AlarmActions: [Match.anyValue()],
+    });
+    central.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.detail.outcome = "escalated" }',
+      MetricTransformations: [Match.objectLike({ MetricName: 'Escalations' })],
     });
     // 20 expected deployments × 4 heartbeats an hour.
     central.hasResourceProperties('AWS::CloudWatch::Alarm', {
