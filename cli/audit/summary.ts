@@ -1,9 +1,13 @@
-import { type AuditRecord, OUTCOMES, type Outcome } from '../../controllers/core/record.js';
+import {
+  type AuditRecord,
+  DEPLOYMENT_RESOURCE_TYPE,
+  HEARTBEAT_GUARDRAIL,
+  OUTCOMES,
+  type Outcome,
+} from '../../controllers/core/record.js';
 import type { Problem, ProblemKind } from './parse.js';
 
-/** The heartbeat records the infrastructure publishes for each deployment (account and region). */
-export const HEARTBEAT_GUARDRAIL = 'heartbeat';
-export const DEPLOYMENT_RESOURCE_TYPE = 'logwarden::Deployment';
+export { DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL };
 /** Heartbeats come every 15 minutes by default; four missed beats and the deployment counts as silent. */
 export const DEFAULT_HEARTBEAT_STALE_MS = 3_600_000;
 export const DEFAULT_TOP = 10;

@@ -61,14 +61,17 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       'demo policy',
     );
     const logger = createLogger('logwarden-demo');
-    const runtime = createRuntime({
-      guardrails: list.map((d) => d.guardrail),
-      policy,
-      account: DEMO_ACCOUNT,
-      region: DEMO_REGION,
-      logger,
-      clients,
-    });
+    const runtimeFor = (dryRun: boolean) =>
+      createRuntime({
+        guardrails: list.map((d) => d.guardrail),
+        policy,
+        account: DEMO_ACCOUNT,
+        region: DEMO_REGION,
+        logger,
+        clients,
+        dryRun,
+      });
+    const runtime = runtimeFor(false);
     const audit = await createAuditBus(clients, DEMO_REGION, AUDIT_BUS);
     say(`logwarden demo: local AWS emulator (moto) at ${emulator.endpoint}, account ${DEMO_ACCOUNT}, region ${DEMO_REGION}`);
     say(
@@ -134,15 +137,9 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     }
 
     t = performance.now();
-    const scan = await createRuntime({
-      guardrails: list.map((d) => d.guardrail),
-      policy,
-      account: DEMO_ACCOUNT,
-      region: DEMO_REGION,
-      logger,
-      clients,
-      dryRun: true,
-    }).controller.sweep({ trigger: { type: 'cli', eventId: null, eventName: 'demo final scan', actor: 'demo' } });
+    const scan = await runtimeFor(true).controller.sweep({
+      trigger: { type: 'cli', eventId: null, eventName: 'demo final scan', actor: 'demo' },
+    });
     await publish(scan);
     const drifted = scan.filter((r) => !['compliant', 'exempt', 'ignored'].includes(r.outcome));
     if (drifted.length > 0) ok = false;

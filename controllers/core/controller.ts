@@ -247,38 +247,53 @@ export class Controller {
           : g.refFromResourceId(intake.resourceId, scope);
     } catch (error) {
       return [
-        this.record({
-          guardrail: g.name,
-          account: scope.account,
-          region: scope.region,
-          resource: { type: g.resourceType, id: 'unknown', arn: null },
-          trigger: intake.trigger,
-          outcome: 'failed',
-          reason: `could not tell which resource the event is about: ${errorCode(error)}: ${errorMessage(error)}`,
-          retryable: isRetryable(error),
-          started,
-          runbook: g.runbook,
+        this.scopeRecord(g, scope, intake.trigger, started, {
+          id: 'unknown',
+          error,
+          reason: 'could not tell which resource the event is about',
         }),
       ];
     }
     if ('ignore' in resolution) {
       const hint = resolution.resource ?? {};
       return [
-        this.record({
-          guardrail: g.name,
-          account: scope.account,
-          region: scope.region,
-          resource: { type: g.resourceType, id: hint.id ?? 'unknown', arn: hint.arn ?? null },
-          trigger: intake.trigger,
+        this.scopeRecord(g, scope, intake.trigger, started, {
+          id: hint.id ?? 'unknown',
+          arn: hint.arn,
           outcome: 'ignored',
           reason: resolution.ignore,
-          started,
-          runbook: g.runbook,
         }),
       ];
     }
     const unique = [...new Map(resolution.refs.map((r: ResourceRef) => [`${r.region}|${r.id}`, r])).values()];
     return mapLimit(unique, this.o.policy.controller.concurrency, (ref) => this.reconcile(g, ref, scope, intake.trigger));
+  }
+
+  /**
+   * A record about one guardrail in one scope, before (or instead of) reconciling a resource: an
+   * event that named nothing usable, a listing that failed. With `error`: outcome `failed`, its code
+   * and message appended to the reason, retryable as the error says.
+   */
+  private scopeRecord(
+    g: AnyGuardrail,
+    scope: Scope<GuardrailPolicyBase>,
+    trigger: Trigger,
+    started: number,
+    r: { id: string; arn?: string | null; reason: string } & ({ error: unknown } | { outcome: Outcome }),
+  ): AuditRecord {
+    const failed = 'error' in r;
+    return this.record({
+      guardrail: g.name,
+      account: scope.account,
+      region: scope.region,
+      resource: { type: g.resourceType, id: r.id, arn: r.arn ?? null },
+      trigger,
+      outcome: failed ? 'failed' : r.outcome,
+      reason: failed ? `${r.reason}: ${errorCode(r.error)}: ${errorMessage(r.error)}` : r.reason,
+      retryable: failed ? isRetryable(r.error) : false,
+      started,
+      runbook: g.runbook,
+    });
   }
 
   /** Sweep every governed resource of one guardrail in one region. */
@@ -288,20 +303,7 @@ export class Controller {
     try {
       refs = await g.listRefs(scope);
     } catch (error) {
-      return [
-        this.record({
-          guardrail: g.name,
-          account: scope.account,
-          region: scope.region,
-          resource: { type: g.resourceType, id: '*', arn: null },
-          trigger,
-          outcome: 'failed',
-          reason: `sweep could not list resources: ${errorCode(error)}: ${errorMessage(error)}`,
-          retryable: isRetryable(error),
-          started,
-          runbook: g.runbook,
-        }),
-      ];
+      return [this.scopeRecord(g, scope, trigger, started, { id: '*', error, reason: 'sweep could not list resources' })];
     }
     return mapLimit(refs, this.o.policy.controller.concurrency, (ref) => this.reconcile(g, ref, scope, trigger));
   }

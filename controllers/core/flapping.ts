@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AwsClients } from './aws.js';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LogwardenError } from './errors.js';
+import { StateTableStore } from './state-table.js';
 
 const MAX_WRITE_ATTEMPTS = 20;
 
@@ -51,17 +51,7 @@ export class MemoryFlapStore implements FlapStore {
  * optimistic (conditional on `version`) so concurrent invocations do not lose a remediation; the
  * item expires (TTL on `expiresAt`) once its window has passed.
  */
-export class DynamoFlapStore implements FlapStore {
-  constructor(
-    private readonly clients: AwsClients,
-    private readonly region: string,
-    private readonly table: string,
-  ) {}
-
-  private get db() {
-    return this.clients.get(DynamoDBClient, this.region);
-  }
-
+export class DynamoFlapStore extends StateTableStore implements FlapStore {
   private async read(key: string): Promise<{ times: number[]; version: number }> {
     const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: key } }, ConsistentRead: true }));
     const times = (out.Item?.times?.L ?? []).map((v) => Number(v.N)).filter((n) => Number.isFinite(n));

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AwsClients } from './aws.js';
+import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { StateTableStore } from './state-table.js';
 
 /**
  * Per-resource leases, so that concurrent invocations for one resource (EventBridge delivers at
@@ -52,17 +52,7 @@ export class MemoryLeaseStore implements LeaseStore {
  * back with a conditional delete (still ours). `expiresAt` (epoch seconds) is the table's TTL
  * attribute, so forgotten leases are cleaned up.
  */
-export class DynamoLeaseStore implements LeaseStore {
-  constructor(
-    private readonly clients: AwsClients,
-    private readonly region: string,
-    private readonly table: string,
-  ) {}
-
-  private get db() {
-    return this.clients.get(DynamoDBClient, this.region);
-  }
-
+export class DynamoLeaseStore extends StateTableStore implements LeaseStore {
   async acquire(key: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
     try {
       await this.db.send(

@@ -7,6 +7,10 @@ export const AUDIT_SOURCE = 'logwarden';
 /** EventBridge `detail-type` of every audit record. */
 export const AUDIT_DETAIL_TYPE = 'logwarden audit record';
 
+/** Heartbeat records: one per deployment (account and region) on a schedule, so a silent one shows. */
+export const HEARTBEAT_GUARDRAIL = 'heartbeat';
+export const DEPLOYMENT_RESOURCE_TYPE = 'logwarden::Deployment';
+
 export const OUTCOMES = ['remediated', 'compliant', 'exempt', 'drift-detected', 'failed', 'ignored', 'escalated'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

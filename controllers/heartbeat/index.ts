@@ -5,11 +5,10 @@ import { AwsClients } from '../core/aws.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { loadPolicyFile, type Policy } from '../core/policy.js';
-import { type AuditRecord, SCHEMA_VERSION } from '../core/record.js';
+import { type AuditRecord, DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL, SCHEMA_VERSION } from '../core/record.js';
 import type { GuardrailPolicyBase } from '../core/types.js';
 
-export const HEARTBEAT_GUARDRAIL = 'heartbeat';
-export const DEPLOYMENT_RESOURCE_TYPE = 'logwarden::Deployment';
+export { DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL };
 /** The schedule rule's name; it is not `logwarden-sweep-*`, so the controllers never take it for a sweep. */
 export const HEARTBEAT_RULE_NAME = 'logwarden-heartbeat';
 

@@ -1,3 +1,4 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type AuditReader, createAuditBus as createBus } from '../../cli/audit-bus.js';
 import { type Emulator, startEmulator } from '../../cli/emulator.js';
@@ -48,4 +49,18 @@ export function useEmulator(): { readonly endpoint: string; clients(recorder?: (
 /** The audit bus on the emulator, read back through SQS. */
 export function createAuditBus(clients: AwsClients, region = REGION, bus = AUDIT_BUS): Promise<AuditReader> {
   return createBus(clients, region, bus);
+}
+
+/** The controllers' state table as the member stack creates it (flapping history, leases). */
+export const STATE_TABLE = 'logwarden-state';
+
+export async function createStateTable(clients: AwsClients, region = REGION, table = STATE_TABLE): Promise<void> {
+  await clients.get(DynamoDBClient, region).send(
+    new CreateTableCommand({
+      TableName: table,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
 }

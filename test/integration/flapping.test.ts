@@ -1,5 +1,4 @@
 import { CloudTrailClient, GetTrailStatusCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { sweepEvent } from '../../cli/events.js';
 import { cloudtrail } from '../../controllers/cloudtrail/index.js';
@@ -7,25 +6,12 @@ import { DynamoFlapStore } from '../../controllers/core/flapping.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { createRuntime, publishAndSettle } from '../../controllers/core/runtime.js';
 import { createTrailBucket, TRAIL, trailEvent, trailPolicy } from '../helpers/cloudtrail.js';
-import { ACCOUNT, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
+import { ACCOUNT, createAuditBus, createStateTable, quietLogger, REGION, STATE_TABLE, useEmulator } from '../helpers/emulator.js';
 import { policyWith } from '../helpers/policy.js';
 
 const emu = useEmulator();
-const TABLE = 'logwarden-state';
-
-async function createTable() {
-  await emu
-    .clients()
-    .get(DynamoDBClient, REGION)
-    .send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-}
+const TABLE = STATE_TABLE;
+const createTable = () => createStateTable(emu.clients());
 
 describe('flap state in DynamoDB (emulator)', () => {
   it('keeps remediation times per resource, prunes the window, and loses none to concurrent writers', async () => {

@@ -2,7 +2,7 @@
  * Per-resource leases (controllers/core/lease.ts): the DynamoDB store on the emulator, and the
  * lease in the reconcile loop (wait, busy, broken store, released after verify).
  */
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { guarddutyDemo } from '../../cli/demo/guardduty.js';
 import { apiCallEvent } from '../../cli/events.js';
@@ -11,27 +11,14 @@ import { Controller } from '../../controllers/core/controller.js';
 import { DynamoLeaseStore, type LeaseStore, MemoryLeaseStore } from '../../controllers/core/lease.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { createRuntime } from '../../controllers/core/runtime.js';
-import { ACCOUNT, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
+import { ACCOUNT, createAuditBus, createStateTable, quietLogger, REGION, STATE_TABLE, useEmulator } from '../helpers/emulator.js';
 import { fakeGuardrail, type Widget } from '../helpers/fake-guardrail.js';
 import { policyWith } from '../helpers/policy.js';
 import { deliverWithRedelivery, demoContext, demoPolicy, duplicatesIn, inventory, writesOf } from './support.js';
 
 const emu = useEmulator();
-const TABLE = 'logwarden-state';
-
-async function createTable() {
-  await emu
-    .clients()
-    .get(DynamoDBClient, REGION)
-    .send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-}
+const TABLE = STATE_TABLE;
+const createTable = () => createStateTable(emu.clients());
 
 describe('DynamoLeaseStore on the emulator', () => {
   it('one holder at a time; only the holder releases; an expired lease can be taken', async () => {

@@ -1,0 +1,18 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AwsClients } from './aws.js';
+
+/**
+ * The controllers' state table (one per account and region, `LOGWARDEN_STATE_TABLE`): the flap
+ * history and the per-resource leases both live there, under different key prefixes.
+ */
+export abstract class StateTableStore {
+  constructor(
+    protected readonly clients: AwsClients,
+    protected readonly region: string,
+    protected readonly table: string,
+  ) {}
+
+  protected get db(): DynamoDBClient {
+    return this.clients.get(DynamoDBClient, this.region);
+  }
+}
