@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../core/aws.js';
 import { errorCode, errorMessage, RemediationError } from '../core/errors.js';
-import type { Scope } from '../core/types.js';
+import type { ObservePurpose, Scope } from '../core/types.js';
 import {
   aclAllowsLogDelivery,
   type BucketState,
@@ -92,12 +92,19 @@ export function loggingOf(enabled: LoggingEnabled | undefined): LoggingState | n
 /**
  * Read a bucket: its region (GetBucketLocation, unless a region-filtered ListBuckets just returned
  * it), then GetBucketLogging and GetBucketTagging in parallel. Excluded buckets are not read at all.
+ * To verify a remediation only GetBucketLogging is read: the region and the exemption were settled
+ * by the observation that led to the write.
  */
-export async function observeBucket(ref: BucketRef, scope: Scope<BucketLoggingPolicy>): Promise<BucketState> {
+export async function observeBucket(
+  ref: BucketRef,
+  scope: Scope<BucketLoggingPolicy>,
+  purpose: ObservePurpose = 'decide',
+): Promise<BucketState> {
   const excluded = exclusionOf(ref.id, scope.policy, ref.account);
   if (excluded) return { kind: 'excluded', reason: excluded };
-  let region = ref.region;
-  if (ref.regionSource !== 'listing') {
+  const verifying = purpose === 'verify';
+  let region = ref.regionSource === 'listing' || !verifying ? ref.region : scope.region;
+  if (ref.regionSource !== 'listing' && !verifying) {
     try {
       const out = await s3In(scope, ref.region).send(new GetBucketLocationCommand({ Bucket: ref.id }));
       region = regionOfLocation(out.LocationConstraint) ?? String(out.LocationConstraint);
@@ -116,15 +123,17 @@ export async function observeBucket(ref: BucketRef, scope: Scope<BucketLoggingPo
         throw denied(error, 's3:GetBucketLogging', ref.id);
       },
     ),
-    s3.send(new GetBucketTaggingCommand({ Bucket: ref.id })).then(
-      (out) => Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
-      (error) => {
-        const code = errorCode(error);
-        if (code === 'NoSuchTagSet') return {};
-        if (code === 'NoSuchBucket') return 'missing' as const;
-        throw denied(error, 's3:GetBucketTagging', ref.id);
-      },
-    ),
+    verifying
+      ? {}
+      : s3.send(new GetBucketTaggingCommand({ Bucket: ref.id })).then(
+          (out) => Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          (error) => {
+            const code = errorCode(error);
+            if (code === 'NoSuchTagSet') return {};
+            if (code === 'NoSuchBucket') return 'missing' as const;
+            throw denied(error, 's3:GetBucketTagging', ref.id);
+          },
+        ),
   ]);
   if (logging === 'missing' || tags === 'missing') return { kind: 'missing' };
   return { kind: 'bucket', region, logging, tags };

@@ -11,7 +11,7 @@ import {
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { errorCode } from '../core/errors.js';
-import type { Scope } from '../core/types.js';
+import type { ObservePurpose, Scope } from '../core/types.js';
 import { DEFAULT_SELECTORS, type DesiredTrail, type TrailState, type TrailStep } from './diff.js';
 import type { TrailRef } from './events.js';
 import type { AdvancedSelector, BasicSelector, CloudTrailPolicy } from './policy.js';
@@ -21,8 +21,15 @@ export const MANAGED_TAG = 'logwarden:managed';
 
 const client = (scope: Scope<CloudTrailPolicy>, region: string) => scope.clients.get(CloudTrailClient, region);
 
-/** GetTrail, then GetTrailStatus, GetEventSelectors and ListTags in parallel: four reads. */
-export async function observeTrail(ref: TrailRef, scope: Scope<CloudTrailPolicy>): Promise<TrailState> {
+/**
+ * GetTrail, then GetTrailStatus, GetEventSelectors and ListTags in parallel: four reads. To verify a
+ * remediation the tags are not needed (exemption was decided before it): three reads.
+ */
+export async function observeTrail(
+  ref: TrailRef,
+  scope: Scope<CloudTrailPolicy>,
+  purpose: ObservePurpose = 'decide',
+): Promise<TrailState> {
   const ct = client(scope, ref.region);
   let trail: GetTrailCommandOutput['Trail'];
   try {
@@ -36,7 +43,7 @@ export async function observeTrail(ref: TrailRef, scope: Scope<CloudTrailPolicy>
   const [status, selectors, tags] = await Promise.all([
     ct.send(new GetTrailStatusCommand({ Name: arn })),
     ct.send(new GetEventSelectorsCommand({ TrailName: arn })),
-    ct.send(new ListTagsCommand({ ResourceIdList: [arn] })),
+    purpose === 'verify' ? { ResourceTagList: [] } : ct.send(new ListTagsCommand({ ResourceIdList: [arn] })),
   ]);
   const tagMap: Record<string, string> = {};
   for (const t of tags.ResourceTagList?.find((r) => r.ResourceId === arn)?.TagsList ??

@@ -515,7 +515,7 @@ export class Controller {
           });
         }
       }
-      const after = await g.observe(ref, scope);
+      const after = await g.observe(ref, scope, 'verify');
       const remaining = g.diff(after, desired);
       if (remaining.length > 0) {
         return this.record({

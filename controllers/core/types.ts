@@ -6,6 +6,12 @@ import type { Drift } from './record.js';
 /** Per-guardrail mode: `remediate` fixes drift, `notify` only reports it. */
 export type Mode = 'remediate' | 'notify';
 
+/**
+ * Why a resource is observed: to `decide` (the whole state, exemption tags included) or to `verify`
+ * a remediation just made (only what the diff compares; a guardrail may skip reads such as tags).
+ */
+export type ObservePurpose = 'decide' | 'verify';
+
 /** What every guardrail section of the policy has. */
 export interface GuardrailPolicyBase {
   mode: Mode;
@@ -87,7 +93,7 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
   /** The desired state of one resource from the policy. */
   desired(ref: R, policy: P): D;
   /** Read the real state. A missing resource is a state, not an error. */
-  observe(ref: R, scope: Scope<P>): Promise<S>;
+  observe(ref: R, scope: Scope<P>, purpose?: ObservePurpose): Promise<S>;
   /** The resource's tags, for exemptions. */
   tagsOf(state: S): Record<string, string>;
   /** A reason to leave this resource to someone else (another region or account owns it), or null. */

@@ -60,7 +60,7 @@ describe('bucket-logging guardrail on the emulator', () => {
     });
     expect(onBus[0]?.id).toBe(records[0]?.id);
     expect(h.writes()).toEqual(['s3:PutBucketLogging']);
-    // Per remediation from an event: 3 reads, 3 log-bucket checks, 1 write, 3 reads to verify.
+    // Per remediation from an event: 3 reads, 2 log-bucket checks, 1 write, 1 read to verify.
     expect(h.calls.filter((c) => c !== 'events:PutEvents')).toEqual([
       's3:GetBucketLocation',
       's3:GetBucketLogging',
@@ -68,9 +68,7 @@ describe('bucket-logging guardrail on the emulator', () => {
       's3:GetBucketLocation',
       's3:GetBucketPolicy',
       's3:PutBucketLogging',
-      's3:GetBucketLocation',
       's3:GetBucketLogging',
-      's3:GetBucketTagging',
     ]);
   });
 

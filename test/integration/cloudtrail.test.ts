@@ -67,6 +67,9 @@ describe('CloudTrail guardrail on the emulator', () => {
     });
     expect(onBus[0]?.id).toBe(records[0]?.id);
     expect(h.writes()).toEqual(['cloudtrail:StartLogging']);
+    // Four reads to decide, the write, three reads to verify (no tags needed), the audit PutEvents.
+    expect(h.calls).toHaveLength(9);
+    expect(h.calls.filter((c) => c === 'cloudtrail:ListTags')).toHaveLength(1);
   });
 
   it('DeleteTrail → trail recreated from the policy with its selectors, logging', async () => {
