@@ -12,9 +12,7 @@ import {
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AuditIo, registerAuditCommand } from '../../cli/audit/command.js';
 import { AuditSourceError } from '../../cli/audit/errors.js';
 // The SDK's Kinesis client speaks HTTP/2, the emulator HTTP/1.1 only: the reader's own client does both jobs.
 import { KinesisClient } from '../../cli/audit/sources/kinesis.js';
@@ -24,6 +22,7 @@ import { runDemo } from '../../cli/demo/index.js';
 import { EventBridgeAuditPublisher } from '../../controllers/core/audit.js';
 import type { AwsClients } from '../../controllers/core/aws.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE, type AuditRecord } from '../../controllers/core/record.js';
+import { jsonRecords, runAudit } from '../helpers/audit-cli.js';
 import { ACCOUNT, AUDIT_BUS, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
 import { record } from '../helpers/records.js';
 
@@ -47,36 +46,8 @@ const eventOf = (r: AuditRecord) => ({
 
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
 
-async function run(args: string[], clients?: AwsClients) {
-  let out = '';
-  let err = '';
-  let code: number | undefined;
-  const io: AuditIo = {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    isTTY: false,
-    now: () => new Date(),
-    clients,
-    setExitCode: (c) => {
-      code = c;
-    },
-  };
-  const program = new Command('logwarden').exitOverride();
-  registerAuditCommand(program, io);
-  await program.parseAsync(['node', 'logwarden', 'audit', ...args]);
-  return { out, err, code };
-}
-
-const lines = (text: string) =>
-  text
-    .trim()
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as AuditRecord);
+const run = (args: string[], clients?: AwsClients) => runAudit(args, { clients });
+const lines = jsonRecords;
 
 // The AWS sources use the SDK's standard configuration, as they do against AWS.
 const saved = { endpoint: process.env.AWS_ENDPOINT_URL, region: process.env.AWS_REGION };

@@ -2,51 +2,20 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AuditIo, registerAuditCommand } from '../../cli/audit/command.js';
 import { AuditSourceError } from '../../cli/audit/errors.js';
 import type { AuditSummary } from '../../cli/audit/summary.js';
 import { ConfigError } from '../../controllers/core/errors.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE, type AuditRecord } from '../../controllers/core/record.js';
 import { A, B, C, KNOWN, NOW } from '../browser/audit-known-records.js';
+import { jsonRecords, runAudit } from '../helpers/audit-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logwarden-audit-'));
 const FILE = join(dir, 'audit.jsonl');
 const envelope = (detail: unknown) => ({ version: '0', id: 'x', 'detail-type': AUDIT_DETAIL_TYPE, source: AUDIT_SOURCE, detail });
 
-async function run(args: string[], opts: { stdin?: string; isTTY?: boolean } = {}) {
-  let out = '';
-  let err = '';
-  let code: number | undefined;
-  const io: AuditIo = {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    isTTY: opts.isTTY ?? false,
-    now: () => NOW,
-    stdin: opts.stdin !== undefined ? Readable.from([opts.stdin]) : undefined,
-    setExitCode: (c) => {
-      code = c;
-    },
-  };
-  const program = new Command('logwarden').exitOverride();
-  registerAuditCommand(program, io);
-  await program.parseAsync(['node', 'logwarden', 'audit', ...args]);
-  return { out, err, code };
-}
-
-const jsonRecords = (text: string) =>
-  text
-    .trim()
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as AuditRecord);
+const run = (args: string[], opts: { stdin?: string; isTTY?: boolean } = {}) => runAudit(args, { ...opts, now: () => NOW });
 
 beforeAll(() => {
   // The known set, half of it in EventBridge envelopes (what `handle` prints is bare; the log group holds envelopes).
