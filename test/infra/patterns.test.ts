@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { queueBehindRule, type RuleQueue } from '../../cli/audit-bus.js';
 import { apiCallEvent, configComplianceEvent, type Identity } from '../../cli/events.js';
 import { guardrails as registry } from '../../controllers/registry.js';
 import { cloudTrailPatterns, configCompliancePattern } from '../../infra/patterns.js';
@@ -106,17 +100,10 @@ describe('synthesized EventBridge patterns on the emulator', () => {
   it('every pattern receives exactly the fixture events meant for it (own role, failed calls and other rules excluded)', async () => {
     const clients = emu.clients();
     const events = clients.get(EventBridgeClient, REGION);
-    const sqs = clients.get(SQSClient, REGION);
-    const queues = new Map<string, string>();
+    const queues = new Map<string, RuleQueue>();
     // One guardrail CloudTrail rule and one compliance rule per guardrail.
     expect(rules.length).toBe(registry.length * 2);
-    for (const r of rules) {
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `q-${r.name}` }));
-      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-      await events.send(new PutRuleCommand({ Name: r.name, EventPattern: JSON.stringify(r.pattern) }));
-      await events.send(new PutTargetsCommand({ Rule: r.name, Targets: [{ Id: 'q', Arn: Attributes?.QueueArn }] }));
-      queues.set(r.name, QueueUrl as string);
-    }
+    for (const r of rules) queues.set(r.name, await queueBehindRule(clients, REGION, r));
     const all = fixtures();
     const ids = new Map<string, Fixture>();
     for (const f of all) {
@@ -133,21 +120,10 @@ describe('synthesized EventBridge patterns on the emulator', () => {
       expect(out.FailedEntryCount ?? 0).toBe(0);
     }
     const received = new Map<string, string[]>();
-    for (const [rule, url] of queues) {
-      for (;;) {
-        const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
-        const msgs = res.Messages ?? [];
-        if (msgs.length === 0) break;
-        for (const m of msgs) {
-          const marker = (JSON.parse(m.Body ?? '{}') as { detail: { fixtureMarker: string } }).detail.fixtureMarker;
-          received.set(marker, [...(received.get(marker) ?? []), rule]);
-        }
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: url,
-            Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-          }),
-        );
+    for (const [rule, queue] of queues) {
+      for (const event of await queue.drain()) {
+        const marker = (event as { detail: { fixtureMarker: string } }).detail.fixtureMarker;
+        received.set(marker, [...(received.get(marker) ?? []), rule]);
       }
     }
     const mismatches: string[] = [];
