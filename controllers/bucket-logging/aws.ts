@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../core/aws.js';
 import { errorCode, errorMessage, RemediationError } from '../core/errors.js';
-import type { ObservePurpose, Scope } from '../core/types.js';
+import type { Listing, ObservePurpose, Scope } from '../core/types.js';
 import {
   aclAllowsLogDelivery,
   type BucketState,
@@ -272,7 +272,7 @@ export async function applyBucketStep(
 }
 
 /** Every bucket of this region: paginated ListBuckets filtered by BucketRegion. */
-export async function listBucketRefs(scope: Scope<BucketLoggingPolicy>): Promise<BucketRef[]> {
+export async function listBucketRefs(scope: Scope<BucketLoggingPolicy>): Promise<Listing<BucketRef>> {
   const refs: BucketRef[] = [];
   const seen = new Set<string>();
   const pages = paginateListBuckets(
@@ -288,5 +288,5 @@ export async function listBucketRefs(scope: Scope<BucketLoggingPolicy>): Promise
       refs.push(bucketRef(b.Name, scope.account, scope.region, 'listing'));
     }
   }
-  return refs;
+  return { refs };
 }

@@ -34,13 +34,14 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
   cloudTrailEvents: [{ source: 'aws.cloudtrail', eventNames: TRAIL_EVENTS }],
   refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope.policy, scope),
   refFromResourceId: (id, scope) => resolveTrail(id, scope.policy, scope),
-  listRefs: async (scope) =>
-    governedTrails(scope.policy, scope.account, scope.region).map((t) => ({
+  listRefs: async (scope) => ({
+    refs: governedTrails(scope.policy, scope.account, scope.region).map((t) => ({
       type: RESOURCE_TYPE,
       id: t.name,
       arn: trailArn(scope.account, t.homeRegion, t.name),
       region: t.homeRegion,
     })),
+  }),
   desired: (ref, policy) => desiredTrail(policy.trails.find((t) => t.name === ref.id) as CloudTrailPolicy['trails'][number]),
   observe: observeTrail,
   tagsOf: (state) => (state.exists ? state.tags : {}),

@@ -214,7 +214,7 @@ export async function evaluationsFor(request: RuleRequest, o: EvaluateOptions): 
     if (refs.length === 0) return resourceEval('NOT_APPLICABLE', `${request.resourceId} is not governed by ${g.name}`);
   } else {
     try {
-      refs = await g.listRefs(scope);
+      refs = (await g.listRefs(scope)).refs;
     } catch (error) {
       // Nothing can be said about the resources: the account itself is reported, never as compliant.
       return accountEval(

@@ -16,7 +16,7 @@ import {
   SCHEMA_VERSION,
   type Trigger,
 } from './record.js';
-import type { AnyGuardrail, CloudTrailDetail, GuardrailPolicyBase, ResourceRef, Scope } from './types.js';
+import type { AnyGuardrail, CloudTrailDetail, GuardrailPolicyBase, Listing, ResourceRef, Scope } from './types.js';
 
 export interface ControllerOptions {
   guardrails: readonly AnyGuardrail[];
@@ -265,8 +265,10 @@ export class Controller {
         }),
       ];
     }
-    const unique = [...new Map(resolution.refs.map((r: ResourceRef) => [`${r.region}|${r.id}`, r])).values()];
-    return mapLimit(unique, this.o.policy.controller.concurrency, (ref) => this.reconcile(g, ref, scope, intake.trigger));
+    const unique = [...new Map(resolution.refs.map((r: ResourceRef) => [`${r.type}|${r.region}|${r.id}`, r])).values()];
+    return mapLimit(unique, this.o.policy.controller.concurrency, (ref) =>
+      this.reconcile(g, ref, scope, intake.trigger, resolution.preread?.get(ref.id)),
+    );
   }
 
   /**
@@ -299,13 +301,15 @@ export class Controller {
   /** Sweep every governed resource of one guardrail in one region. */
   private async sweepOne(g: AnyGuardrail, scope: Scope<GuardrailPolicyBase>, trigger: Trigger): Promise<AuditRecord[]> {
     const started = Date.now();
-    let refs: ResourceRef[];
+    let listing: Listing<ResourceRef, unknown>;
     try {
-      refs = await g.listRefs(scope);
+      listing = await g.listRefs(scope);
     } catch (error) {
       return [this.scopeRecord(g, scope, trigger, started, { id: '*', error, reason: 'sweep could not list resources' })];
     }
-    return mapLimit(refs, this.o.policy.controller.concurrency, (ref) => this.reconcile(g, ref, scope, trigger));
+    return mapLimit(listing.refs, this.o.policy.controller.concurrency, (ref) =>
+      this.reconcile(g, ref, scope, trigger, listing.preread?.get(ref.id)),
+    );
   }
 
   /** Sweep the given guardrails (default all enabled) in the given regions (default all governed). */
@@ -442,7 +446,13 @@ export class Controller {
   }
 
   /** Reconcile one resource: the level-based core. Always returns exactly one record. */
-  async reconcile(g: AnyGuardrail, ref: ResourceRef, scope: Scope<GuardrailPolicyBase>, trigger: Trigger): Promise<AuditRecord> {
+  async reconcile(
+    g: AnyGuardrail,
+    ref: ResourceRef,
+    scope: Scope<GuardrailPolicyBase>,
+    trigger: Trigger,
+    preread?: unknown,
+  ): Promise<AuditRecord> {
     const started = Date.now();
     const policy = scope.policy;
     const mode: AuditRecord['mode'] = this.o.dryRun ? 'dry-run' : policy.mode;
@@ -462,7 +472,8 @@ export class Controller {
     let leaseOwner: string | null = null;
     try {
       const desired = g.desired(ref, policy);
-      let assessed = this.assess(g, ref, scope, await g.observe(ref, scope), desired, base);
+      const first = preread !== undefined ? preread : await g.observe(ref, scope);
+      let assessed = this.assess(g, ref, scope, first, desired, base);
       if ('record' in assessed) return assessed.record;
       drift = assessed.drift;
       let leaseNote = '';

@@ -48,8 +48,18 @@ export interface CloudTrailDetail {
   responseElements: Record<string, unknown> | null;
 }
 
+/**
+ * Resources to reconcile, with states a bulk listing already read (keyed by `ref.id`). A pre-read
+ * state is used for the first observation only: the re-read under the lease and the verification
+ * always go to AWS.
+ */
+export interface Listing<R extends ResourceRef, S = never> {
+  refs: R[];
+  preread?: ReadonlyMap<string, S>;
+}
+
 /** The result of mapping an event to resources: the refs, or why nothing is to be done. */
-export type Resolution<R extends ResourceRef> = { refs: R[] } | { ignore: string; resource?: Partial<R> };
+export type Resolution<R extends ResourceRef, S = never> = Listing<R, S> | { ignore: string; resource?: Partial<R> };
 
 /** One write the guardrail will make. `api` is the IAM action, e.g. `cloudtrail:StartLogging`. */
 export interface Step {
@@ -85,11 +95,11 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
   readonly cloudTrailEvents: readonly { source: string; eventNames: readonly string[] }[];
 
   /** Which resources a (successful, foreign) CloudTrail event points at. */
-  refsFromCloudTrail(detail: CloudTrailDetail, scope: Scope<P>): Resolution<R> | Promise<Resolution<R>>;
+  refsFromCloudTrail(detail: CloudTrailDetail, scope: Scope<P>): Resolution<R, S> | Promise<Resolution<R, S>>;
   /** Which resource a Config resource id (or a CLI argument) points at. */
   refFromResourceId(resourceId: string, scope: Scope<P>): Resolution<R>;
   /** Every governed resource of the account and region, for a sweep. */
-  listRefs(scope: Scope<P>): Promise<R[]>;
+  listRefs(scope: Scope<P>): Promise<Listing<R, S>>;
   /** The desired state of one resource from the policy. */
   desired(ref: R, policy: P): D;
   /** Read the real state. A missing resource is a state, not an error. */

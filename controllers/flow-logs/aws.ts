@@ -12,7 +12,7 @@ import {
   type Vpc,
 } from '@aws-sdk/client-ec2';
 import { errorCode, RemediationError } from '../core/errors.js';
-import type { Resolution, Scope } from '../core/types.js';
+import type { Listing, Resolution, Scope } from '../core/types.js';
 import {
   type DesiredFlowLog,
   desiredFlowLog,
@@ -92,12 +92,6 @@ async function flowLogsOf(vpcId: string, scope: Scope<FlowLogsPolicy>, region: s
   return out;
 }
 
-/**
- * States read in bulk by a sweep (or a DeleteFlowLogs fallback scan), handed to `observe` once
- * per VPC within the same invocation scope. The re-read after a remediation always goes to EC2.
- */
-const snapshots = new WeakMap<object, Map<string, VpcState>>();
-
 /** DescribeVpcs and DescribeFlowLogs for a whole region: one paginated listing each, not a call per VPC. */
 export async function listVpcStates(scope: Scope<FlowLogsPolicy>): Promise<Map<string, VpcState>> {
   const client = ec2(scope, scope.region);
@@ -125,21 +119,14 @@ export async function listVpcStates(scope: Scope<FlowLogsPolicy>): Promise<Map<s
   return states;
 }
 
-/** Every VPC of the region, for a sweep. Keeps the states read for `observe`. */
-export async function listVpcRefs(scope: Scope<FlowLogsPolicy>): Promise<VpcRef[]> {
+/** Every VPC of the region, for a sweep, with the states the two listings read. */
+export async function listVpcRefs(scope: Scope<FlowLogsPolicy>): Promise<Listing<VpcRef, VpcState>> {
   const states = await listVpcStates(scope);
-  snapshots.set(scope, states);
-  return [...states.keys()].map((id) => vpcRef(id, scope));
+  return { refs: [...states.keys()].map((id) => vpcRef(id, scope)), preread: states };
 }
 
-/** DescribeVpcs and DescribeFlowLogs for one VPC, in parallel (or the sweep's state, once). */
+/** DescribeVpcs and DescribeFlowLogs for one VPC, in parallel. */
 export async function observeVpc(ref: VpcRef, scope: Scope<FlowLogsPolicy>): Promise<VpcState> {
-  const snapshot = snapshots.get(scope);
-  const known = snapshot?.get(ref.id);
-  if (known) {
-    snapshot?.delete(ref.id);
-    return known;
-  }
   const client = ec2(scope, ref.region);
   const vpcTask = (async () => {
     try {
@@ -161,7 +148,10 @@ export async function observeVpc(ref: VpcRef, scope: Scope<FlowLogsPolicy>): Pro
  * tag (set on each VPC it covered); only for ids logwarden did not create, one region listing
  * (DescribeVpcs + DescribeFlowLogs, paginated) finds the VPCs left without a compliant flow log.
  */
-export async function resolveDeletedFlowLogs(ids: readonly string[], scope: Scope<FlowLogsPolicy>): Promise<Resolution<VpcRef>> {
+export async function resolveDeletedFlowLogs(
+  ids: readonly string[],
+  scope: Scope<FlowLogsPolicy>,
+): Promise<Resolution<VpcRef, VpcState>> {
   const client = ec2(scope, scope.region);
   const refs = new Map<string, VpcRef>();
   const indexed = new Set<string>();
@@ -180,12 +170,12 @@ export async function resolveDeletedFlowLogs(ids: readonly string[], scope: Scop
     }
   }
   const unknown = ids.filter((id) => !indexed.has(id));
+  const uncovered = new Map<string, VpcState>();
   if (unknown.length > 0) {
     const desired = desiredFlowLog(scope.policy);
-    const states = await listVpcStates(scope);
-    const uncovered = new Map<string, VpcState>();
-    for (const [id, state] of states) if (!refs.has(id) && diffVpc(state, desired).length > 0) uncovered.set(id, state);
-    snapshots.set(scope, uncovered);
+    for (const [id, state] of await listVpcStates(scope)) {
+      if (!refs.has(id) && diffVpc(state, desired).length > 0) uncovered.set(id, state);
+    }
     for (const id of uncovered.keys()) refs.set(id, vpcRef(id, scope));
   }
   if (refs.size === 0) {
@@ -194,7 +184,7 @@ export async function resolveDeletedFlowLogs(ids: readonly string[], scope: Scop
       resource: { id: ids.length === 1 ? (ids[0] as string) : `${ids.length} flow logs` },
     };
   }
-  return { refs: [...refs.values()] };
+  return { refs: [...refs.values()], preread: uncovered };
 }
 
 /** Is there a compliant flow log on the VPC now? Used when EC2 says one with this destination exists. */

@@ -86,11 +86,11 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
     return { refs: [detectorRef(scope, id)] };
   },
   listRefs: async (scope) => {
-    if (!isGovernedRegion(scope.policy, scope.region)) return [];
+    if (!isGovernedRegion(scope.policy, scope.region)) return { refs: [] };
     const id = (await listDetectorIds(scope, scope.region))[0];
     const refs: GuardDutyRef[] = [detectorRef(scope, id ?? NO_DETECTOR)];
     if (id && scope.policy.administratorAccountId) refs.push(membershipRef(scope, id));
-    return refs;
+    return { refs };
   },
   desired: (_ref, policy) => desiredGuardDuty(policy),
   observe: observeGuardDuty,

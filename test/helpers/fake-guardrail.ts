@@ -37,7 +37,9 @@ export function fakeGuardrail(
       };
     },
     refFromResourceId: (id, scope) => ({ refs: [{ type: 'Test::Widget', id, arn: null, region: scope.region }] }),
-    listRefs: async (scope) => scope.policy.widgets.map((id) => ({ type: 'Test::Widget', id, arn: null, region: scope.region })),
+    listRefs: async (scope) => ({
+      refs: scope.policy.widgets.map((id) => ({ type: 'Test::Widget', id, arn: null, region: scope.region })),
+    }),
     desired: () => ({ enabled: true }),
     async observe(ref) {
       calls.push(`get ${ref.id}`);

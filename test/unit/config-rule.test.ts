@@ -50,7 +50,7 @@ function fakeGuardrail(world: Map<string, Thing | Error>, opts: { listError?: Er
         : { ignore: `thing ${id} is not governed by the policy` },
     listRefs: async (scope) => {
       if (opts.listError) throw opts.listError;
-      return scope.policy.names.map((id) => ({ type: TYPE, id, arn: null, region: scope.region }));
+      return { refs: scope.policy.names.map((id) => ({ type: TYPE, id, arn: null, region: scope.region })) };
     },
     desired: () => ({ enabled: true }),
     observe: async (ref) => {
