@@ -19,7 +19,7 @@ import { logBucketName } from '../controllers/bucket-logging/events.js';
 import { bucketLogging } from '../controllers/bucket-logging/index.js';
 import { MemoryAuditSink } from '../controllers/core/audit.js';
 import { AwsClients } from '../controllers/core/aws.js';
-import { mapLimit } from '../controllers/core/controller.js';
+import { mapLimit } from '../controllers/core/concurrency.js';
 import { createLogger } from '../controllers/core/log.js';
 import { parsePolicy } from '../controllers/core/policy.js';
 import { createRuntime, outcomeCounts } from '../controllers/core/runtime.js';

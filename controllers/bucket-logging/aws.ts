@@ -10,9 +10,8 @@ import {
   S3Client,
   type TargetObjectKeyFormat,
 } from '@aws-sdk/client-s3';
-import type { AwsClients } from '../core/aws.js';
 import { errorCode, errorMessage, RemediationError } from '../core/errors.js';
-import type { Listing, ObservePurpose, Scope } from '../core/types.js';
+import type { Listing, Observation, Scope } from '../core/types.js';
 import {
   aclAllowsLogDelivery,
   type BucketState,
@@ -98,11 +97,11 @@ export function loggingOf(enabled: LoggingEnabled | undefined): LoggingState | n
 export async function observeBucket(
   ref: BucketRef,
   scope: Scope<BucketLoggingPolicy>,
-  purpose: ObservePurpose = 'decide',
+  observation: Observation<BucketState, BucketStep> = { purpose: 'decide' },
 ): Promise<BucketState> {
   const excluded = exclusionOf(ref.id, scope.policy, ref.account);
   if (excluded) return { kind: 'excluded', reason: excluded };
-  const verifying = purpose === 'verify';
+  const verifying = observation.purpose === 'verify';
   let region = ref.regionSource === 'listing' || !verifying ? ref.region : scope.region;
   if (ref.regionSource !== 'listing' && !verifying) {
     try {
@@ -146,19 +145,11 @@ interface LogBucketFacts {
   acl: () => Promise<TargetGrant[]>;
 }
 
-/** Log bucket reads are shared by the remediations of one client set for a minute (a sweep fixes many buckets). */
-const LOG_BUCKET_TTL_MS = 60_000;
-const logBucketCache = new WeakMap<AwsClients, Map<string, { at: number; facts: LogBucketFacts }>>();
-
+/** Log bucket reads are shared by the remediations of one invocation (a sweep fixes many buckets). */
 function logBucketFacts(target: string, region: string, scope: Scope<BucketLoggingPolicy>): LogBucketFacts {
-  let byKey = logBucketCache.get(scope.clients);
-  if (!byKey) {
-    byKey = new Map();
-    logBucketCache.set(scope.clients, byKey);
-  }
-  const key = `${region}|${target}`;
-  const cached = byKey.get(key);
-  if (cached && Date.now() - cached.at < LOG_BUCKET_TTL_MS) return cached.facts;
+  const key = `bucket-logging:log-bucket:${region}|${target}`;
+  const cached = scope.memo.get(key) as LogBucketFacts | undefined;
+  if (cached) return cached;
   const s3 = s3In(scope, region);
   const unreadable = (error: unknown, action: string): never => {
     if (isDenied(error)) {
@@ -198,9 +189,9 @@ function logBucketFacts(target: string, region: string, scope: Scope<BucketLoggi
     },
   };
   // Failed reads are not kept: the next remediation reads again.
-  regionP.catch(() => byKey.delete(key));
-  policyP.catch(() => byKey.delete(key));
-  byKey.set(key, { at: Date.now(), facts });
+  regionP.catch(() => scope.memo.delete(key));
+  policyP.catch(() => scope.memo.delete(key));
+  scope.memo.set(key, facts);
   return facts;
 }
 

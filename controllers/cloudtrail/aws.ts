@@ -11,49 +11,23 @@ import {
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { errorCode } from '../core/errors.js';
-import type { ObservePurpose, Scope } from '../core/types.js';
+import { MANAGED_TAG } from '../core/tags.js';
+import type { Observation, Scope } from '../core/types.js';
 import { DEFAULT_SELECTORS, type DesiredTrail, type TrailState, type TrailStep } from './diff.js';
 import type { TrailRef } from './events.js';
 import type { AdvancedSelector, BasicSelector, CloudTrailPolicy } from './policy.js';
 
-/** Tag logwarden puts on trails it creates. */
-export const MANAGED_TAG = 'logwarden:managed';
-
 const client = (scope: Scope<CloudTrailPolicy>, region: string) => scope.clients.get(CloudTrailClient, region);
 
-/**
- * GetTrail, then GetTrailStatus, GetEventSelectors and ListTags in parallel: four reads. To verify a
- * remediation the tags are not needed (exemption was decided before it): three reads.
- */
-export async function observeTrail(
-  ref: TrailRef,
-  scope: Scope<CloudTrailPolicy>,
-  purpose: ObservePurpose = 'decide',
-): Promise<TrailState> {
-  const ct = client(scope, ref.region);
-  let trail: GetTrailCommandOutput['Trail'];
-  try {
-    trail = (await ct.send(new GetTrailCommand({ Name: ref.id }))).Trail;
-  } catch (error) {
-    if (errorCode(error) === 'TrailNotFoundException') return { exists: false };
-    throw error;
-  }
-  if (!trail?.TrailARN) return { exists: false };
-  const arn = trail.TrailARN;
-  const [status, selectors, tags] = await Promise.all([
-    ct.send(new GetTrailStatusCommand({ Name: arn })),
-    ct.send(new GetEventSelectorsCommand({ TrailName: arn })),
-    purpose === 'verify' ? { ResourceTagList: [] } : ct.send(new ListTagsCommand({ ResourceIdList: [arn] })),
-  ]);
-  const tagMap: Record<string, string> = {};
-  for (const t of tags.ResourceTagList?.find((r) => r.ResourceId === arn)?.TagsList ??
-    tags.ResourceTagList?.[0]?.TagsList ??
-    []) {
-    if (t.Key) tagMap[t.Key] = t.Value ?? '';
-  }
-  const orEmpty = (s: string | undefined) => (s ? s : null);
+type Trail = NonNullable<GetTrailCommandOutput['Trail']>;
+type ExistingTrail = Extract<TrailState, { exists: true }>;
+type TrailClient = ReturnType<typeof client>;
+
+const orEmpty = (s: string | undefined) => (s ? s : null);
+
+/** The settings GetTrail reports, as the diff compares them. */
+function trailSettings(trail: Trail, arn: string) {
   return {
-    exists: true,
     arn,
     homeRegion: trail.HomeRegion ?? /^arn:[^:]+:cloudtrail:([^:]+):/.exec(arn)?.[1] ?? null,
     s3BucketName: orEmpty(trail.S3BucketName),
@@ -65,11 +39,74 @@ export async function observeTrail(
     isOrganizationTrail: trail.IsOrganizationTrail === true,
     cloudWatchLogsLogGroupArn: orEmpty(trail.CloudWatchLogsLogGroupArn),
     cloudWatchLogsRoleArn: orEmpty(trail.CloudWatchLogsRoleArn),
-    isLogging: status.IsLogging === true,
-    eventSelectors: (selectors.EventSelectors ?? []) as BasicSelector[],
-    advancedEventSelectors: (selectors.AdvancedEventSelectors ?? []) as AdvancedSelector[],
-    tags: tagMap,
   };
+}
+
+/** GetTrail: the trail with its ARN, or null when it does not exist. */
+async function getTrail(ct: TrailClient, name: string): Promise<{ trail: Trail; arn: string } | null> {
+  try {
+    const trail = (await ct.send(new GetTrailCommand({ Name: name }))).Trail;
+    return trail?.TrailARN ? { trail, arn: trail.TrailARN } : null;
+  } catch (error) {
+    if (errorCode(error) === 'TrailNotFoundException') return null;
+    throw error;
+  }
+}
+
+const isLogging = async (ct: TrailClient, arn: string) =>
+  (await ct.send(new GetTrailStatusCommand({ Name: arn }))).IsLogging === true;
+
+async function selectorsOf(ct: TrailClient, arn: string) {
+  const out = await ct.send(new GetEventSelectorsCommand({ TrailName: arn }));
+  return {
+    eventSelectors: (out.EventSelectors ?? []) as BasicSelector[],
+    advancedEventSelectors: (out.AdvancedEventSelectors ?? []) as AdvancedSelector[],
+  };
+}
+
+async function tagsOf(ct: TrailClient, arn: string): Promise<Record<string, string>> {
+  const out = await ct.send(new ListTagsCommand({ ResourceIdList: [arn] }));
+  const list = out.ResourceTagList?.find((r) => r.ResourceId === arn) ?? out.ResourceTagList?.[0];
+  return Object.fromEntries((list?.TagsList ?? []).filter((t) => t.Key).map((t) => [t.Key as string, t.Value ?? '']));
+}
+
+/**
+ * To decide: GetTrail, then GetTrailStatus, GetEventSelectors and ListTags in parallel (four reads).
+ * To verify: only what the writes can change (StartLogging: GetTrailStatus; UpdateTrail: GetTrail;
+ * PutEventSelectors: GetEventSelectors); a created trail is read again in full, without its tags.
+ */
+export async function observeTrail(
+  ref: TrailRef,
+  scope: Scope<CloudTrailPolicy>,
+  observation: Observation<TrailState, TrailStep> = { purpose: 'decide' },
+): Promise<TrailState> {
+  const ct = client(scope, ref.region);
+  if (observation.purpose === 'verify' && observation.before.exists) {
+    const apis = new Set(observation.steps.map((s) => s.api));
+    if (!apis.has('cloudtrail:CreateTrail')) return reread(ct, observation.before, apis);
+  }
+  const found = await getTrail(ct, ref.id);
+  if (!found) return { exists: false };
+  const { arn } = found;
+  const [logging, selectors, tags] = await Promise.all([
+    isLogging(ct, arn),
+    selectorsOf(ct, arn),
+    observation.purpose === 'verify' ? {} : tagsOf(ct, arn),
+  ]);
+  return { exists: true, ...trailSettings(found.trail, arn), isLogging: logging, ...selectors, tags };
+}
+
+/** Re-read only the parts of a trail that these writes change; the rest is as the decision saw it. */
+async function reread(ct: TrailClient, before: ExistingTrail, apis: ReadonlySet<string>): Promise<TrailState> {
+  const [found, logging, selectors] = await Promise.all([
+    apis.has('cloudtrail:UpdateTrail') ? getTrail(ct, before.arn) : undefined,
+    apis.has('cloudtrail:StartLogging') ? isLogging(ct, before.arn) : before.isLogging,
+    apis.has('cloudtrail:PutEventSelectors') ? selectorsOf(ct, before.arn) : before,
+  ]);
+  if (found === null) return { exists: false };
+  const settings = found ? trailSettings(found.trail, found.arn) : {};
+  const { eventSelectors, advancedEventSelectors } = selectors;
+  return { ...before, ...settings, isLogging: logging, eventSelectors, advancedEventSelectors };
 }
 
 function selectorsInput(d: DesiredTrail) {

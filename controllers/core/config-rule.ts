@@ -1,13 +1,15 @@
-import { join } from 'node:path';
 import { ConfigServiceClient, type Evaluation, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { AwsClients } from './aws.js';
-import { mapLimit } from './controller.js';
+import type { AwsClients } from './aws.js';
+import { invocationAccount, startLambda } from './bootstrap.js';
+import { mapLimit } from './concurrency.js';
+import { type Decision, decide, resourceKey, withNotes } from './decide.js';
 import { ConfigError, errorCode, errorMessage, LogwardenError } from './errors.js';
-import { exemptionFrom } from './exemptions.js';
-import { createLogger, type Logger } from './log.js';
-import { loadPolicyFile, type Policy } from './policy.js';
-import type { AnyGuardrail, GuardrailPolicyBase, ResourceRef, Scope } from './types.js';
+import { filteredOut } from './filters.js';
+import type { Logger } from './log.js';
+import type { Policy } from './policy.js';
+import type { AnyGuardrail, GuardrailPolicyBase, Listing, Resolution, ResourceRef, Scope } from './types.js';
 
 /** PutEvaluations takes at most 100 evaluations per call. */
 export const MAX_EVALUATIONS_PER_CALL = 100;
@@ -134,31 +136,43 @@ function evaluation(type: string, id: string, compliance: ComplianceType, why: s
   };
 }
 
+/** A decision as Config reports it: exempt and skipped resources are NOT_APPLICABLE. Pure. */
+export function complianceOf(decision: Decision): { compliance: ComplianceType; why: string } {
+  switch (decision.kind) {
+    case 'skip':
+    case 'exempt':
+      return { compliance: 'NOT_APPLICABLE', why: decision.reason };
+    case 'compliant':
+      return { compliance: 'COMPLIANT', why: withNotes('matches the logwarden policy', decision.notes) };
+    default:
+      return {
+        compliance: 'NON_COMPLIANT',
+        why: `differs from the logwarden policy: ${decision.drift.map((d) => d.property).join(', ')}`,
+      };
+  }
+}
+
+const failClosed = (error: unknown) => `could not be evaluated (fail closed): ${errorCode(error)}: ${errorMessage(error)}`;
+
 /**
- * Evaluate one resource with the guardrail's own detection code: observe → skip reason →
+ * Evaluate one resource with the controller's own decision path (`decide`): observe → scope →
  * exemption → diff. Fails closed: a resource that cannot be evaluated is NON_COMPLIANT, never COMPLIANT.
  */
 export async function evaluateRef(
-  g: AnyGuardrail,
+  guardrail: AnyGuardrail,
   ref: ResourceRef,
   scope: Scope<GuardrailPolicyBase>,
   at: Date,
+  preread?: unknown,
 ): Promise<Evaluation> {
-  const ev = (c: ComplianceType, why: string) => evaluation(ref.type, ref.id, c, why, at);
   try {
-    const desired = g.desired(ref, scope.policy);
-    const state = await g.observe(ref, scope);
-    const skip = g.skipReason?.(ref, state, scope) ?? null;
-    if (skip) return ev('NOT_APPLICABLE', skip);
-    const exemption = exemptionFrom(g.tagsOf(state), scope.now());
-    if (exemption.exempt) {
-      return ev('NOT_APPLICABLE', `exempt: ${exemption.reason}${exemption.until ? ` (until ${exemption.until})` : ''}`);
-    }
-    const drift = g.diff(state, desired);
-    if (drift.length === 0) return ev('COMPLIANT', `matches the logwarden policy${exemption.note ? ` (${exemption.note})` : ''}`);
-    return ev('NON_COMPLIANT', `differs from the logwarden policy: ${drift.map((d) => d.property).join(', ')}`);
+    const desired = guardrail.desired(ref, scope.policy);
+    const state = preread !== undefined ? preread : await guardrail.observe(ref, scope);
+    const decision = decide({ guardrail, ref, state, desired, scope, now: scope.now(), detectOnly: true });
+    const { compliance, why } = complianceOf(decision);
+    return evaluation(ref.type, ref.id, compliance, why, at);
   } catch (error) {
-    return ev('NON_COMPLIANT', `could not be evaluated (fail closed): ${errorCode(error)}: ${errorMessage(error)}`);
+    return evaluation(ref.type, ref.id, 'NON_COMPLIANT', failClosed(error), at);
   }
 }
 
@@ -176,57 +190,68 @@ export interface EvaluateOptions {
 export async function evaluationsFor(request: RuleRequest, o: EvaluateOptions): Promise<Evaluation[]> {
   const g = o.guardrail;
   const at = request.orderingTimestamp;
-  const now = o.now ?? (() => new Date());
   const accountEval = (c: ComplianceType, why: string) => [evaluation(ACCOUNT_RESOURCE_TYPE, o.account, c, why, at)];
   const resourceEval = (c: ComplianceType, why: string) =>
     request.kind === 'change' ? [evaluation(request.resourceType, request.resourceId, c, why, at)] : accountEval(c, why);
 
-  const section = o.policy.guardrails[g.name] as GuardrailPolicyBase | undefined;
-  if (!section) return resourceEval('NOT_APPLICABLE', `guardrail ${g.name} is not enabled in the logwarden policy`);
-  if (o.policy.controller.excludeAccounts.includes(o.account)) {
-    return resourceEval('NOT_APPLICABLE', `account ${o.account} is excluded by the logwarden policy`);
-  }
-  if (!o.policy.controller.regions.includes(o.region)) {
-    return resourceEval('NOT_APPLICABLE', `region ${o.region} is not governed by the logwarden policy`);
-  }
+  // The controller's own filters: the same inputs are left alone on both paths.
+  const filterInput = { guardrail: g, policy: o.policy, governedAccount: o.account, account: o.account, region: o.region };
+  const filtered = filteredOut(filterInput);
+  if (filtered) return resourceEval('NOT_APPLICABLE', filtered);
   const scope: Scope<GuardrailPolicyBase> = {
     account: o.account,
     region: o.region,
-    policy: section,
+    policy: o.policy.guardrails[g.name] as GuardrailPolicyBase,
     clients: o.clients,
     logger: o.logger,
-    now,
+    now: o.now ?? (() => new Date()),
+    memo: new Map(),
   };
+  const found = request.kind === 'change' ? changedResource(request, g, scope) : await everyResource(g, scope);
+  if ('evaluate' in found) return found.evaluate(resourceEval, accountEval);
+  const unique = [...new Map(found.refs.map((r) => [resourceKey(r), r])).values()];
+  return mapLimit(unique, o.policy.controller.concurrency, (ref) => evaluateRef(g, ref, scope, at, found.preread?.get(ref.id)));
+}
 
-  let refs: ResourceRef[];
-  if (request.kind === 'change') {
-    if (request.resourceType !== g.resourceType) {
-      return resourceEval('NOT_APPLICABLE', `resource type ${request.resourceType} is not governed by ${g.name}`);
-    }
-    let resolution: ReturnType<AnyGuardrail['refFromResourceId']>;
-    try {
-      resolution = g.refFromResourceId(request.resourceId, scope);
-    } catch (error) {
-      return resourceEval('NON_COMPLIANT', `could not be evaluated (fail closed): ${errorCode(error)}: ${errorMessage(error)}`);
-    }
-    if ('ignore' in resolution) return resourceEval('NOT_APPLICABLE', resolution.ignore);
-    refs = resolution.refs;
-    if (refs.length === 0) return resourceEval('NOT_APPLICABLE', `${request.resourceId} is not governed by ${g.name}`);
-  } else {
-    try {
-      refs = (await g.listRefs(scope)).refs;
-    } catch (error) {
-      // Nothing can be said about the resources: the account itself is reported, never as compliant.
-      return accountEval(
-        'NON_COMPLIANT',
-        `${g.name} could not list resources (fail closed): ${errorCode(error)}: ${errorMessage(error)}`,
-      );
-    }
-    refs = refs.filter((r) => r.region === o.region);
-    if (refs.length === 0) return accountEval('COMPLIANT', `no ${g.resourceType} in ${o.region} is governed by ${g.name}`);
+type Reply = (c: ComplianceType, why: string) => Evaluation[];
+type Found = Listing<ResourceRef, unknown> | { evaluate: (resource: Reply, account: Reply) => Evaluation[] };
+
+/** The resource a configuration change names, or the evaluation that replaces it. */
+function changedResource(
+  request: Extract<RuleRequest, { kind: 'change' }>,
+  g: AnyGuardrail,
+  scope: Scope<GuardrailPolicyBase>,
+): Found {
+  if (request.resourceType !== g.resourceType) {
+    const why = `resource type ${request.resourceType} is not governed by ${g.name}`;
+    return { evaluate: (resource) => resource('NOT_APPLICABLE', why) };
   }
-  const unique = [...new Map(refs.map((r) => [`${r.type}|${r.id}`, r])).values()];
-  return mapLimit(unique, o.policy.controller.concurrency, (ref) => evaluateRef(g, ref, scope, at));
+  let resolution: Resolution<ResourceRef, unknown>;
+  try {
+    resolution = g.refFromResourceId(request.resourceId, scope);
+  } catch (error) {
+    return { evaluate: (resource) => resource('NON_COMPLIANT', failClosed(error)) };
+  }
+  if ('ignore' in resolution) return { evaluate: (resource) => resource('NOT_APPLICABLE', resolution.ignore) };
+  if (resolution.refs.length > 0) return resolution;
+  const why = `${request.resourceId} is not governed by ${g.name}`;
+  return { evaluate: (resource) => resource('NOT_APPLICABLE', why) };
+}
+
+/** Every governed resource of the region (a periodic evaluation), or the account's evaluation. */
+async function everyResource(g: AnyGuardrail, scope: Scope<GuardrailPolicyBase>): Promise<Found> {
+  let listing: Listing<ResourceRef, unknown>;
+  try {
+    listing = await g.listRefs(scope);
+  } catch (error) {
+    // Nothing can be said about the resources: the account itself is reported, never as compliant.
+    const why = `${g.name} could not list resources (fail closed): ${errorCode(error)}: ${errorMessage(error)}`;
+    return { evaluate: (_resource, account) => account('NON_COMPLIANT', why) };
+  }
+  const refs = listing.refs.filter((r) => r.region === scope.region);
+  if (refs.length > 0) return { refs, preread: listing.preread };
+  const why = `no ${g.resourceType} in ${scope.region} is governed by ${g.name}`;
+  return { evaluate: (_resource, account) => account('COMPLIANT', why) };
 }
 
 /** Report evaluations in calls of at most 100. Throws {@link EvaluationDeliveryError} when Config refuses some. */
@@ -257,10 +282,6 @@ export async function handleConfigRuleEvent(event: unknown, o: EvaluateOptions):
   return evaluations;
 }
 
-interface LambdaContext {
-  invokedFunctionArn?: string;
-}
-
 /**
  * The Lambda handler of a guardrail's AWS Config custom rule. It uses the guardrail's own detection
  * code (`listRefs`/`refFromResourceId`, `observe`, `skipReason`, `tagsOf`, `diff`), so the Config
@@ -271,17 +292,10 @@ interface LambdaContext {
  * export const handler = createConfigRuleHandler(cloudtrail);
  */
 export function createConfigRuleHandler(guardrail: AnyGuardrail) {
-  const logger = createLogger(`logwarden-${guardrail.name}-config-rule`);
-  const region = process.env.AWS_REGION;
-  if (!region) throw new ConfigError('AWS_REGION', 'is not set');
-  const policyFile = process.env.LOGWARDEN_POLICY_FILE ?? join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'policy.json');
-  const policy = loadPolicyFile(policyFile, [guardrail], { onlyThese: false });
-  const clients = new AwsClients();
-  return async (event: unknown, context?: LambdaContext) => {
-    const account = process.env.LOGWARDEN_ACCOUNT_ID ?? context?.invokedFunctionArn?.split(':')[4];
-    if (!account || !/^\d{12}$/.test(account)) {
-      throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'is not set and the function ARN has no account');
-    }
+  const start = startLambda(`logwarden-${guardrail.name}-config-rule`, [guardrail]);
+  const { policy, region, clients, logger } = start;
+  return async (event: unknown, context?: Partial<Context>) => {
+    const account = invocationAccount(start, context);
     const evaluations = await handleConfigRuleEvent(event, { guardrail, policy, account, region, clients, logger });
     const counts: Record<string, number> = {};
     for (const e of evaluations) counts[e.ComplianceType ?? 'UNKNOWN'] = (counts[e.ComplianceType ?? 'UNKNOWN'] ?? 0) + 1;

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AwsClients } from './aws.js';
+import { mapLimit } from './concurrency.js';
+import { type Decision, decide, resourceKey, withNotes } from './decide.js';
 import { errorCode, errorMessage, isRetryable } from './errors.js';
-import { exemptionFrom } from './exemptions.js';
-import { type FlapStore, flapDecision } from './flapping.js';
-import { classify, sessionIssuerArn } from './intake.js';
-import { DEFAULT_LEASE_SETTINGS, type LeaseSettings, type LeaseStore } from './lease.js';
+import { filteredOut } from './filters.js';
+import { checkFlapping, type FlapStore, noteRemediation } from './flapping.js';
+import { classify, type Intake } from './intake.js';
+import { DEFAULT_LEASE_SETTINGS, type LeaseSettings, type LeaseStore, releaseLease, takeLease } from './lease.js';
 import type { Logger } from './log.js';
-import { isOwnRole, type Policy } from './policy.js';
+import type { Policy } from './policy.js';
 import {
   type ActionResult,
   type AuditRecord,
@@ -16,7 +18,7 @@ import {
   SCHEMA_VERSION,
   type Trigger,
 } from './record.js';
-import type { AnyGuardrail, CloudTrailDetail, GuardrailPolicyBase, Listing, ResourceRef, Scope } from './types.js';
+import type { AnyGuardrail, GuardrailPolicyBase, Listing, Resolution, ResourceRef, Scope, Step, StepOutputs } from './types.js';
 
 export interface ControllerOptions {
   guardrails: readonly AnyGuardrail[];
@@ -38,34 +40,29 @@ export interface ControllerOptions {
   leaseSettings?: Partial<LeaseSettings>;
 }
 
-/** What the pure checks decided about an observed state: a final record, or the drift to fix. */
-type Assessment = { record: AuditRecord } | { drift: Drift[]; steps: { api: string }[]; note: string };
-
-/** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, U>(items: readonly T[], limit: number, fn: (item: T) => Promise<U>): Promise<U[]> {
-  const out: U[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /** `aws.cloudtrail` from `cloudtrail.amazonaws.com`. */
 export function sourceOf(eventSource: string): string {
   return `aws.${eventSource.split('.')[0]}`;
 }
 
-interface RecordInput {
+/** The key of a resource's flap history and lease in the state table: guardrail, account, type, region, id. */
+export function stateKey(guardrail: string, account: string, ref: Pick<ResourceRef, 'type' | 'region' | 'id'>): string {
+  return `${guardrail}#${account}#${resourceKey(ref)}`;
+}
+
+/** What every record of one reconciliation shares. */
+interface RecordBase {
   guardrail: string;
   account: string;
   region: string;
   resource: ResourceId;
   trigger: Trigger;
+  mode: AuditRecord['mode'];
+  started: number;
+  runbook: string;
+}
+
+interface RecordFields {
   outcome: Outcome;
   reason: string;
   mode?: AuditRecord['mode'];
@@ -73,24 +70,33 @@ interface RecordInput {
   actions?: ActionResult[];
   verified?: boolean | null;
   retryable?: boolean;
-  started: number;
-  runbook: string;
 }
 
+/** One resource being reconciled: the guardrail, where, why, and the record fields it shares. */
+interface Reconciliation {
+  guardrail: AnyGuardrail;
+  ref: ResourceRef;
+  scope: Scope<GuardrailPolicyBase>;
+  desired: unknown;
+  base: RecordBase;
+  key: string;
+}
+
+/** A decision to remediate, with the state it was made on. */
+type RemediateDecision = Extract<Decision, { kind: 'remediate' }> & { state: unknown };
+
+type Resolved = Exclude<Intake, { kind: 'invalid' }>;
+
 /**
- * The reconcile loop shared by every guardrail: intake → filters → resource refs →
- * observe → exemption → diff → plan → act → verify → exactly one audit record per resource and trigger.
+ * The reconcile loop shared by every guardrail: intake → filters → resource refs → observe →
+ * decide (scope, exemption, diff, plan) → lease → act → verify → exactly one audit record per
+ * resource and trigger.
  */
 export class Controller {
-  private readonly o: Required<Omit<ControllerOptions, 'dryRun' | 'flapStore' | 'leaseStore' | 'leaseSettings'>> & {
-    dryRun: boolean;
-    flapStore?: FlapStore;
-    leaseStore?: LeaseStore;
-    leaseSettings: LeaseSettings;
-  };
+  private readonly options: ControllerOptions & { now: () => Date; dryRun: boolean; leaseSettings: LeaseSettings };
 
   constructor(options: ControllerOptions) {
-    this.o = {
+    this.options = {
       ...options,
       now: options.now ?? (() => new Date()),
       dryRun: options.dryRun ?? false,
@@ -99,43 +105,44 @@ export class Controller {
   }
 
   get guardrails(): readonly AnyGuardrail[] {
-    return this.o.guardrails;
+    return this.options.guardrails;
   }
 
-  private record(r: RecordInput): AuditRecord {
+  private get policy(): Policy {
+    return this.options.policy;
+  }
+
+  private record(base: RecordBase, fields: RecordFields): AuditRecord {
     return {
       schemaVersion: SCHEMA_VERSION,
       id: randomUUID(),
-      time: this.o.now().toISOString(),
-      guardrail: r.guardrail,
-      account: r.account,
-      region: r.region,
-      resource: r.resource,
-      trigger: r.trigger,
-      outcome: r.outcome,
-      reason: r.reason,
-      mode: r.mode ?? (this.o.dryRun ? 'dry-run' : 'remediate'),
-      drift: r.drift ?? [],
-      actions: r.actions ?? [],
-      verified: r.verified ?? null,
-      retryable: r.retryable ?? false,
-      durationMs: Math.max(0, Date.now() - r.started),
-      runbook: r.runbook,
+      time: this.options.now().toISOString(),
+      guardrail: base.guardrail,
+      account: base.account,
+      region: base.region,
+      resource: base.resource,
+      trigger: base.trigger,
+      outcome: fields.outcome,
+      reason: fields.reason,
+      mode: fields.mode ?? base.mode,
+      drift: fields.drift ?? [],
+      actions: fields.actions ?? [],
+      verified: fields.verified ?? null,
+      retryable: fields.retryable ?? false,
+      durationMs: Math.max(0, Date.now() - base.started),
+      runbook: base.runbook,
     };
   }
 
-  private sectionOf(g: AnyGuardrail): GuardrailPolicyBase | undefined {
-    return this.o.policy.guardrails[g.name] as GuardrailPolicyBase | undefined;
-  }
-
-  private scope(g: AnyGuardrail, region: string): Scope<GuardrailPolicyBase> {
+  private scope(guardrail: AnyGuardrail, region: string, memo = new Map<string, unknown>()): Scope<GuardrailPolicyBase> {
     return {
-      account: this.o.account,
+      account: this.options.account,
       region,
-      policy: this.sectionOf(g) as GuardrailPolicyBase,
-      clients: this.o.clients,
-      logger: this.o.logger,
-      now: this.o.now,
+      policy: this.policy.guardrails[guardrail.name] as GuardrailPolicyBase,
+      clients: this.options.clients,
+      logger: this.options.logger,
+      now: this.options.now,
+      memo,
     };
   }
 
@@ -150,124 +157,98 @@ export class Controller {
   async handleEvent(input: unknown): Promise<AuditRecord[]> {
     const started = Date.now();
     const intake = classify(input);
-    const ignoredBy = (guardrail: string, resource: ResourceId, reason: string, runbook = 'README.md'): AuditRecord =>
-      this.record({
-        guardrail,
-        account: intake.account ?? this.o.account,
-        region: intake.region ?? 'unknown',
-        resource,
-        trigger: intake.trigger,
-        outcome: 'ignored',
-        reason,
-        started,
-        runbook,
-      });
-    const unknownResource: ResourceId = { type: 'unknown', id: 'unknown', arn: null };
-
-    if (intake.kind === 'invalid') return [ignoredBy('logwarden', unknownResource, intake.reason)];
-
-    let targets: AnyGuardrail[];
-    if (intake.kind === 'cloudtrail') {
-      const source = sourceOf(intake.detail.eventSource);
-      targets = this.o.guardrails.filter((g) =>
-        g.cloudTrailEvents.some((e) => e.source === source && e.eventNames.includes(intake.detail.eventName)),
+    const ignored = (guardrail: string, runbook: string, resource: ResourceId, reason: string) =>
+      this.record(
+        {
+          guardrail,
+          account: intake.account ?? this.options.account,
+          region: intake.region ?? 'unknown',
+          resource,
+          trigger: intake.trigger,
+          mode: this.options.dryRun ? 'dry-run' : 'remediate',
+          started,
+          runbook,
+        },
+        { outcome: 'ignored', reason },
       );
-      if (targets.length === 0) {
-        return [
-          ignoredBy('logwarden', unknownResource, `no guardrail reacts to ${source} ${intake.detail.eventName.slice(0, 100)}`),
-        ];
-      }
-    } else if (intake.kind === 'config') {
-      targets = this.o.guardrails.filter((g) => g.resourceType === intake.resourceType);
-      if (targets.length === 0) {
-        return [
-          ignoredBy('logwarden', unknownResource, `no guardrail governs resource type ${intake.resourceType.slice(0, 100)}`),
-        ];
-      }
-    } else {
-      targets = intake.guardrail ? this.o.guardrails.filter((g) => g.name === intake.guardrail) : [...this.o.guardrails];
-      if (targets.length === 0)
-        return [ignoredBy('logwarden', unknownResource, `sweep for unknown guardrail "${intake.guardrail}"`)];
-    }
+    const unknownResource: ResourceId = { type: 'unknown', id: 'unknown', arn: null };
+    if (intake.kind === 'invalid') return [ignored('logwarden', 'README.md', unknownResource, intake.reason)];
+    const targets = this.targetsOf(intake);
+    if ('ignore' in targets) return [ignored('logwarden', 'README.md', unknownResource, targets.ignore)];
 
     const records: AuditRecord[] = [];
-    for (const g of targets) {
-      const resource: ResourceId = { type: g.resourceType, id: 'unknown', arn: null };
-      const ignore = (reason: string, res: ResourceId = resource) => records.push(ignoredBy(g.name, res, reason, g.runbook));
-      if (!this.sectionOf(g)) {
-        ignore(`guardrail ${g.name} is not enabled in the policy`);
-        continue;
-      }
-      // Filters before any write.
-      if (intake.account !== this.o.account) {
-        ignore(`event for account ${intake.account}; this controller governs ${this.o.account}`);
-        continue;
-      }
-      if (this.o.policy.controller.excludeAccounts.includes(intake.account)) {
-        ignore(`account ${intake.account} is excluded by the policy`);
-        continue;
-      }
-      if (!this.o.policy.controller.regions.includes(intake.region)) {
-        ignore(`region ${intake.region} is not governed by the policy`);
-        continue;
-      }
-      if (intake.kind === 'cloudtrail') {
-        const own = this.ownCall(intake.detail);
-        if (intake.detail.errorCode) {
-          ignore(`the ${intake.detail.eventName} call failed (${intake.detail.errorCode.slice(0, 200)}); nothing changed`);
-          continue;
-        }
-        if (own) {
-          ignore(`made by logwarden's own role ${own}`);
-          continue;
-        }
-      }
-      records.push(...(await this.handleFor(g, intake, started)));
+    const memo = new Map<string, unknown>();
+    for (const guardrail of targets.guardrails) {
+      const reason = filteredOut({
+        guardrail,
+        policy: this.policy,
+        governedAccount: this.options.account,
+        account: intake.account,
+        region: intake.region,
+        call: intake.kind === 'cloudtrail' ? intake.detail : undefined,
+      });
+      const resource: ResourceId = { type: guardrail.resourceType, id: 'unknown', arn: null };
+      if (reason) records.push(ignored(guardrail.name, guardrail.runbook, resource, reason));
+      else records.push(...(await this.handleFor(guardrail, intake, this.scope(guardrail, intake.region, memo), started)));
     }
     return records;
   }
 
-  private ownCall(detail: CloudTrailDetail): string | null {
-    const issuer = sessionIssuerArn(detail.userIdentity);
-    return issuer && isOwnRole(issuer, this.o.policy.controller.ownRoleArns) ? issuer : null;
+  /** The guardrails an input is for, or why none is. */
+  private targetsOf(intake: Resolved): { guardrails: AnyGuardrail[] } | { ignore: string } {
+    const all = this.options.guardrails;
+    if (intake.kind === 'cloudtrail') {
+      const source = sourceOf(intake.detail.eventSource);
+      const { eventName } = intake.detail;
+      const guardrails = all.filter((g) =>
+        g.cloudTrailEvents.some((e) => e.source === source && e.eventNames.includes(eventName)),
+      );
+      return guardrails.length > 0 ? { guardrails } : { ignore: `no guardrail reacts to ${source} ${eventName.slice(0, 100)}` };
+    }
+    if (intake.kind === 'config') {
+      const guardrails = all.filter((g) => g.resourceType === intake.resourceType);
+      if (guardrails.length > 0) return { guardrails };
+      return { ignore: `no guardrail governs resource type ${intake.resourceType.slice(0, 100)}` };
+    }
+    const guardrails = intake.guardrail ? all.filter((g) => g.name === intake.guardrail) : [...all];
+    return guardrails.length > 0 ? { guardrails } : { ignore: `sweep for unknown guardrail "${intake.guardrail}"` };
   }
 
   private async handleFor(
-    g: AnyGuardrail,
-    intake: Exclude<ReturnType<typeof classify>, { kind: 'invalid' }>,
+    guardrail: AnyGuardrail,
+    intake: Resolved,
+    scope: Scope<GuardrailPolicyBase>,
     started: number,
   ): Promise<AuditRecord[]> {
-    const scope = this.scope(g, intake.region);
-    if (intake.kind === 'sweep') return this.sweepOne(g, scope, intake.trigger);
-    let resolution: Awaited<ReturnType<AnyGuardrail['refsFromCloudTrail']>>;
+    if (intake.kind === 'sweep') return this.sweepOne(guardrail, scope, intake.trigger);
+    let resolution: Resolution<ResourceRef, unknown>;
     try {
       resolution =
         intake.kind === 'cloudtrail'
-          ? await g.refsFromCloudTrail(intake.detail, scope)
-          : g.refFromResourceId(intake.resourceId, scope);
+          ? await guardrail.refsFromCloudTrail(intake.detail, scope)
+          : guardrail.refFromResourceId(intake.resourceId, scope);
     } catch (error) {
-      return [
-        this.scopeRecord(g, scope, intake.trigger, started, {
-          id: 'unknown',
-          error,
-          reason: 'could not tell which resource the event is about',
-        }),
-      ];
+      const reason = 'could not tell which resource the event is about';
+      return [this.scopeRecord(guardrail, scope, intake.trigger, started, { id: 'unknown', error, reason })];
     }
     if ('ignore' in resolution) {
       const hint = resolution.resource ?? {};
-      return [
-        this.scopeRecord(g, scope, intake.trigger, started, {
-          id: hint.id ?? 'unknown',
-          arn: hint.arn,
-          outcome: 'ignored',
-          reason: resolution.ignore,
-        }),
-      ];
+      const fields = { id: hint.id ?? 'unknown', arn: hint.arn, outcome: 'ignored' as const, reason: resolution.ignore };
+      return [this.scopeRecord(guardrail, scope, intake.trigger, started, fields)];
     }
-    const unique = [...new Map(resolution.refs.map((r: ResourceRef) => [`${r.type}|${r.region}|${r.id}`, r])).values()];
-    return mapLimit(unique, this.o.policy.controller.concurrency, (ref) =>
-      this.reconcile(g, ref, scope, intake.trigger, resolution.preread?.get(ref.id)),
+    return this.reconcileAll(guardrail, resolution, scope, intake.trigger);
+  }
+
+  /** Reconcile every listed resource once (duplicates by type, region and id dropped), bounded in parallel. */
+  private reconcileAll(
+    guardrail: AnyGuardrail,
+    listing: Listing<ResourceRef, unknown>,
+    scope: Scope<GuardrailPolicyBase>,
+    trigger: Trigger,
+  ): Promise<AuditRecord[]> {
+    const unique = [...new Map(listing.refs.map((r) => [resourceKey(r), r])).values()];
+    return mapLimit(unique, this.policy.controller.concurrency, (ref) =>
+      this.reconcile(guardrail, ref, scope, trigger, listing.preread?.get(ref.id)),
     );
   }
 
@@ -277,39 +258,38 @@ export class Controller {
    * and message appended to the reason, retryable as the error says.
    */
   private scopeRecord(
-    g: AnyGuardrail,
+    guardrail: AnyGuardrail,
     scope: Scope<GuardrailPolicyBase>,
     trigger: Trigger,
     started: number,
-    r: { id: string; arn?: string | null; reason: string } & ({ error: unknown } | { outcome: Outcome }),
+    fields: { id: string; arn?: string | null; reason: string } & ({ error: unknown } | { outcome: Outcome }),
   ): AuditRecord {
-    const failed = 'error' in r;
-    return this.record({
-      guardrail: g.name,
+    const base: RecordBase = {
+      guardrail: guardrail.name,
       account: scope.account,
       region: scope.region,
-      resource: { type: g.resourceType, id: r.id, arn: r.arn ?? null },
+      resource: { type: guardrail.resourceType, id: fields.id, arn: fields.arn ?? null },
       trigger,
-      outcome: failed ? 'failed' : r.outcome,
-      reason: failed ? `${r.reason}: ${errorCode(r.error)}: ${errorMessage(r.error)}` : r.reason,
-      retryable: failed ? isRetryable(r.error) : false,
+      mode: this.options.dryRun ? 'dry-run' : 'remediate',
       started,
-      runbook: g.runbook,
-    });
+      runbook: guardrail.runbook,
+    };
+    if (!('error' in fields)) return this.record(base, { outcome: fields.outcome, reason: fields.reason });
+    const { error } = fields;
+    const reason = `${fields.reason}: ${errorCode(error)}: ${errorMessage(error)}`;
+    return this.record(base, { outcome: 'failed', reason, retryable: isRetryable(error) });
   }
 
   /** Sweep every governed resource of one guardrail in one region. */
-  private async sweepOne(g: AnyGuardrail, scope: Scope<GuardrailPolicyBase>, trigger: Trigger): Promise<AuditRecord[]> {
+  private async sweepOne(guardrail: AnyGuardrail, scope: Scope<GuardrailPolicyBase>, trigger: Trigger): Promise<AuditRecord[]> {
     const started = Date.now();
     let listing: Listing<ResourceRef, unknown>;
     try {
-      listing = await g.listRefs(scope);
+      listing = await guardrail.listRefs(scope);
     } catch (error) {
-      return [this.scopeRecord(g, scope, trigger, started, { id: '*', error, reason: 'sweep could not list resources' })];
+      return [this.scopeRecord(guardrail, scope, trigger, started, { id: '*', error, reason: 'sweep could not list resources' })];
     }
-    return mapLimit(listing.refs, this.o.policy.controller.concurrency, (ref) =>
-      this.reconcile(g, ref, scope, trigger, listing.preread?.get(ref.id)),
-    );
+    return this.reconcileAll(guardrail, listing, scope, trigger);
   }
 
   /** Sweep the given guardrails (default all enabled) in the given regions (default all governed). */
@@ -318,247 +298,177 @@ export class Controller {
     guardrails?: readonly string[];
     regions?: readonly string[];
   }): Promise<AuditRecord[]> {
-    const regions = options.regions ?? this.o.policy.controller.regions;
+    const regions = options.regions ?? this.policy.controller.regions;
     const out: AuditRecord[] = [];
-    for (const g of this.o.guardrails) {
-      if (options.guardrails && !options.guardrails.includes(g.name)) continue;
-      if (!this.sectionOf(g)) continue;
-      for (const region of regions) out.push(...(await this.sweepOne(g, this.scope(g, region), options.trigger)));
+    for (const guardrail of this.options.guardrails) {
+      if (options.guardrails && !options.guardrails.includes(guardrail.name)) continue;
+      if (!this.policy.guardrails[guardrail.name]) continue;
+      for (const region of regions) out.push(...(await this.sweepOne(guardrail, this.scope(guardrail, region), options.trigger)));
     }
     return out;
   }
 
-  /** Has this resource been remediated too often lately? A broken store never blocks a remediation. */
-  private async flapCheck(
-    key: string,
-  ): Promise<{ escalate: false; note?: string } | { escalate: true; count: number; resumesAt: Date }> {
-    const store = this.o.flapStore;
-    if (!store) return { escalate: false };
-    const settings = this.o.policy.controller.flapping;
-    const now = this.o.now().getTime();
-    try {
-      return flapDecision(await store.recent(key, now - settings.windowMinutes * 60_000), now, settings);
-    } catch (error) {
-      this.o.logger.warn('flap state unreadable; remediating anyway', { key, error: errorMessage(error) });
-      return { escalate: false, note: `flap state unreadable: ${errorCode(error)}` };
-    }
-  }
-
-  private async noteRemediation(key: string): Promise<string> {
-    const store = this.o.flapStore;
-    if (!store) return '';
-    try {
-      await store.add(key, this.o.now().getTime(), this.o.policy.controller.flapping.windowMinutes * 60_000);
-      return '';
-    } catch (error) {
-      this.o.logger.warn('flap state not written', { key, error: errorMessage(error) });
-      return ` (flap state not written: ${errorCode(error)})`;
-    }
-  }
-
   /**
-   * Take the resource's lease, waiting (bounded polling) while another invocation holds it. A broken
-   * store never blocks a remediation: the controller then goes on without a lease and says so.
+   * Reconcile one resource: the level-based core. Always returns exactly one record. `preread` is a
+   * state a listing already read: used for the first observation only.
    */
-  private async takeLease(
-    key: string,
-  ): Promise<
-    { kind: 'held'; owner: string; waitedMs: number } | { kind: 'busy'; waitedMs: number } | { kind: 'unavailable'; note: string }
-  > {
-    const store = this.o.leaseStore as LeaseStore;
-    const { ttlMs, waitMs, pollMs } = this.o.leaseSettings;
-    const owner = randomUUID();
-    const started = Date.now();
-    try {
-      for (;;) {
-        if (await store.acquire(key, owner, ttlMs, Date.now())) return { kind: 'held', owner, waitedMs: Date.now() - started };
-        if (Date.now() - started >= waitMs) return { kind: 'busy', waitedMs: Date.now() - started };
-        await new Promise((r) => setTimeout(r, pollMs * (0.5 + Math.random())));
-      }
-    } catch (error) {
-      this.o.logger.warn('lease store unavailable; remediating without a lease', { key, error: errorMessage(error) });
-      return { kind: 'unavailable', note: `lease not taken: ${errorCode(error)}` };
-    }
-  }
-
-  private async releaseLease(key: string, owner: string): Promise<void> {
-    try {
-      await this.o.leaseStore?.release(key, owner);
-    } catch (error) {
-      // It expires on its own after its TTL.
-      this.o.logger.warn('lease not released; it expires on its own', { key, error: errorMessage(error) });
-    }
-  }
-
-  /** The pure checks on an observed state: skip, exemption, compliance, detect-only, report-only. */
-  private assess(
-    g: AnyGuardrail,
-    ref: ResourceRef,
-    scope: Scope<GuardrailPolicyBase>,
-    state: unknown,
-    desired: unknown,
-    base: Omit<RecordInput, 'outcome' | 'reason'>,
-  ): Assessment {
-    const policy = scope.policy;
-    const detectOnly = this.o.dryRun || policy.mode === 'notify';
-    const mode = base.mode as AuditRecord['mode'];
-    const skip = g.skipReason?.(ref, state, scope) ?? null;
-    if (skip) return { record: this.record({ ...base, outcome: 'ignored', reason: skip }) };
-    const exemption = exemptionFrom(g.tagsOf(state), this.o.now());
-    if (exemption.exempt) {
-      return {
-        record: this.record({
-          ...base,
-          outcome: 'exempt',
-          reason: `exempt: ${exemption.reason}${exemption.until ? ` (until ${exemption.until})` : ''}`,
-          drift: g.diff(state, desired),
-        }),
-      };
-    }
-    const note = exemption.note ? ` (${exemption.note})` : '';
-    const drift = g.diff(state, desired);
-    if (drift.length === 0)
-      return { record: this.record({ ...base, outcome: 'compliant', reason: `matches the policy${note}` }) };
-    const steps = g.plan(state, desired, drift);
-    if (detectOnly) {
-      return {
-        record: this.record({
-          ...base,
-          outcome: 'drift-detected',
-          reason: `${drift.length} difference(s) from the policy; ${mode} mode, would run: ${steps.map((s: { api: string }) => s.api).join(', ') || 'nothing'}${note}`,
-          drift,
-        }),
-      };
-    }
-    const reportOnly = g.reportOnly?.(ref, state, drift, policy) ?? null;
-    if (reportOnly) {
-      return {
-        record: this.record({
-          ...base,
-          mode: 'notify',
-          outcome: 'drift-detected',
-          reason: `${drift.length} difference(s) from the policy, reported only: ${reportOnly}${note}`,
-          drift,
-        }),
-      };
-    }
-    return { drift, steps, note };
-  }
-
-  /** Reconcile one resource: the level-based core. Always returns exactly one record. */
   async reconcile(
-    g: AnyGuardrail,
+    guardrail: AnyGuardrail,
     ref: ResourceRef,
     scope: Scope<GuardrailPolicyBase>,
     trigger: Trigger,
     preread?: unknown,
   ): Promise<AuditRecord> {
-    const started = Date.now();
-    const policy = scope.policy;
-    const mode: AuditRecord['mode'] = this.o.dryRun ? 'dry-run' : policy.mode;
-    const base = {
-      guardrail: g.name,
+    const run = this.reconciliation(guardrail, ref, scope, trigger);
+    let drift: Drift[] = [];
+    try {
+      run.desired = guardrail.desired(ref, scope.policy);
+      const state = preread !== undefined ? preread : await guardrail.observe(ref, scope);
+      const decision = this.decide(run, state);
+      if (decision.kind !== 'remediate') return this.decisionRecord(run, decision);
+      drift = decision.drift;
+      return await this.underLease(run, { ...decision, state });
+    } catch (error) {
+      const reason = `${errorCode(error)}: ${errorMessage(error)}`;
+      return this.record(run.base, { outcome: 'failed', reason, drift, retryable: isRetryable(error) });
+    }
+  }
+
+  private reconciliation(guardrail: AnyGuardrail, ref: ResourceRef, scope: Scope<GuardrailPolicyBase>, trigger: Trigger) {
+    const base: RecordBase = {
+      guardrail: guardrail.name,
       account: scope.account,
       region: ref.region,
       resource: { type: ref.type, id: ref.id, arn: ref.arn },
       trigger,
-      mode,
-      started,
-      runbook: g.runbook,
+      mode: this.options.dryRun ? 'dry-run' : scope.policy.mode,
+      started: Date.now(),
+      runbook: guardrail.runbook,
     };
-    let drift: Drift[] = [];
-    const actions: ActionResult[] = [];
-    const key = `${g.name}#${scope.account}#${ref.region}#${ref.id}`;
-    let leaseOwner: string | null = null;
-    try {
-      const desired = g.desired(ref, policy);
-      const first = preread !== undefined ? preread : await g.observe(ref, scope);
-      let assessed = this.assess(g, ref, scope, first, desired, base);
-      if ('record' in assessed) return assessed.record;
-      drift = assessed.drift;
-      let leaseNote = '';
-      if (this.o.leaseStore) {
-        // About to write: take the resource's lease, then observe again under it, since whoever held
-        // it may have remediated meanwhile (then this invocation finds the resource compliant).
-        const lease = await this.takeLease(key);
-        if (lease.kind === 'busy') {
-          return this.record({
-            ...base,
-            outcome: 'failed',
-            reason: `another invocation has held the lease on this resource for ${Math.round(lease.waitedMs / 1000)} s; not written, to be retried`,
-            drift,
-            retryable: true,
-          });
+    const run: Reconciliation = {
+      guardrail,
+      ref,
+      scope,
+      desired: undefined,
+      base,
+      key: stateKey(guardrail.name, scope.account, ref),
+    };
+    return run;
+  }
+
+  private decide(run: Reconciliation, state: unknown): Decision {
+    const detectOnly = this.options.dryRun || run.scope.policy.mode === 'notify';
+    const { guardrail, ref, desired, scope } = run;
+    return decide({ guardrail, ref, state, desired, scope, now: this.options.now(), detectOnly });
+  }
+
+  /** The record of a decision that ends the reconciliation (anything but `remediate`). */
+  private decisionRecord(run: Reconciliation, decision: Exclude<Decision, { kind: 'remediate' }>): AuditRecord {
+    switch (decision.kind) {
+      case 'skip':
+        return this.record(run.base, { outcome: 'ignored', reason: decision.reason });
+      case 'exempt':
+        return this.record(run.base, { outcome: 'exempt', reason: decision.reason, drift: decision.drift });
+      case 'compliant':
+        return this.record(run.base, { outcome: 'compliant', reason: withNotes('matches the policy', decision.notes) });
+      case 'report': {
+        const { drift, steps, notes, reportOnly } = decision;
+        const found = `${drift.length} difference(s) from the policy`;
+        if (reportOnly) {
+          const reason = withNotes(`${found}, reported only: ${reportOnly}`, notes);
+          return this.record(run.base, { outcome: 'drift-detected', mode: 'notify', reason, drift });
         }
-        if (lease.kind === 'unavailable') leaseNote = ` (${lease.note})`;
-        else {
-          leaseOwner = lease.owner;
-          assessed = this.assess(g, ref, scope, await g.observe(ref, scope), desired, base);
-          if ('record' in assessed) return assessed.record;
-          drift = assessed.drift;
-        }
+        const wouldRun = steps.map((s) => s.api).join(', ') || 'nothing';
+        const reason = withNotes(`${found}; ${run.base.mode} mode, would run: ${wouldRun}`, notes);
+        return this.record(run.base, { outcome: 'drift-detected', reason, drift });
       }
-      const { steps, note } = assessed;
-      const flapKey = key;
-      const flap = await this.flapCheck(flapKey);
-      if (flap.escalate) {
-        return this.record({
-          ...base,
-          outcome: 'escalated',
-          reason: `remediated ${flap.count} times in the last ${this.o.policy.controller.flapping.windowMinutes} minutes: stopped re-applying (something keeps changing it back); resumes after ${flap.resumesAt.toISOString()}${note}`,
-          drift,
-        });
-      }
-      const flapNote = flap.note ? ` (${flap.note})` : '';
-      for (const step of steps) {
-        try {
-          await g.apply(step, ref, desired, scope);
-          actions.push({ api: step.api, ok: true, error: null });
-        } catch (error) {
-          actions.push({ api: step.api, ok: false, error: `${errorCode(error)}: ${errorMessage(error)}` });
-          return this.record({
-            ...base,
-            outcome: 'failed',
-            reason: `${step.api} failed: ${errorCode(error)}: ${errorMessage(error)}`,
-            drift,
-            actions,
-            retryable: isRetryable(error),
-          });
-        }
-      }
-      const after = await g.observe(ref, scope, 'verify');
-      const remaining = g.diff(after, desired);
-      if (remaining.length > 0) {
-        return this.record({
-          ...base,
-          outcome: 'failed',
-          reason: `verification failed: still different after remediation: ${remaining.map((d) => d.property).join(', ')}`,
-          drift,
-          actions,
-          verified: false,
-          retryable: true,
-        });
-      }
-      const noted = await this.noteRemediation(flapKey);
-      return this.record({
-        ...base,
-        outcome: 'remediated',
-        reason: `restored ${drift.map((d) => d.property).join(', ')}${note}${flapNote}${leaseNote}${noted}`,
-        drift,
-        actions,
-        verified: true,
-      });
-    } catch (error) {
-      return this.record({
-        ...base,
-        outcome: 'failed',
-        reason: `${errorCode(error)}: ${errorMessage(error)}`,
-        drift,
-        actions,
-        retryable: isRetryable(error),
-      });
-    } finally {
-      if (leaseOwner) await this.releaseLease(key, leaseOwner);
     }
+  }
+
+  /**
+   * About to write: take the resource's lease, then observe and decide again under it, since whoever
+   * held it may have remediated meanwhile (then this invocation finds the resource compliant). A
+   * broken lease store never blocks a remediation: it goes on without a lease and says so.
+   */
+  private async underLease(run: Reconciliation, decision: RemediateDecision): Promise<AuditRecord> {
+    const store = this.options.leaseStore;
+    if (!store) return this.remediate(run, decision);
+    const lease = await takeLease(store, run.key, this.options.leaseSettings, this.options.logger);
+    if (lease.kind === 'busy') {
+      const reason = `another invocation has held the lease on this resource for ${Math.round(lease.waitedMs / 1000)} s; not written, to be retried`;
+      return this.record(run.base, { outcome: 'failed', reason, drift: decision.drift, retryable: true });
+    }
+    if (lease.kind === 'unavailable') return this.remediate(run, { ...decision, notes: [...decision.notes, lease.note] });
+    try {
+      const state = await run.guardrail.observe(run.ref, run.scope);
+      const again = this.decide(run, state);
+      if (again.kind !== 'remediate') return this.decisionRecord(run, again);
+      return await this.remediate(run, { ...again, state });
+    } finally {
+      await releaseLease(store, run.key, lease.owner, this.options.logger);
+    }
+  }
+
+  /** Flapping check, the writes, the verification: the record of a remediation. */
+  private async remediate(run: Reconciliation, decision: RemediateDecision): Promise<AuditRecord> {
+    const { drift, steps } = decision;
+    const flapping = this.policy.controller.flapping;
+    const flap = await checkFlapping(this.options.flapStore, run.key, this.options.now(), flapping, this.options.logger);
+    if (flap.escalate) {
+      const reason = withNotes(
+        `remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: stopped re-applying (something keeps changing it back); resumes after ${flap.resumesAt.toISOString()}`,
+        decision.notes,
+      );
+      return this.record(run.base, { outcome: 'escalated', reason, drift });
+    }
+    const applied = await this.applySteps(run, steps);
+    if (applied.failure) {
+      const { step, error } = applied.failure;
+      const reason = `${step.api} failed: ${errorCode(error)}: ${errorMessage(error)}`;
+      return this.record(run.base, { outcome: 'failed', reason, drift, actions: applied.actions, retryable: isRetryable(error) });
+    }
+    const remaining = await this.verify(run, decision);
+    if (remaining.length > 0) {
+      const reason = `verification failed: still different after remediation: ${remaining.map((d) => d.property).join(', ')}`;
+      return this.record(run.base, {
+        outcome: 'failed',
+        reason,
+        drift,
+        actions: applied.actions,
+        verified: false,
+        retryable: true,
+      });
+    }
+    const noted = await noteRemediation(this.options.flapStore, run.key, this.options.now(), flapping, this.options.logger);
+    const notes = [...decision.notes, ...(flap.note ? [flap.note] : []), ...(noted ? [noted] : [])];
+    const reason = withNotes(`restored ${drift.map((d) => d.property).join(', ')}`, notes);
+    return this.record(run.base, { outcome: 'remediated', reason, drift, actions: applied.actions, verified: true });
+  }
+
+  /** The writes in order; each gets the outputs of the earlier ones. Stops at the first failure. */
+  private async applySteps(
+    run: Reconciliation,
+    steps: readonly Step[],
+  ): Promise<{ actions: ActionResult[]; failure?: { step: Step; error: unknown } }> {
+    const actions: ActionResult[] = [];
+    let outputs: StepOutputs = {};
+    for (const step of steps) {
+      try {
+        const produced = await run.guardrail.apply(step, run.ref, run.desired, run.scope, outputs);
+        outputs = { ...outputs, ...(produced ?? {}) };
+        actions.push({ api: step.api, ok: true, error: null });
+      } catch (error) {
+        actions.push({ api: step.api, ok: false, error: `${errorCode(error)}: ${errorMessage(error)}` });
+        return { actions, failure: { step, error } };
+      }
+    }
+    return { actions };
+  }
+
+  /** Re-read what the writes changed and diff again: the drift that remains. */
+  private async verify(run: Reconciliation, decision: RemediateDecision): Promise<Drift[]> {
+    const observation = { purpose: 'verify' as const, before: decision.state, steps: decision.steps };
+    const after = await run.guardrail.observe(run.ref, run.scope, observation);
+    return run.guardrail.diff(after, run.desired);
   }
 }

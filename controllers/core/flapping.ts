@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { LogwardenError } from './errors.js';
+import { errorCode, errorMessage, LogwardenError } from './errors.js';
+import type { Logger } from './log.js';
 import { StateTableStore } from './state-table.js';
 
 const MAX_WRITE_ATTEMPTS = 20;
@@ -33,6 +34,43 @@ export function flapDecision(
   // Re-applying resumes when enough of the remediations have left the window.
   const oldestThatMustLeave = inWindow[inWindow.length - settings.maxRemediations] as number;
   return { escalate: true, count: inWindow.length, resumesAt: new Date(oldestThatMustLeave + windowMs) };
+}
+
+/** Before a remediation: has this resource been remediated too often lately? No store: never. */
+export async function checkFlapping(
+  store: FlapStore | undefined,
+  key: string,
+  now: Date,
+  settings: FlapSettings,
+  logger: Logger,
+): Promise<{ escalate: false; note?: string } | { escalate: true; count: number; resumesAt: Date }> {
+  if (!store) return { escalate: false };
+  const nowMs = now.getTime();
+  try {
+    return flapDecision(await store.recent(key, nowMs - settings.windowMinutes * 60_000), nowMs, settings);
+  } catch (error) {
+    // A broken store never blocks a remediation.
+    logger.warn('flap state unreadable; remediating anyway', { key, error: errorMessage(error) });
+    return { escalate: false, note: `flap state unreadable: ${errorCode(error)}` };
+  }
+}
+
+/** After a remediation: note it. Returns a note for the record when the store did not take it. */
+export async function noteRemediation(
+  store: FlapStore | undefined,
+  key: string,
+  now: Date,
+  settings: FlapSettings,
+  logger: Logger,
+): Promise<string | null> {
+  if (!store) return null;
+  try {
+    await store.add(key, now.getTime(), settings.windowMinutes * 60_000);
+    return null;
+  } catch (error) {
+    logger.warn('flap state not written', { key, error: errorMessage(error) });
+    return `flap state not written: ${errorCode(error)}`;
+  }
 }
 
 /** In-memory store: tests and single-process runs. */

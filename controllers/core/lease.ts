@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { errorCode, errorMessage } from './errors.js';
+import type { Logger } from './log.js';
 import { StateTableStore } from './state-table.js';
 
 /**
@@ -26,6 +29,40 @@ export interface LeaseSettings {
 }
 
 export const DEFAULT_LEASE_SETTINGS: LeaseSettings = { ttlMs: 30_000, waitMs: 20_000, pollMs: 100 };
+
+export type LeaseAttempt =
+  | { kind: 'held'; owner: string; waitedMs: number }
+  | { kind: 'busy'; waitedMs: number }
+  | { kind: 'unavailable'; note: string };
+
+/**
+ * Take the resource's lease, waiting (bounded, jittered polling) while another invocation holds it.
+ * A broken store never blocks a remediation: the caller then goes on without a lease and says so.
+ */
+export async function takeLease(store: LeaseStore, key: string, settings: LeaseSettings, logger: Logger): Promise<LeaseAttempt> {
+  const { ttlMs, waitMs, pollMs } = settings;
+  const owner = randomUUID();
+  const started = Date.now();
+  try {
+    for (;;) {
+      if (await store.acquire(key, owner, ttlMs, Date.now())) return { kind: 'held', owner, waitedMs: Date.now() - started };
+      if (Date.now() - started >= waitMs) return { kind: 'busy', waitedMs: Date.now() - started };
+      await new Promise((r) => setTimeout(r, pollMs * (0.5 + Math.random())));
+    }
+  } catch (error) {
+    logger.warn('lease store unavailable; remediating without a lease', { key, error: errorMessage(error) });
+    return { kind: 'unavailable', note: `lease not taken: ${errorCode(error)}` };
+  }
+}
+
+/** Give the lease back; if that fails it expires on its own after its TTL. */
+export async function releaseLease(store: LeaseStore, key: string, owner: string, logger: Logger): Promise<void> {
+  try {
+    await store.release(key, owner);
+  } catch (error) {
+    logger.warn('lease not released; it expires on its own', { key, error: errorMessage(error) });
+  }
+}
 
 /** In-memory leases: tests and single-process runs. Share one instance between runtimes to model the table. */
 export class MemoryLeaseStore implements LeaseStore {

@@ -7,10 +7,15 @@ import type { Drift } from './record.js';
 export type Mode = 'remediate' | 'notify';
 
 /**
- * Why a resource is observed: to `decide` (the whole state, exemption tags included) or to `verify`
- * a remediation just made (only what the diff compares; a guardrail may skip reads such as tags).
+ * Why a resource is observed: to `decide` (the whole state, exemption tags included), or to `verify`
+ * the writes just made. For `verify`, `before` is the state the decision saw and `steps` the writes
+ * that succeeded: a guardrail re-reads only what those writes can change and keeps the rest of
+ * `before` (exemption tags, ownership, untouched settings).
  */
-export type ObservePurpose = 'decide' | 'verify';
+export type Observation<S, A> = { purpose: 'decide' } | { purpose: 'verify'; before: S; steps: readonly A[] };
+
+/** What earlier writes of one remediation produced for later ones (e.g. the id of a created flow log). */
+export type StepOutputs = Readonly<Record<string, string>>;
 
 /** What every guardrail section of the policy has. */
 export interface GuardrailPolicyBase {
@@ -33,6 +38,11 @@ export interface Scope<P> {
   clients: AwsClients;
   logger: Logger;
   now: () => Date;
+  /**
+   * Reads the resources of one invocation (one event, one sweep) may share, such as the log bucket
+   * many buckets point at. The controller creates it per invocation; it is gone afterwards.
+   */
+  memo: Map<string, unknown>;
 }
 
 /** The CloudTrail record inside an `AWS API Call via CloudTrail` event, as far as logwarden reads it. */
@@ -103,7 +113,7 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
   /** The desired state of one resource from the policy. */
   desired(ref: R, policy: P): D;
   /** Read the real state. A missing resource is a state, not an error. */
-  observe(ref: R, scope: Scope<P>, purpose?: ObservePurpose): Promise<S>;
+  observe(ref: R, scope: Scope<P>, observation?: Observation<S, A>): Promise<S>;
   /** The resource's tags, for exemptions. */
   tagsOf(state: S): Record<string, string>;
   /** A reason to leave this resource to someone else (another region or account owns it), or null. */
@@ -119,8 +129,11 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
   diff(state: S, desired: D): Drift[];
   /** The writes that bring the state to the desired one, in order. Pure. */
   plan(state: S, desired: D, drift: Drift[]): A[];
-  /** Make one write. Throws the SDK error on failure. */
-  apply(step: A, ref: R, desired: D, scope: Scope<P>): Promise<void>;
+  /**
+   * Make one write. Throws the SDK error on failure. Gets the outputs of the earlier writes of the
+   * same remediation and returns its own (or nothing): no state is shared between steps otherwise.
+   */
+  apply(step: A, ref: R, desired: D, scope: Scope<P>, earlier: StepOutputs): Promise<StepOutputs> | Promise<void>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds guardrails of different type parameters.

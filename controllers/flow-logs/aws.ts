@@ -12,15 +12,16 @@ import {
   type Vpc,
 } from '@aws-sdk/client-ec2';
 import { errorCode, RemediationError } from '../core/errors.js';
-import type { Listing, Resolution, Scope } from '../core/types.js';
+import { MANAGED_TAG } from '../core/tags.js';
+import type { Listing, Observation, Resolution, Scope, StepOutputs } from '../core/types.js';
 import {
+  CREATED_FLOW_LOG,
   type DesiredFlowLog,
   desiredFlowLog,
   diffVpc,
   type FlowLogInfo,
   type FlowLogStep,
   INDEX_TAG,
-  MANAGED_TAG,
   mismatches,
   type VpcState,
 } from './diff.js';
@@ -125,8 +126,18 @@ export async function listVpcRefs(scope: Scope<FlowLogsPolicy>): Promise<Listing
   return { refs: [...states.keys()].map((id) => vpcRef(id, scope)), preread: states };
 }
 
-/** DescribeVpcs and DescribeFlowLogs for one VPC, in parallel. */
-export async function observeVpc(ref: VpcRef, scope: Scope<FlowLogsPolicy>): Promise<VpcState> {
+/**
+ * DescribeVpcs and DescribeFlowLogs for one VPC, in parallel. To verify, only DescribeFlowLogs:
+ * the writes only add a flow log (and a tag the diff does not compare).
+ */
+export async function observeVpc(
+  ref: VpcRef,
+  scope: Scope<FlowLogsPolicy>,
+  observation?: Observation<VpcState, FlowLogStep>,
+): Promise<VpcState> {
+  if (observation?.purpose === 'verify' && observation.before.exists) {
+    return { ...observation.before, flowLogs: await flowLogsOf(ref.id, scope, ref.region) };
+  }
   const client = ec2(scope, ref.region);
   const vpcTask = (async () => {
     try {
@@ -188,19 +199,11 @@ export async function resolveDeletedFlowLogs(
 }
 
 /** Is there a compliant flow log on the VPC now? Used when EC2 says one with this destination exists. */
-async function confirmExisting(
-  step: Extract<FlowLogStep, { api: 'ec2:CreateFlowLogs' }>,
-  ref: VpcRef,
-  d: DesiredFlowLog,
-  scope: Scope<FlowLogsPolicy>,
-) {
+async function confirmExisting(ref: VpcRef, d: DesiredFlowLog, scope: Scope<FlowLogsPolicy>): Promise<StepOutputs> {
   const flowLogs = await flowLogsOf(ref.id, scope, ref.region);
   const match = flowLogs.find((fl) => Object.keys(mismatches(fl, d)).length === 0);
-  if (match) {
-    // A concurrent invocation (or an earlier attempt) made the identical flow log: that is success.
-    step.created.flowLogId = match.id;
-    return;
-  }
+  // A concurrent invocation (or an earlier attempt) made the identical flow log: that is success.
+  if (match) return { [CREATED_FLOW_LOG]: match.id };
   const clash = flowLogs
     .map(
       (fl) =>
@@ -217,21 +220,28 @@ async function confirmExisting(
   );
 }
 
-/** Make one write. */
+/** Make one write: CreateFlowLogs returns the new flow log's id, which CreateTags records on the VPC. */
 export async function applyFlowLogStep(
   step: FlowLogStep,
   ref: VpcRef,
   d: DesiredFlowLog,
   scope: Scope<FlowLogsPolicy>,
-): Promise<void> {
-  const client = ec2(scope, ref.region);
-  if (step.api === 'ec2:CreateTags') {
-    if (!step.created.flowLogId) {
-      throw new RemediationError('FlowLogIdUnknown', `no flow-log id to record on ${ref.id}`, true);
-    }
-    await client.send(new CreateTagsCommand({ Resources: [ref.id], Tags: [{ Key: INDEX_TAG, Value: step.created.flowLogId }] }));
-    return;
-  }
+  earlier: StepOutputs,
+): Promise<StepOutputs> {
+  if (step.api === 'ec2:CreateFlowLogs') return createFlowLog(step, ref, d, scope);
+  const flowLogId = earlier[CREATED_FLOW_LOG];
+  if (!flowLogId) throw new RemediationError('FlowLogIdUnknown', `no flow-log id to record on ${ref.id}`, true);
+  const tags = [{ Key: INDEX_TAG, Value: flowLogId }];
+  await ec2(scope, ref.region).send(new CreateTagsCommand({ Resources: [ref.id], Tags: tags }));
+  return {};
+}
+
+async function createFlowLog(
+  step: Extract<FlowLogStep, { api: 'ec2:CreateFlowLogs' }>,
+  ref: VpcRef,
+  d: DesiredFlowLog,
+  scope: Scope<FlowLogsPolicy>,
+): Promise<StepOutputs> {
   const input: CreateFlowLogsCommandInput = {
     ResourceType: 'VPC',
     ResourceIds: [ref.id],
@@ -254,16 +264,16 @@ export async function applyFlowLogStep(
   if (d.maxAggregationInterval) input.MaxAggregationInterval = d.maxAggregationInterval;
   let res: CreateFlowLogsCommandOutput;
   try {
-    res = await client.send(new CreateFlowLogsCommand(input));
+    res = await ec2(scope, ref.region).send(new CreateFlowLogsCommand(input));
   } catch (error) {
-    if (errorCode(error) === 'FlowLogAlreadyExists') return confirmExisting(step, ref, d, scope);
+    if (errorCode(error) === 'FlowLogAlreadyExists') return confirmExisting(ref, d, scope);
     throw error;
   }
   // HTTP 200 does not mean created: each refused resource is an Unsuccessful[] entry.
   const refused = (res.Unsuccessful ?? []).find((u) => !u.ResourceId || u.ResourceId === ref.id);
   if (refused) {
     const code = refused.Error?.Code ?? 'Unknown';
-    if (code === 'FlowLogAlreadyExists') return confirmExisting(step, ref, d, scope);
+    if (code === 'FlowLogAlreadyExists') return confirmExisting(ref, d, scope);
     throw new FlowLogCreationError(
       ref.id,
       code,
@@ -273,5 +283,5 @@ export async function applyFlowLogStep(
   }
   const id = res.FlowLogIds?.[0];
   if (!id) throw new RemediationError('FlowLogIdMissing', `CreateFlowLogs answered without a flow-log id for ${ref.id}`, true);
-  step.created.flowLogId = id;
+  return { [CREATED_FLOW_LOG]: id };
 }

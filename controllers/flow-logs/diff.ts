@@ -3,8 +3,6 @@ import type { Drift } from '../core/record.js';
 import type { Step } from '../core/types.js';
 import type { FlowLogsPolicy } from './policy.js';
 
-/** Tag logwarden puts on the flow logs it creates. */
-export const MANAGED_TAG = 'logwarden:managed';
 /**
  * Tag logwarden puts on a VPC it covered: the id of the flow log it created there. It outlives the
  * flow log, so a `DeleteFlowLogs` event (which names only flow-log ids) finds its VPC with one
@@ -52,14 +50,10 @@ export interface DesiredFlowLog {
   maxAggregationInterval: 60 | 600 | null;
 }
 
-export type FlowLogStep =
-  | (Step & { api: 'ec2:CreateFlowLogs'; clientToken: string; created: CreatedSlot })
-  | (Step & { api: 'ec2:CreateTags'; created: CreatedSlot });
+/** The CreateTags step records the id that the CreateFlowLogs step returns as this output. */
+export const CREATED_FLOW_LOG = 'flowLogId';
 
-/** Carries the id of the flow log made by the CreateFlowLogs step to the CreateTags step of the same plan. */
-export interface CreatedSlot {
-  flowLogId: string | null;
-}
+export type FlowLogStep = (Step & { api: 'ec2:CreateFlowLogs'; clientToken: string }) | (Step & { api: 'ec2:CreateTags' });
 
 /** `arn:aws:logs:r:a:log-group:NAME` (or `...:NAME:*`) → NAME. */
 export function logGroupNameOf(arn: string): string | null {
@@ -165,19 +159,13 @@ export function clientToken(vpcId: string, d: DesiredFlowLog, generation: string
 /** The writes that give the VPC a compliant flow log. Pure. */
 export function planVpc(state: VpcState, d: DesiredFlowLog, drift: readonly Drift[]): FlowLogStep[] {
   if (!state.exists || drift.length === 0) return [];
-  const created: CreatedSlot = { flowLogId: null };
   const where = d.destinationType === 's3' ? d.destination : `log group ${d.logGroupName}`;
   return [
     {
       api: 'ec2:CreateFlowLogs',
       description: `create a ${d.trafficType} flow log for ${state.vpcId} delivering to ${where}`,
       clientToken: clientToken(state.vpcId, d, state.tags[INDEX_TAG] ?? null),
-      created,
     },
-    {
-      api: 'ec2:CreateTags',
-      description: `record the new flow log id on ${state.vpcId} (${INDEX_TAG})`,
-      created,
-    },
+    { api: 'ec2:CreateTags', description: `record the new flow log id on ${state.vpcId} (${INDEX_TAG})` },
   ];
 }

@@ -13,6 +13,7 @@ import {
   UpdateIPSetCommand,
 } from '@aws-sdk/client-guardduty';
 import { errorCode, errorMessage, RemediationError } from '../core/errors.js';
+import { MANAGED_TAG } from '../core/tags.js';
 import type { Scope } from '../core/types.js';
 import type {
   Administrator,
@@ -27,9 +28,6 @@ import type {
 } from './diff.js';
 import { type DetectorRef, detectorRef, type GuardDutyRef } from './events.js';
 import { FEATURES, type FeatureName, type GuardDutyPolicy } from './policy.js';
-
-/** Tag logwarden puts on detectors it creates. */
-export const MANAGED_TAG = 'logwarden:managed';
 
 const client = (scope: Scope<GuardDutyPolicy>, region: string) => scope.clients.get(GuardDutyClient, region);
 

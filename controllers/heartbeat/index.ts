@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
 import { type AuditSink, EventBridgeAuditPublisher } from '../core/audit.js';
-import { AwsClients } from '../core/aws.js';
-import { ConfigError } from '../core/errors.js';
-import { createLogger } from '../core/log.js';
-import { loadPolicyFile, type Policy } from '../core/policy.js';
+import { invocationAccount, startLambda } from '../core/bootstrap.js';
+import type { Policy } from '../core/policy.js';
 import { type AuditRecord, DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL, SCHEMA_VERSION } from '../core/record.js';
 import type { GuardrailPolicyBase } from '../core/types.js';
 
@@ -77,24 +75,13 @@ export async function beat(event: unknown, o: HeartbeatOptions): Promise<AuditRe
   return record;
 }
 
-interface LambdaContext {
-  invokedFunctionArn?: string;
-}
-
 /** The heartbeat Lambda handler: the policy is read at cold start (`policy.json` next to the code). */
 export function createHeartbeatHandler() {
-  const logger = createLogger('logwarden-heartbeat');
-  const region = process.env.AWS_REGION;
-  if (!region) throw new ConfigError('AWS_REGION', 'is not set');
-  const policyFile = process.env.LOGWARDEN_POLICY_FILE ?? join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'policy.json');
-  const policy = loadPolicyFile(policyFile, [], { onlyThese: false });
-  const clients = new AwsClients();
+  const start = startLambda('logwarden-heartbeat', []);
+  const { clients, region, policy, logger } = start;
   const sink = new EventBridgeAuditPublisher({ clients, eventBus: policy.audit.eventBus, region, logger });
-  return async (event: unknown, context?: LambdaContext) => {
-    const account = process.env.LOGWARDEN_ACCOUNT_ID ?? context?.invokedFunctionArn?.split(':')[4];
-    if (!account || !/^\d{12}$/.test(account)) {
-      throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'is not set and the function ARN has no account');
-    }
+  return async (event: unknown, context?: Partial<Context>) => {
+    const account = invocationAccount(start, context);
     const record = await beat(event, { policy, account, region, sink });
     logger.info('heartbeat', { record });
     return { id: record.id };

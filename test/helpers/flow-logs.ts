@@ -12,7 +12,7 @@ import {
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { apiCallEvent, type Identity } from '../../cli/events.js';
 import type { AwsClients } from '../../controllers/core/aws.js';
-import { MANAGED_TAG } from '../../controllers/flow-logs/diff.js';
+import { MANAGED_TAG } from '../../controllers/core/tags.js';
 import { ACCOUNT, REGION } from './emulator.js';
 
 export const FLOW_BUCKET = 'central-flow-logs';

@@ -67,8 +67,9 @@ describe('CloudTrail guardrail on the emulator', () => {
     });
     expect(onBus[0]?.id).toBe(records[0]?.id);
     expect(h.writes()).toEqual(['cloudtrail:StartLogging']);
-    // Four reads to decide, the write, three reads to verify (no tags needed), the audit PutEvents.
-    expect(h.calls).toHaveLength(9);
+    // Four reads to decide, the write, one read to verify (StartLogging changes only the status), the audit PutEvents.
+    expect(h.calls).toHaveLength(7);
+    expect(h.calls.filter((c) => c === 'cloudtrail:GetTrailStatus')).toHaveLength(2);
     expect(h.calls.filter((c) => c === 'cloudtrail:ListTags')).toHaveLength(1);
   });
 

@@ -108,8 +108,8 @@ describe('flow-logs guardrail on the emulator: events', () => {
       runbook: RUNBOOK,
     });
     expect(onBus[0]?.id).toBe(records[0]?.id);
-    // Calls per remediation: observe (DescribeVpcs + DescribeFlowLogs), CreateFlowLogs, CreateTags, verify (2 reads).
-    expect(h.calls.filter((c) => c !== 'events:PutEvents')).toHaveLength(6);
+    // Calls per remediation: observe (DescribeVpcs + DescribeFlowLogs), CreateFlowLogs, CreateTags, verify (DescribeFlowLogs only).
+    expect(h.calls.filter((c) => c !== 'events:PutEvents')).toHaveLength(5);
     expect(h.writes()).toEqual(['ec2:CreateFlowLogs', 'ec2:CreateTags']);
   });
 
@@ -136,14 +136,13 @@ describe('flow-logs guardrail on the emulator: events', () => {
     expect(now[0]).not.toBe(first);
     const [record] = await h.audit.drain();
     expect(record).toMatchObject({ outcome: 'remediated', resource: { id: vpcId }, trigger: { eventName: 'DeleteFlowLogs' } });
-    // 1 DescribeVpcs on the index tag + 6 for the remediation; no region-wide listing.
+    // 1 DescribeVpcs on the index tag + 5 for the remediation; no region-wide listing.
     expect(h.calls.filter((c) => c !== 'events:PutEvents')).toEqual([
       'ec2:DescribeVpcs',
       'ec2:DescribeVpcs',
       'ec2:DescribeFlowLogs',
       'ec2:CreateFlowLogs',
       'ec2:CreateTags',
-      'ec2:DescribeVpcs',
       'ec2:DescribeFlowLogs',
     ]);
     // The index now names the new flow log.
@@ -165,7 +164,7 @@ describe('flow-logs guardrail on the emulator: events', () => {
     expect(records.map((r) => [r.resource.id, r.outcome])).toEqual([[vpcId, 'remediated']]);
     expect(await compliantIds(vpcId)).toHaveLength(1);
     expect(h.writes()).toEqual(['ec2:CreateFlowLogs', 'ec2:CreateTags']);
-    // Index lookup (finds nothing), one region listing (its state serves the first observation), 2 writes, 2 verification reads.
+    // Index lookup (finds nothing), one region listing (its state serves the first observation), 2 writes, 1 verification read.
     expect(h.calls.filter((c) => c !== 'events:PutEvents').sort()).toEqual(
       [
         'ec2:DescribeVpcs',
@@ -173,7 +172,6 @@ describe('flow-logs guardrail on the emulator: events', () => {
         'ec2:DescribeFlowLogs',
         'ec2:CreateFlowLogs',
         'ec2:CreateTags',
-        'ec2:DescribeVpcs',
         'ec2:DescribeFlowLogs',
       ].sort(),
     );
@@ -391,8 +389,8 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
     expect(await flowLogsOf(clients(), exempt)).toEqual([]);
     const fixed = bare.length + 1 + defaults.length;
     const made = h.calls.filter((c) => c !== 'events:PutEvents');
-    // One DescribeVpcs and one DescribeFlowLogs for the region; per fixed VPC: CreateFlowLogs, CreateTags, 2 verification reads.
-    expect(made).toHaveLength(2 + fixed * 4);
+    // One DescribeVpcs and one DescribeFlowLogs for the region; per fixed VPC: CreateFlowLogs, CreateTags, 1 verification read.
+    expect(made).toHaveLength(2 + fixed * 3);
     expect(made.filter((c) => c === 'ec2:CreateFlowLogs')).toHaveLength(fixed);
 
     // A second sweep: everything compliant, two calls in all.

@@ -302,8 +302,9 @@ describe('answers lost after the emulator applied the call (reset-after)', () =>
 
       const onBus = await audit.drain();
       expect(d.records).toHaveLength(1);
-      expect(onBus.map((r) => r.id)).toEqual([d.records[0]?.id, d.records[0]?.id]);
-      expect(new Set(onBus.map((r) => r.id)).size).toBe(1);
+      // Twice at least: on a loaded machine a slow answer may also time out and be sent once more.
+      expect(onBus.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(onBus.map((r) => r.id))).toEqual(new Set([d.records[0]?.id]));
     } finally {
       await proxy.stop();
     }

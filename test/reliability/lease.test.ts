@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { guarddutyDemo } from '../../cli/demo/guardduty.js';
 import { apiCallEvent } from '../../cli/events.js';
 import { AwsClients } from '../../controllers/core/aws.js';
-import { Controller } from '../../controllers/core/controller.js';
+import { Controller, stateKey } from '../../controllers/core/controller.js';
 import { DynamoLeaseStore, type LeaseStore, MemoryLeaseStore } from '../../controllers/core/lease.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { createRuntime } from '../../controllers/core/runtime.js';
@@ -18,13 +18,15 @@ import { deliverWithRedelivery, demoContext, demoPolicy, duplicatesIn, inventory
 
 const emu = useEmulator();
 const TABLE = STATE_TABLE;
+/** The state-table key of widget w1 (the fake guardrail's resource). */
+const W1_KEY = stateKey('widgets', '123456789012', { type: 'Test::Widget', region: 'us-east-1', id: 'w1' });
 const createTable = () => createStateTable(emu.clients());
 
 describe('DynamoLeaseStore on the emulator', () => {
   it('one holder at a time; only the holder releases; an expired lease can be taken', async () => {
     await createTable();
     const store = new DynamoLeaseStore(emu.clients(), REGION, TABLE);
-    const key = 'guardduty#123456789012#us-east-1#detector';
+    const key = stateKey('guardduty', '123456789012', { type: 'AWS::GuardDuty::Detector', region: 'us-east-1', id: 'detector' });
     const t = 1_000_000;
 
     expect(await store.acquire(key, 'a', 30_000, t)).toBe(true);
@@ -131,12 +133,12 @@ describe('the lease in the reconcile loop', () => {
     expect(r2?.outcome).toBe('compliant');
     expect(store.acquisitions).toBe(1);
     // It was given back: anyone may take it now.
-    expect(await store.acquire('widgets#123456789012#us-east-1#w1', 'someone', 1000, Date.now())).toBe(true);
+    expect(await store.acquire(W1_KEY, 'someone', 1000, Date.now())).toBe(true);
   });
 
   it('a lease held elsewhere past the wait: failed, retryable, nothing written', async () => {
     const store = new MemoryLeaseStore();
-    await store.acquire('widgets#123456789012#us-east-1#w1', 'other-invocation', 60_000, Date.now());
+    await store.acquire(W1_KEY, 'other-invocation', 60_000, Date.now());
     const { calls, controller } = setup(store);
     const [r] = await controller.handleEvent(event);
     expect(r).toMatchObject({ outcome: 'failed', retryable: true, actions: [] });
@@ -146,7 +148,7 @@ describe('the lease in the reconcile loop', () => {
 
   it('a lease released while waiting: the waiter observes again and finds the resource compliant', async () => {
     const store = new MemoryLeaseStore();
-    const key = 'widgets#123456789012#us-east-1#w1';
+    const key = W1_KEY;
     await store.acquire(key, 'other-invocation', 60_000, Date.now());
     const { world, calls, controller } = setup(store, { waitMs: 5_000, pollMs: 20 });
     setTimeout(() => {

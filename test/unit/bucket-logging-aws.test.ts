@@ -203,6 +203,7 @@ describe('bucket-logging paths the emulator does not model (aws-sdk-client-mock)
       clients: new AwsClients({ credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }),
       logger: createLogger('test'),
       now: () => new Date(),
+      memo: new Map(),
     };
     const { refs } = await listBucketRefs(scope);
     expect(refs.map((r) => [r.id, r.region, r.regionSource])).toEqual([

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { apiCallEvent, configComplianceEvent, sweepEvent } from '../../cli/events.js';
 import { AwsClients } from '../../controllers/core/aws.js';
-import { Controller, mapLimit } from '../../controllers/core/controller.js';
+import { mapLimit } from '../../controllers/core/concurrency.js';
+import { Controller } from '../../controllers/core/controller.js';
 import { createLogger } from '../../controllers/core/log.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { auditRecordSchema } from '../../controllers/core/record.js';

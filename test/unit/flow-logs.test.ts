@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: flow-log formats are written ${field}.
+
 import {
   CreateFlowLogsCommand,
   CreateTagsCommand,
@@ -14,6 +15,7 @@ import { AwsClients } from '../../controllers/core/aws.js';
 import { Controller } from '../../controllers/core/controller.js';
 import { createLogger } from '../../controllers/core/log.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
+import { MANAGED_TAG } from '../../controllers/core/tags.js';
 import type { CloudTrailDetail } from '../../controllers/core/types.js';
 import {
   clientToken,
@@ -21,7 +23,6 @@ import {
   diffVpc,
   type FlowLogInfo,
   INDEX_TAG,
-  MANAGED_TAG,
   planVpc,
   type VpcState,
 } from '../../controllers/flow-logs/diff.js';
