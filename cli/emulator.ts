@@ -7,16 +7,16 @@ import { LogwardenError } from '../controllers/core/errors.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** moto's server, installed into the project's venv by scripts/setup.sh. */
-export const MOTO_SERVER = join(ROOT, '.venv', 'bin', 'moto_server');
+const MOTO_SERVER = join(ROOT, '.venv', 'bin', 'moto_server');
 
-export class EmulatorError extends LogwardenError {
+class EmulatorError extends LogwardenError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('EmulatorFailed', message, options);
   }
 }
 
 /** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

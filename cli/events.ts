@@ -10,7 +10,7 @@ export type Identity =
   | { kind: 'user'; account: string; userName: string }
   | { kind: 'root'; account: string };
 
-export function userIdentity(id: Identity): Record<string, unknown> {
+function userIdentity(id: Identity): Record<string, unknown> {
   if (id.kind === 'assumed-role') {
     const path = id.path ? `${id.path.replace(/^\/|\/$/g, '')}/` : '';
     const session = id.session ?? 'session-1';

@@ -16,7 +16,7 @@ import { type AuditSummary, DEFAULT_TOP, hasFindings, SummaryBuilder } from './s
 import { parseDuration, parseTime } from './time.js';
 
 /** Exit codes of `logwarden audit` (the CLI's): 0 nothing to act on, 1 findings, 2 error. */
-export const AUDIT_EXIT = { ok: 0, findings: 1, error: 2 } as const;
+const AUDIT_EXIT = { ok: 0, findings: 1, error: 2 } as const;
 
 /** Where the command writes and what it may be given; tests replace it. */
 export interface AuditIo {

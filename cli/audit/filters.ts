@@ -17,7 +17,7 @@ export interface AuditQuery {
   until?: Date;
 }
 
-export const SORT_FIELDS = ['time', 'guardrail', 'account', 'region', 'resource', 'outcome', 'actor', 'duration'] as const;
+const SORT_FIELDS = ['time', 'guardrail', 'account', 'region', 'resource', 'outcome', 'actor', 'duration'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
 
 /** `--outcome` values checked against the record schema's outcomes. */

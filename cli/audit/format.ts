@@ -4,7 +4,7 @@ import { table } from '../format.js';
 import type { AuditSummary, Integrity } from './summary.js';
 
 /** Problems listed in text output; `--json` lists them all (up to MAX_LISTED_PROBLEMS). */
-export const TEXT_PROBLEMS = 20;
+const TEXT_PROBLEMS = 20;
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const shortTime = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');

@@ -4,7 +4,7 @@ import { humanMs, shortActor } from './format.js';
 import type { AuditSummary, FailingResource } from './summary.js';
 
 /** Escape text for HTML content and attribute values. Every value from a record goes through it. */
-export function esc(value: unknown): string {
+function esc(value: unknown): string {
   return String(value)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -13,7 +13,7 @@ export function esc(value: unknown): string {
     .replace(/'/g, '&#39;');
 }
 
-export const OUTCOME_COLORS: Record<Outcome, string> = {
+const OUTCOME_COLORS: Record<Outcome, string> = {
   remediated: '#2e7d32',
   compliant: '#607d8b',
   exempt: '#7b1fa2',
@@ -29,7 +29,7 @@ const PALETTE = ['#1565c0', '#00897b', '#f9a825', '#6d4c41', '#0277bd', '#5e35b1
  * A runbook as a link: absolute http(s) links as they are, relative paths resolved against
  * `base` when given (else left relative to the report). Anything else (`javascript:`…) is text only.
  */
-export function runbookLink(runbook: string, base?: string): string {
+function runbookLink(runbook: string, base?: string): string {
   if (/^https?:\/\//i.test(runbook)) return `<a href="${esc(runbook)}">${esc(runbook)}</a>`;
   if (/^[a-z][a-z0-9+.-]*:/i.test(runbook)) return `<code>${esc(runbook)}</code>`;
   let href = runbook;
@@ -50,7 +50,7 @@ function legend(items: readonly { label: string; color: string }[]): string {
 }
 
 /** Stacked bars: remediations per UTC day, one colour per guardrail. */
-export function perDayChart(s: AuditSummary, colors: Map<string, string>): string {
+function perDayChart(s: AuditSummary, colors: Map<string, string>): string {
   const days = s.remediationsPerDay;
   if (days.length === 0) return '<p class="empty">No remediation in the selected records.</p>';
   const guardrails = [...colors.keys()].filter((g) => days.some((d) => (d.byGuardrail[g] ?? 0) > 0));
@@ -91,7 +91,7 @@ export function perDayChart(s: AuditSummary, colors: Map<string, string>): strin
 }
 
 /** Horizontal bars with a label, a value and a colour each. */
-export function hbarChart(
+function hbarChart(
   id: string,
   label: string,
   rows: readonly { key: string; label: string; value: number; color: string; title?: string }[],
@@ -113,7 +113,7 @@ export function hbarChart(
 }
 
 /** Dots on a time axis, one lane per guardrail, coloured by outcome: the newest notable records. */
-export function timelineChart(records: readonly AuditRecord[], colors: Map<string, string>): string {
+function timelineChart(records: readonly AuditRecord[], colors: Map<string, string>): string {
   if (records.length === 0) return '<p class="empty">No remediated, failed, escalated, drift-detected or exempt record.</p>';
   const lanes = [...new Set(records.map((r) => r.guardrail))].sort();
   const times = records.map((r) => Date.parse(r.time));

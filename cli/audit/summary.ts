@@ -7,12 +7,11 @@ import {
 } from '../../controllers/core/record.js';
 import type { Problem, ProblemKind } from './parse.js';
 
-export { DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL };
 /** Heartbeats come every 15 minutes by default; four missed beats and the deployment counts as silent. */
-export const DEFAULT_HEARTBEAT_STALE_MS = 3_600_000;
+const DEFAULT_HEARTBEAT_STALE_MS = 3_600_000;
 export const DEFAULT_TOP = 10;
 /** Remediated, failed, escalated, drift-detected and exempt records kept for the timeline of the HTML report. */
-export const TIMELINE_SIZE = 200;
+const TIMELINE_SIZE = 200;
 
 const PROBLEM_KINDS: readonly ProblemKind[] = [
   'malformed-json',
@@ -105,7 +104,7 @@ export interface AuditSummary {
   timeline: AuditRecord[];
 }
 
-export function emptyOutcomeCounts(): OutcomeCounts {
+function emptyOutcomeCounts(): OutcomeCounts {
   return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
 }
 
@@ -128,7 +127,7 @@ const refOf = (r: AuditRecord): ResourceRef => ({
 
 const NOTABLE: ReadonlySet<Outcome> = new Set(['remediated', 'failed', 'drift-detected', 'exempt', 'escalated']);
 /** Outcomes that leave a resource out of policy until someone acts. */
-export const FOLLOW_UP: ReadonlySet<Outcome> = new Set(['failed', 'escalated']);
+const FOLLOW_UP: ReadonlySet<Outcome> = new Set(['failed', 'escalated']);
 
 /**
  * Builds the summary one record at a time, so a summary of millions of records never holds them

@@ -7,7 +7,7 @@ import { LogGroupSource } from './logs.js';
 import { ArchiveSource } from './s3.js';
 import type { AuditSource } from './types.js';
 
-export type { AuditSource, PositionListener, ReadWindow } from './types.js';
+export type { AuditSource } from './types.js';
 
 /** Where `logwarden audit` reads when no source is named: what `logwarden demo` just saved. */
 export const DEFAULT_SOURCE = '.demo/audit.jsonl';

@@ -41,7 +41,7 @@ export function keyInWindow(key: string, window: ReadWindow): boolean {
 }
 
 /** Parse `s3://bucket/prefix`. */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
+function parseS3Url(url: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (!m) throw new AuditSourceError(url, 'expected s3://BUCKET/PREFIX');
   return { bucket: m[1] as string, prefix: m[2] as string };
