@@ -25,9 +25,9 @@ async function resolveAccount(clients: AwsClients, region: string): Promise<stri
     if (!/^\d{12}$/.test(fromEnv)) throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'must be a 12-digit account id');
     return fromEnv;
   }
-  const id = await clients.get(STSClient, region).send(new GetCallerIdentityCommand({}));
-  if (!id.Account) throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'not set, and STS did not name the account');
-  return id.Account;
+  const caller = await clients.get(STSClient, region).send(new GetCallerIdentityCommand({}));
+  if (!caller.Account) throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'not set, and STS did not name the account');
+  return caller.Account;
 }
 
 export interface CliRuntime extends Runtime {
