@@ -51,11 +51,11 @@ export class RuleQueue {
       );
       const messages = res.Messages ?? [];
       if (messages.length === 0) return out;
-      for (const m of messages) out.push(JSON.parse(m.Body ?? '{}') as Record<string, unknown>);
+      for (const message of messages) out.push(JSON.parse(message.Body ?? '{}') as Record<string, unknown>);
       await this.sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.queueUrl,
-          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
         }),
       );
     }

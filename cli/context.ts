@@ -7,10 +7,10 @@ import { loadPolicyFile, type Policy } from '../controllers/core/policy.js';
 import { createRuntime, type Runtime } from '../controllers/core/runtime.js';
 import { guardrails } from '../controllers/registry.js';
 
-export const DEFAULT_POLICY_FILE = 'logwarden.policy.json';
+const DEFAULT_POLICY_FILE = 'logwarden.policy.json';
 
 /** The policy file: --config, else LOGWARDEN_POLICY_FILE, else ./logwarden.policy.json. */
-export function policyFileFrom(option: string | undefined): string {
+function policyFileFrom(option: string | undefined): string {
   const file = option ?? process.env.LOGWARDEN_POLICY_FILE ?? DEFAULT_POLICY_FILE;
   if (!existsSync(file)) {
     throw new ConfigError('--config', `policy file ${file} not found (pass --config FILE or set LOGWARDEN_POLICY_FILE)`);
@@ -19,15 +19,15 @@ export function policyFileFrom(option: string | undefined): string {
 }
 
 /** The governed account: LOGWARDEN_ACCOUNT_ID, else the caller's account from STS. */
-export async function resolveAccount(clients: AwsClients, region: string): Promise<string> {
+async function resolveAccount(clients: AwsClients, region: string): Promise<string> {
   const fromEnv = process.env.LOGWARDEN_ACCOUNT_ID;
   if (fromEnv) {
     if (!/^\d{12}$/.test(fromEnv)) throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'must be a 12-digit account id');
     return fromEnv;
   }
-  const id = await clients.get(STSClient, region).send(new GetCallerIdentityCommand({}));
-  if (!id.Account) throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'not set, and STS did not name the account');
-  return id.Account;
+  const caller = await clients.get(STSClient, region).send(new GetCallerIdentityCommand({}));
+  if (!caller.Account) throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'not set, and STS did not name the account');
+  return caller.Account;
 }
 
 export interface CliRuntime extends Runtime {

@@ -7,24 +7,24 @@ import { LogwardenError } from '../controllers/core/errors.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** moto's server, installed into the project's venv by scripts/setup.sh. */
-export const MOTO_SERVER = join(ROOT, '.venv', 'bin', 'moto_server');
+const MOTO_SERVER = join(ROOT, '.venv', 'bin', 'moto_server');
 
-export class EmulatorError extends LogwardenError {
+class EmulatorError extends LogwardenError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('EmulatorFailed', message, options);
   }
 }
 
 /** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
     });
   });
 }
@@ -48,8 +48,8 @@ export async function startEmulator(options: { timeoutMs?: number } = {}): Promi
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
   });
   let exited = false;
   child.on('exit', () => {
@@ -68,7 +68,7 @@ export async function startEmulator(options: { timeoutMs?: number } = {}): Promi
       child.kill('SIGKILL');
       throw new EmulatorError(`moto_server did not answer on ${endpoint} in time: ${stderr}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
     endpoint,

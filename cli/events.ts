@@ -10,42 +10,47 @@ export type Identity =
   | { kind: 'user'; account: string; userName: string }
   | { kind: 'root'; account: string };
 
-export function userIdentity(id: Identity): Record<string, unknown> {
-  if (id.kind === 'assumed-role') {
-    const path = id.path ? `${id.path.replace(/^\/|\/$/g, '')}/` : '';
-    const session = id.session ?? 'session-1';
+function userIdentity(identity: Identity): Record<string, unknown> {
+  if (identity.kind === 'assumed-role') {
+    const path = identity.path ? `${identity.path.replace(/^\/|\/$/g, '')}/` : '';
+    const session = identity.session ?? 'session-1';
     return {
       type: 'AssumedRole',
       principalId: `AROAEXAMPLEID0000001:${session}`,
-      arn: `arn:aws:sts::${id.account}:assumed-role/${id.roleName}/${session}`,
-      accountId: id.account,
+      arn: `arn:aws:sts::${identity.account}:assumed-role/${identity.roleName}/${session}`,
+      accountId: identity.account,
       accessKeyId: 'ASIAEXAMPLEKEY000001',
       sessionContext: {
         sessionIssuer: {
           type: 'Role',
           principalId: 'AROAEXAMPLEID0000001',
-          arn: `arn:aws:iam::${id.account}:role/${path}${id.roleName}`,
-          accountId: id.account,
-          userName: id.roleName,
+          arn: `arn:aws:iam::${identity.account}:role/${path}${identity.roleName}`,
+          accountId: identity.account,
+          userName: identity.roleName,
         },
         webIdFederationData: {},
         attributes: { creationDate: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), mfaAuthenticated: 'false' },
       },
     };
   }
-  if (id.kind === 'user') {
+  if (identity.kind === 'user') {
     return {
       type: 'IAMUser',
       principalId: 'AIDAEXAMPLEUSER00001',
-      arn: `arn:aws:iam::${id.account}:user/${id.userName}`,
-      accountId: id.account,
+      arn: `arn:aws:iam::${identity.account}:user/${identity.userName}`,
+      accountId: identity.account,
       accessKeyId: 'AKIAEXAMPLEKEY000001',
-      userName: id.userName,
+      userName: identity.userName,
       // Console sessions carry a sessionContext whose sessionIssuer is empty.
       sessionContext: { sessionIssuer: {}, webIdFederationData: {}, attributes: { mfaAuthenticated: 'true' } },
     };
   }
-  return { type: 'Root', principalId: id.account, arn: `arn:aws:iam::${id.account}:root`, accountId: id.account };
+  return {
+    type: 'Root',
+    principalId: identity.account,
+    arn: `arn:aws:iam::${identity.account}:root`,
+    accountId: identity.account,
+  };
 }
 
 export interface ApiCallEventInput {

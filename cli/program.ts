@@ -34,7 +34,7 @@ function readEvents(source: string): unknown[] {
 
 async function publishIfAsked(
   publish: boolean,
-  sink: { publish(r: readonly AuditRecord[]): Promise<void> },
+  sink: { publish(records: readonly AuditRecord[]): Promise<void> },
   records: AuditRecord[],
 ) {
   if (!publish) return;
@@ -42,90 +42,102 @@ async function publishIfAsked(
   await sink.publish(records);
 }
 
+/** The options of `scan` and `remediate`, as commander parses them. */
+interface SweepOptions {
+  config?: string;
+  region?: string[];
+  guardrail?: string[];
+  json?: boolean;
+  /** `scan --publish` (off by default), `remediate --no-publish` (on by default). */
+  publish?: boolean;
+  /** `remediate --dry-run`; `scan` is always detect-only. */
+  dryRun?: boolean;
+}
+
+/**
+ * The action of `scan` and `remediate`: one sweep of the account, printed as a table or JSON lines.
+ * `scan` only detects; `remediate` fixes unless `--dry-run`. Findings (exit 1): a failed remediation,
+ * or drift that was detected and left alone.
+ */
+function sweepAction(command: 'scan' | 'remediate') {
+  return async (options: SweepOptions) => {
+    const detectOnly = command === 'scan' || options.dryRun === true;
+    const runtime = await cliRuntime({ config: options.config, dryRun: detectOnly });
+    const records = await runtime.controller.sweep({
+      trigger: {
+        type: 'cli',
+        eventId: null,
+        eventName: options.dryRun ? `${command} --dry-run` : command,
+        actor: process.env.USER ?? null,
+      },
+      regions: options.region,
+      guardrails: options.guardrail,
+    });
+    process.stdout.write(`${options.json ? jsonLines(records) : recordsTable(records)}\n`);
+    await publishIfAsked(options.publish === true, runtime.sink, records);
+    const findings = records.some((record) => record.outcome === 'failed' || (detectOnly && record.outcome === 'drift-detected'));
+    process.exitCode = findings ? EXIT.findings : EXIT.ok;
+  };
+}
+
 export function buildProgram(): Command {
   const program = new Command('logwarden')
     .description('Keeps AWS logging switched on: CloudTrail, VPC flow logs, S3 access logs, GuardDuty.')
     .showHelpAfterError()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-  const config = new Option('-c, --config <file>', 'policy file (default: $LOGWARDEN_POLICY_FILE or ./logwarden.policy.json)');
+  const configOption = new Option(
+    '-c, --config <file>',
+    'policy file (default: $LOGWARDEN_POLICY_FILE or ./logwarden.policy.json)',
+  );
 
   program
     .command('handle')
     .description('run EventBridge event(s) through the controllers; print one audit record per line')
     .argument('<event>', 'a JSON file with one event or an array of events, or - for standard input')
-    .addOption(config)
+    .addOption(configOption)
     .option('--dry-run', 'detect only: report drift, change nothing')
     .option('--no-publish', 'do not send the records to the audit bus')
-    .action(async (event: string, opts: { config?: string; dryRun?: boolean; publish: boolean }) => {
+    .action(async (event: string, options: { config?: string; dryRun?: boolean; publish: boolean }) => {
       const events = readEvents(event);
-      const rt = await cliRuntime({ config: opts.config, dryRun: opts.dryRun });
-      const records = await rt.controller.handleEvents(events);
+      const runtime = await cliRuntime({ config: options.config, dryRun: options.dryRun });
+      const records = await runtime.controller.handleEvents(events);
       process.stdout.write(`${jsonLines(records)}\n`);
-      await publishIfAsked(opts.publish, rt.sink, records);
-      process.exitCode = records.some((r) => r.outcome === 'failed') ? EXIT.findings : EXIT.ok;
+      await publishIfAsked(options.publish, runtime.sink, records);
+      process.exitCode = records.some((record) => record.outcome === 'failed') ? EXIT.findings : EXIT.ok;
     });
 
-  const sweepOptions = (cmd: Command) =>
-    cmd
-      .addOption(config)
+  /** `scan` and `remediate` sweep the same selection: the same flags, then their own. */
+  const sweepCommand = (name: 'scan' | 'remediate', description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .addOption(configOption)
       .option('-r, --region <region...>', 'regions to sweep (default: every region in the policy)')
       .option('-g, --guardrail <name...>', 'guardrails to sweep (default: all enabled)')
       .option('--json', 'one JSON audit record per line instead of a table');
 
-  sweepOptions(program.command('scan').description('detect-only sweep of the account; exit 1 when drift is found'))
+  sweepCommand('scan', 'detect-only sweep of the account; exit 1 when drift is found')
     .option('--publish', 'also send the records to the audit bus')
-    .action(async (opts: { config?: string; region?: string[]; guardrail?: string[]; json?: boolean; publish?: boolean }) => {
-      const rt = await cliRuntime({ config: opts.config, dryRun: true });
-      const records = await rt.controller.sweep({
-        trigger: { type: 'cli', eventId: null, eventName: 'scan', actor: process.env.USER ?? null },
-        regions: opts.region,
-        guardrails: opts.guardrail,
-      });
-      process.stdout.write(`${opts.json ? jsonLines(records) : recordsTable(records)}\n`);
-      await publishIfAsked(opts.publish === true, rt.sink, records);
-      const bad = records.some((r) => r.outcome === 'drift-detected' || r.outcome === 'failed');
-      process.exitCode = bad ? EXIT.findings : EXIT.ok;
-    });
+    .action(sweepAction('scan'));
 
-  sweepOptions(program.command('remediate').description('sweep the account and fix every drift (or only report with --dry-run)'))
+  sweepCommand('remediate', 'sweep the account and fix every drift (or only report with --dry-run)')
     .option('--dry-run', 'detect only: report drift, change nothing')
     .option('--no-publish', 'do not send the records to the audit bus')
-    .action(
-      async (opts: {
-        config?: string;
-        region?: string[];
-        guardrail?: string[];
-        json?: boolean;
-        publish: boolean;
-        dryRun?: boolean;
-      }) => {
-        const rt = await cliRuntime({ config: opts.config, dryRun: opts.dryRun });
-        const records = await rt.controller.sweep({
-          trigger: {
-            type: 'cli',
-            eventId: null,
-            eventName: opts.dryRun ? 'remediate --dry-run' : 'remediate',
-            actor: process.env.USER ?? null,
-          },
-          regions: opts.region,
-          guardrails: opts.guardrail,
-        });
-        process.stdout.write(`${opts.json ? jsonLines(records) : recordsTable(records)}\n`);
-        await publishIfAsked(opts.publish, rt.sink, records);
-        const bad = records.some((r) => r.outcome === 'failed' || (opts.dryRun && r.outcome === 'drift-detected'));
-        process.exitCode = bad ? EXIT.findings : EXIT.ok;
-      },
-    );
+    .action(sweepAction('remediate'));
 
   program
     .command('demo')
     .description('start the local AWS emulator, tamper with logging for real, and watch logwarden put it back')
     .option('--json', 'print the audit records as JSON lines instead of the narrative')
     .option('--out <file>', 'where to save the audit records (JSON lines)', '.demo/audit.jsonl')
-    .action(async (opts: { json?: boolean; out: string }) => {
-      const ok = await runDemo({ json: opts.json === true, out: opts.out, write: (s) => process.stdout.write(s) });
-      process.exitCode = ok ? EXIT.ok : EXIT.findings;
+    .action(async (options: { json?: boolean; out: string }) => {
+      const asExpected = await runDemo({
+        json: options.json === true,
+        out: options.out,
+        write: (text) => process.stdout.write(text),
+      });
+      process.exitCode = asExpected ? EXIT.ok : EXIT.findings;
     });
 
   registerAuditCommand(program);

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The test command: set-up, lint and type checks, then unit, integration, infrastructure and
+# The test command: set-up, lint, type and unused-code checks, then unit, integration, infrastructure and
 # reliability tests (integration tests run on the emulator). Ends with one "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "== lint (biome) and types (tsc)" >&2
+echo "== lint (biome), types (tsc), unused files, exports and dependencies (knip)" >&2
 npx biome check .
 npx tsc --noEmit
+npx knip
 echo "== tests (vitest)" >&2
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT

@@ -16,7 +16,7 @@ import { type AuditSummary, DEFAULT_TOP, hasFindings, SummaryBuilder } from './s
 import { parseDuration, parseTime } from './time.js';
 
 /** Exit codes of `logwarden audit` (the CLI's): 0 nothing to act on, 1 findings, 2 error. */
-export const AUDIT_EXIT = { ok: 0, findings: 1, error: 2 } as const;
+const AUDIT_EXIT = { ok: 0, findings: 1, error: 2 } as const;
 
 /** Where the command writes and what it may be given; tests replace it. */
 export interface AuditIo {
@@ -32,8 +32,8 @@ export interface AuditIo {
 }
 
 const defaultIo = (): AuditIo => ({
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
   isTTY: process.stderr.isTTY === true,
   now: () => new Date(),
   setExitCode: (code) => {
@@ -84,16 +84,16 @@ function commonOptions(cmd: Command): Command {
     .option('--no-progress', 'no progress line on standard error even on a terminal');
 }
 
-function sourceText(arg: string | undefined, o: CommonOptions): string {
+function sourceText(arg: string | undefined, options: CommonOptions): string {
   const named = [
     arg,
-    o.file,
-    o.logGroup !== undefined ? `logs://${o.logGroup}` : undefined,
-    o.archive,
-    o.stream !== undefined ? `kinesis://${o.stream}` : undefined,
-  ].filter((s): s is string => s !== undefined);
+    options.file,
+    options.logGroup !== undefined ? `logs://${options.logGroup}` : undefined,
+    options.archive,
+    options.stream !== undefined ? `kinesis://${options.stream}` : undefined,
+  ].filter((source): source is string => source !== undefined);
   if (named.length > 1) throw new ConfigError('source', `name one source, got ${named.length}: ${named.join(', ')}`);
-  if (o.archive !== undefined && !o.archive.startsWith('s3://'))
+  if (options.archive !== undefined && !options.archive.startsWith('s3://'))
     throw new ConfigError('--archive', 'expected s3://BUCKET/PREFIX');
   const chosen = named[0] ?? process.env.LOGWARDEN_AUDIT_SOURCE;
   if (chosen !== undefined) return chosen;
@@ -112,33 +112,37 @@ function positiveInt(flag: string, text: string): number {
   return Number(text);
 }
 
-function queryFrom(o: CommonOptions, now: Date): AuditQuery {
-  const q: AuditQuery = {
-    guardrail: splitList(o.guardrail),
-    account: splitList(o.account),
-    region: splitList(o.region),
-    resource: splitList(o.resource),
-    outcome: parseOutcomes(splitList(o.outcome)),
-    actor: splitList(o.actor),
-    since: o.since !== undefined ? parseTime('--since', o.since, now) : undefined,
-    until: o.until !== undefined ? parseTime('--until', o.until, now) : undefined,
+function queryFrom(options: CommonOptions, now: Date): AuditQuery {
+  const query: AuditQuery = {
+    guardrail: splitList(options.guardrail),
+    account: splitList(options.account),
+    region: splitList(options.region),
+    resource: splitList(options.resource),
+    outcome: parseOutcomes(splitList(options.outcome)),
+    actor: splitList(options.actor),
+    since: options.since !== undefined ? parseTime('--since', options.since, now) : undefined,
+    until: options.until !== undefined ? parseTime('--until', options.until, now) : undefined,
   };
-  if (q.since && q.until && q.since >= q.until) throw new ConfigError('--since', `${o.since} is not before --until ${o.until}`);
-  return q;
+  if (query.since && query.until && query.since >= query.until) {
+    throw new ConfigError('--since', `${options.since} is not before --until ${options.until}`);
+  }
+  return query;
 }
 
 /** A progress line on standard error, on a terminal only, at most every 200 ms. */
-function progressLine(io: AuditIo, enabled: boolean): { update(p: ReadProgress): void; done(): void } {
+function progressLine(io: AuditIo, enabled: boolean): { update(progress: ReadProgress): void; done(): void } {
   if (!enabled || !io.isTTY) return { update() {}, done() {} };
   let last = 0;
   let shown = false;
   return {
-    update(p) {
+    update(progress) {
       const now = Date.now();
       if (now - last < 200) return;
       last = now;
       shown = true;
-      io.err(`\r\u001b[2K${p.position} · ${p.read} read, ${p.selected} selected, ${p.rejected} rejected`);
+      io.err(
+        `\r\u001b[2K${progress.position} · ${progress.read} read, ${progress.selected} selected, ${progress.rejected} rejected`,
+      );
     },
     done() {
       if (shown) io.err('\r\u001b[2K');
@@ -148,7 +152,7 @@ function progressLine(io: AuditIo, enabled: boolean): { update(p: ReadProgress):
 
 async function collectAndSummarize(
   arg: string | undefined,
-  o: CommonOptions,
+  options: CommonOptions,
   io: AuditIo,
   keepRecords: boolean,
 ): Promise<{
@@ -159,16 +163,20 @@ async function collectAndSummarize(
   staleMs: number;
 }> {
   const now = io.now();
-  const query = queryFrom(o, now);
-  const staleMs = parseDuration('--heartbeat-after', o.heartbeatAfter);
-  const top = positiveInt('--top', o.top);
-  const name = sourceText(arg, o);
+  const query = queryFrom(options, now);
+  const staleMs = parseDuration('--heartbeat-after', options.heartbeatAfter);
+  const top = positiveInt('--top', options.top);
+  const name = sourceText(arg, options);
   const source = openSource(parseSourceSpec(name), { clients: io.clients, stdin: io.stdin });
   const builder = new SummaryBuilder();
-  const progress = progressLine(io, o.progress);
+  const progress = progressLine(io, options.progress);
   let result: Awaited<ReturnType<typeof readAudit>>;
   try {
-    result = await readAudit(source, query, { collect: keepRecords, summary: builder, onProgress: (p) => progress.update(p) });
+    result = await readAudit(source, query, {
+      collect: keepRecords,
+      summary: builder,
+      onProgress: (readProgress) => progress.update(readProgress),
+    });
   } finally {
     progress.done();
   }
@@ -209,24 +217,26 @@ export function registerAuditCommand(program: Command, io: AuditIo = defaultIo()
     .action(
       async (
         arg: string | undefined,
-        o: CommonOptions & { sort: string; desc?: boolean; limit?: string; summary?: boolean; json?: boolean },
+        options: CommonOptions & { sort: string; desc?: boolean; limit?: string; summary?: boolean; json?: boolean },
       ) => {
-        const field = parseSortField(o.sort);
-        const limit = o.limit !== undefined ? positiveInt('--limit', o.limit) : undefined;
-        const { summary, records, staleMs } = await collectAndSummarize(arg, o, io, o.summary !== true);
-        if (o.summary) {
-          io.out(o.json ? `${JSON.stringify(summary, null, 2)}\n` : `${summaryText(summary, { heartbeatStaleMs: staleMs })}\n`);
+        const field = parseSortField(options.sort);
+        const limit = options.limit !== undefined ? positiveInt('--limit', options.limit) : undefined;
+        const { summary, records, staleMs } = await collectAndSummarize(arg, options, io, options.summary !== true);
+        if (options.summary) {
+          io.out(
+            options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${summaryText(summary, { heartbeatStaleMs: staleMs })}\n`,
+          );
         } else {
-          const sorted = sortRecords(records, field, o.desc === true);
+          const sorted = sortRecords(records, field, options.desc === true);
           const shown = limit !== undefined ? sorted.slice(0, limit) : sorted;
-          if (o.json) {
+          if (options.json) {
             if (shown.length > 0) io.out(`${jsonLines(shown)}\n`);
             // Standard output holds records only; rejected items are findings, so they are listed on standard error.
             if (summary.integrity.rejected > 0) io.err(`${integrityText(summary.integrity)}\n`);
           } else {
             io.out(`${auditTable(shown)}\n\n`);
             io.out(
-              `${shown.length} of ${summary.selected} selected record(s) shown (sorted by ${field}${o.desc ? ', descending' : ''}); ${summary.integrity.read} item(s) read\n`,
+              `${shown.length} of ${summary.selected} selected record(s) shown (sorted by ${field}${options.desc ? ', descending' : ''}); ${summary.integrity.read} item(s) read\n`,
             );
             if (summary.integrity.rejected > 0) io.out(`${integrityText(summary.integrity)}\n`);
           }
@@ -238,24 +248,24 @@ export function registerAuditCommand(program: Command, io: AuditIo = defaultIo()
   commonOptions(audit.command('report').description('write one self-contained HTML page with a timeline and charts'))
     .requiredOption('--html <file>', 'where to write the page')
     .option('--runbook-base <url>', 'base URL for relative runbook paths in the page (e.g. the repository browse URL)')
-    .action(async (arg: string | undefined, o: CommonOptions & { html: string; runbookBase?: string }) => {
-      const { source, query, summary, staleMs } = await collectAndSummarize(arg, o, io, false);
+    .action(async (arg: string | undefined, options: CommonOptions & { html: string; runbookBase?: string }) => {
+      const { source, query, summary, staleMs } = await collectAndSummarize(arg, options, io, false);
       const html = renderReport({
         summary,
         source,
         query,
         heartbeatStaleMs: staleMs,
         generatedAt: io.now(),
-        runbookBase: o.runbookBase,
+        runbookBase: options.runbookBase,
       });
       try {
-        mkdirSync(dirname(o.html), { recursive: true });
-        writeFileSync(o.html, html);
+        mkdirSync(dirname(options.html), { recursive: true });
+        writeFileSync(options.html, html);
       } catch (cause) {
-        throw new AuditReportError(o.html, (cause as Error).message, { cause });
+        throw new AuditReportError(options.html, (cause as Error).message, { cause });
       }
       io.out(
-        `report: ${o.html} (${summary.selected} record(s) of ${summary.integrity.read} read, ${summary.integrity.rejected} rejected, ${Buffer.byteLength(html)} bytes)\n`,
+        `report: ${options.html} (${summary.selected} record(s) of ${summary.integrity.read} read, ${summary.integrity.rejected} rejected, ${Buffer.byteLength(html)} bytes)\n`,
       );
       io.setExitCode(hasFindings(summary) ? AUDIT_EXIT.findings : AUDIT_EXIT.ok);
     });

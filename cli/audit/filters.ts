@@ -17,36 +17,36 @@ export interface AuditQuery {
   until?: Date;
 }
 
-export const SORT_FIELDS = ['time', 'guardrail', 'account', 'region', 'resource', 'outcome', 'actor', 'duration'] as const;
+const SORT_FIELDS = ['time', 'guardrail', 'account', 'region', 'resource', 'outcome', 'actor', 'duration'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
 
 /** `--outcome` values checked against the record schema's outcomes. */
 export function parseOutcomes(values: readonly string[] | undefined): Outcome[] | undefined {
   if (!values) return undefined;
-  const list = values.flatMap((v) => v.split(',')).filter((v) => v.length > 0);
-  for (const v of list) {
-    if (!(OUTCOMES as readonly string[]).includes(v)) {
-      throw new ConfigError('--outcome', `unknown outcome ${JSON.stringify(v)} (one of ${OUTCOMES.join(', ')})`);
+  const list = values.flatMap((value) => value.split(',')).filter((value) => value.length > 0);
+  for (const outcome of list) {
+    if (!(OUTCOMES as readonly string[]).includes(outcome)) {
+      throw new ConfigError('--outcome', `unknown outcome ${JSON.stringify(outcome)} (one of ${OUTCOMES.join(', ')})`);
     }
   }
   return list as Outcome[];
 }
 
 export function parseSortField(value: string | undefined): SortField {
-  const v = value ?? 'time';
-  if (!(SORT_FIELDS as readonly string[]).includes(v)) {
-    throw new ConfigError('--sort', `unknown field ${JSON.stringify(v)} (one of ${SORT_FIELDS.join(', ')})`);
+  const field = value ?? 'time';
+  if (!(SORT_FIELDS as readonly string[]).includes(field)) {
+    throw new ConfigError('--sort', `unknown field ${JSON.stringify(field)} (one of ${SORT_FIELDS.join(', ')})`);
   }
-  return v as SortField;
+  return field as SortField;
 }
 
 /** `a,b` and repeated flags alike. */
 export function splitList(values: readonly string[] | undefined): string[] | undefined {
   if (!values) return undefined;
   const list = values
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v.length > 0);
+    .flatMap((value) => value.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
   return list.length > 0 ? list : undefined;
 }
 
@@ -55,68 +55,68 @@ const globCache = new Map<string, RegExp>();
 export function matchesPattern(pattern: string, value: string | null | undefined): boolean {
   if (value === null || value === undefined) return false;
   if (!pattern.includes('*')) return pattern === value;
-  let re = globCache.get(pattern);
-  if (!re) {
-    re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 's');
-    globCache.set(pattern, re);
+  let glob = globCache.get(pattern);
+  if (!glob) {
+    glob = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 's');
+    globCache.set(pattern, glob);
   }
-  return re.test(value);
+  return glob.test(value);
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Does the record match the query? Pure. */
-export function matches(record: AuditRecord, q: AuditQuery): boolean {
-  if (q.since || q.until) {
-    const t = Date.parse(record.time);
-    if (q.since && t < q.since.getTime()) return false;
-    if (q.until && t >= q.until.getTime()) return false;
+export function matches(record: AuditRecord, query: AuditQuery): boolean {
+  if (query.since || query.until) {
+    const time = Date.parse(record.time);
+    if (query.since && time < query.since.getTime()) return false;
+    if (query.until && time >= query.until.getTime()) return false;
   }
-  if (q.guardrail && !q.guardrail.includes(record.guardrail)) return false;
-  if (q.account && !q.account.includes(record.account)) return false;
-  if (q.region && !q.region.includes(record.region)) return false;
-  if (q.outcome && !q.outcome.includes(record.outcome)) return false;
+  if (query.guardrail && !query.guardrail.includes(record.guardrail)) return false;
+  if (query.account && !query.account.includes(record.account)) return false;
+  if (query.region && !query.region.includes(record.region)) return false;
+  if (query.outcome && !query.outcome.includes(record.outcome)) return false;
   if (
-    q.resource &&
-    !q.resource.some(
-      (p) =>
-        matchesPattern(p, record.resource.id) ||
-        matchesPattern(p, record.resource.arn) ||
-        matchesPattern(p, record.resource.type),
+    query.resource &&
+    !query.resource.some(
+      (pattern) =>
+        matchesPattern(pattern, record.resource.id) ||
+        matchesPattern(pattern, record.resource.arn) ||
+        matchesPattern(pattern, record.resource.type),
     )
   ) {
     return false;
   }
-  if (q.actor && !q.actor.some((p) => matchesPattern(p, record.trigger.actor))) return false;
+  if (query.actor && !query.actor.some((pattern) => matchesPattern(pattern, record.trigger.actor))) return false;
   return true;
 }
 
-function sortKey(r: AuditRecord, field: SortField): string | number {
+function sortKey(record: AuditRecord, field: SortField): string | number {
   switch (field) {
     case 'time':
-      return Date.parse(r.time);
+      return Date.parse(record.time);
     case 'duration':
-      return r.durationMs;
+      return record.durationMs;
     case 'resource':
-      return r.resource.id;
+      return record.resource.id;
     case 'actor':
-      return r.trigger.actor ?? '';
+      return record.trigger.actor ?? '';
     default:
-      return r[field];
+      return record[field];
   }
 }
 
 /** A sorted copy; ties keep time order (then id), so the output is stable. Pure. */
 export function sortRecords(records: readonly AuditRecord[], field: SortField, descending = false): AuditRecord[] {
-  const keyed = records.map((r) => ({ r, k: sortKey(r, field), t: Date.parse(r.time) }));
-  const dir = descending ? -1 : 1;
+  const keyed = records.map((record) => ({ record, key: sortKey(record, field), time: Date.parse(record.time) }));
+  const direction = descending ? -1 : 1;
   keyed.sort((a, b) => {
-    if (a.k < b.k) return -dir;
-    if (a.k > b.k) return dir;
-    if (a.t !== b.t) return (a.t - b.t) * dir;
-    return a.r.id < b.r.id ? -dir : a.r.id > b.r.id ? dir : 0;
+    if (a.key < b.key) return -direction;
+    if (a.key > b.key) return direction;
+    if (a.time !== b.time) return (a.time - b.time) * direction;
+    return a.record.id < b.record.id ? -direction : a.record.id > b.record.id ? direction : 0;
   });
-  return keyed.map((x) => x.r);
+  return keyed.map((entry) => entry.record);
 }

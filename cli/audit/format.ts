@@ -4,16 +4,16 @@ import { table } from '../format.js';
 import type { AuditSummary, Integrity } from './summary.js';
 
 /** Problems listed in text output; `--json` lists them all (up to MAX_LISTED_PROBLEMS). */
-export const TEXT_PROBLEMS = 20;
+const TEXT_PROBLEMS = 20;
 
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const shortTime = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
 
 /** `arn:aws:sts::1:assumed-role/Admin/alice` → `assumed-role/Admin/alice`; other actors as they are. */
 export function shortActor(actor: string | null): string {
   if (!actor) return '-';
-  const m = /^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:(.+)$/.exec(actor);
-  return m ? (m[1] as string) : actor;
+  const match = /^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:(.+)$/.exec(actor);
+  return match ? (match[1] as string) : actor;
 }
 
 /** Milliseconds for people: `850 ms`, `2.4 s`, `3.1 min`, `2.0 h`, `3.5 d`. */
@@ -30,18 +30,18 @@ export function humanMs(ms: number | null): string {
 export function auditTable(records: readonly AuditRecord[]): string {
   return table(
     ['TIME', 'ACCOUNT', 'REGION', 'GUARDRAIL', 'RESOURCE', 'OUTCOME', 'ACTOR', 'DETAIL'],
-    records.map((r) => [
-      shortTime(r.time),
-      r.account,
-      r.region,
-      r.guardrail,
-      clip(r.resource.id, 40),
-      r.outcome,
-      clip(shortActor(r.trigger.actor), 40),
+    records.map((record) => [
+      shortTime(record.time),
+      record.account,
+      record.region,
+      record.guardrail,
+      clip(record.resource.id, 40),
+      record.outcome,
+      clip(shortActor(record.trigger.actor), 40),
       clip(
-        r.outcome === 'remediated' && r.actions.length > 0
-          ? `${r.actions.map((a) => a.api + (a.ok ? '' : ' (failed)')).join(', ')}${r.verified === false ? ' — NOT verified' : ''}`
-          : r.reason,
+        record.outcome === 'remediated' && record.actions.length > 0
+          ? `${record.actions.map((action) => action.api + (action.ok ? '' : ' (failed)')).join(', ')}${record.verified === false ? ' — NOT verified' : ''}`
+          : record.reason,
         80,
       ),
     ]),
@@ -52,32 +52,40 @@ export function auditTable(records: readonly AuditRecord[]): string {
 export function integrityText(integrity: Integrity, max = TEXT_PROBLEMS): string {
   if (integrity.rejected === 0) return `integrity: all ${integrity.read} item(s) read are valid audit records`;
   const kinds = Object.entries(integrity.byKind)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} ${k}`)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${count} ${kind}`)
     .join(', ');
   const lines = [`integrity: ${integrity.rejected} of ${integrity.read} item(s) rejected (${kinds}):`];
-  for (const p of integrity.problems.slice(0, max)) lines.push(`  ${p.location}  ${p.kind}: ${clip(p.message, 160)}`);
+  for (const problem of integrity.problems.slice(0, max)) {
+    lines.push(`  ${problem.location}  ${problem.kind}: ${clip(problem.message, 160)}`);
+  }
   if (integrity.rejected > max) lines.push(`  … and ${integrity.rejected - max} more (all are listed by --summary --json)`);
   return lines.join('\n');
 }
 
 /** The `--summary` text. */
-export function summaryText(s: AuditSummary, opts: { heartbeatStaleMs: number }): string {
+export function summaryText(summary: AuditSummary, options: { heartbeatStaleMs: number }): string {
   const out: string[] = [];
-  const span = s.window.first ? `${shortTime(s.window.first)} → ${shortTime(s.window.last as string)}` : 'no records';
+  const span = summary.window.first
+    ? `${shortTime(summary.window.first)} → ${shortTime(summary.window.last as string)}`
+    : 'no records';
   out.push(
-    `audit summary: ${s.selected} record(s) selected of ${s.integrity.read} read, ${s.integrity.rejected} rejected; ${span}`,
+    `audit summary: ${summary.selected} record(s) selected of ${summary.integrity.read} read, ${summary.integrity.rejected} rejected; ${span}`,
   );
   out.push('');
 
   out.push('OUTCOMES BY GUARDRAIL');
-  const totals = s.byOutcome;
+  const totals = summary.byOutcome;
   out.push(
     table(
-      ['GUARDRAIL', ...OUTCOMES.map((o) => o.toUpperCase()), 'TOTAL'],
+      ['GUARDRAIL', ...OUTCOMES.map((outcome) => outcome.toUpperCase()), 'TOTAL'],
       [
-        ...s.byGuardrail.map((g) => [g.guardrail, ...OUTCOMES.map((o) => String(g.outcomes[o])), String(g.total)]),
-        ['(all)', ...OUTCOMES.map((o) => String(totals[o])), String(s.selected)],
+        ...summary.byGuardrail.map((row) => [
+          row.guardrail,
+          ...OUTCOMES.map((outcome) => String(row.outcomes[outcome])),
+          String(row.total),
+        ]),
+        ['(all)', ...OUTCOMES.map((outcome) => String(totals[outcome])), String(summary.selected)],
       ],
     ),
   );
@@ -88,8 +96,18 @@ export function summaryText(s: AuditSummary, opts: { heartbeatStaleMs: number })
     table(
       ['GUARDRAIL', 'REMEDIATED', 'P50', 'P95'],
       [
-        ...s.timeToRemediate.byGuardrail.map((g) => [g.guardrail, String(g.count), humanMs(g.p50Ms), humanMs(g.p95Ms)]),
-        ['(all)', String(s.timeToRemediate.count), humanMs(s.timeToRemediate.p50Ms), humanMs(s.timeToRemediate.p95Ms)],
+        ...summary.timeToRemediate.byGuardrail.map((row) => [
+          row.guardrail,
+          String(row.count),
+          humanMs(row.p50Ms),
+          humanMs(row.p95Ms),
+        ]),
+        [
+          '(all)',
+          String(summary.timeToRemediate.count),
+          humanMs(summary.timeToRemediate.p50Ms),
+          humanMs(summary.timeToRemediate.p95Ms),
+        ],
       ],
     ),
   );
@@ -97,45 +115,54 @@ export function summaryText(s: AuditSummary, opts: { heartbeatStaleMs: number })
 
   out.push('RESOURCES REMEDIATED MOST OFTEN (2 or more: flapping candidates)');
   out.push(
-    s.topRemediated.length === 0
+    summary.topRemediated.length === 0
       ? '  none'
       : table(
           ['COUNT', 'GUARDRAIL', 'ACCOUNT', 'REGION', 'RESOURCE', 'LAST', ''],
-          s.topRemediated.map((t) => [
-            String(t.count),
-            t.guardrail,
-            t.account,
-            t.region,
-            clip(t.resource, 60),
-            shortTime(t.last),
-            t.count >= 2 ? 'flapping?' : '',
+          summary.topRemediated.map((resource) => [
+            String(resource.count),
+            resource.guardrail,
+            resource.account,
+            resource.region,
+            clip(resource.resource, 60),
+            shortTime(resource.last),
+            resource.count >= 2 ? 'flapping?' : '',
           ]),
         ),
   );
   out.push('');
 
   out.push('ACCOUNTS WITH FAILURES (failed or escalated; "still failing": the latest record of the resource)');
-  if (s.accountsWithFailures.length === 0) out.push('  none');
-  for (const a of s.accountsWithFailures) {
+  if (summary.accountsWithFailures.length === 0) out.push('  none');
+  for (const account of summary.accountsWithFailures) {
     out.push(
-      `  ${a.account}: ${a.failed} failed, ${a.escalated} escalated record(s), last ${shortTime(a.lastFailure)}; ${a.stillFailing.length} resource(s) still failing`,
+      `  ${account.account}: ${account.failed} failed, ${account.escalated} escalated record(s), last ${shortTime(account.lastFailure)}; ${account.stillFailing.length} resource(s) still failing`,
     );
-    for (const f of a.stillFailing) {
-      out.push(`    ${f.outcome} ${f.guardrail} ${f.region} ${clip(f.resource, 60)}: ${clip(f.reason, 100)}  → ${f.runbook}`);
+    for (const failing of account.stillFailing) {
+      out.push(
+        `    ${failing.outcome} ${failing.guardrail} ${failing.region} ${clip(failing.resource, 60)}: ${clip(failing.reason, 100)}  → ${failing.runbook}`,
+      );
     }
   }
   out.push('');
 
-  out.push(`HEARTBEATS (stopped: none for more than ${humanMs(opts.heartbeatStaleMs)} as of ${shortTime(s.window.asOf)})`);
   out.push(
-    s.heartbeats.length === 0
+    `HEARTBEATS (stopped: none for more than ${humanMs(options.heartbeatStaleMs)} as of ${shortTime(summary.window.asOf)})`,
+  );
+  out.push(
+    summary.heartbeats.length === 0
       ? '  no heartbeat records selected'
       : table(
           ['DEPLOYMENT', 'LAST HEARTBEAT', 'AGE', 'STATUS'],
-          s.heartbeats.map((h) => [h.deployment, shortTime(h.last), humanMs(h.ageMs), h.stopped ? 'STOPPED' : 'ok']),
+          summary.heartbeats.map((heartbeat) => [
+            heartbeat.deployment,
+            shortTime(heartbeat.last),
+            humanMs(heartbeat.ageMs),
+            heartbeat.stopped ? 'STOPPED' : 'ok',
+          ]),
         ),
   );
   out.push('');
-  out.push(integrityText(s.integrity));
+  out.push(integrityText(summary.integrity));
   return out.join('\n');
 }

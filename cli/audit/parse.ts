@@ -26,8 +26,8 @@ export type Parsed = { ok: true; record: AuditRecord } | { ok: false; problem: P
 
 const MAX_ISSUES = 3;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -73,7 +73,7 @@ export function parseValue(value: unknown, location: string): Parsed {
     const issues = parsed.error.issues;
     const shown = issues
       .slice(0, MAX_ISSUES)
-      .map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`)
+      .map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`)
       .join('; ');
     const more = issues.length > MAX_ISSUES ? ` (+${issues.length - MAX_ISSUES} more)` : '';
     return { ok: false, problem: { kind: 'invalid-record', location, message: `${shown}${more}` } };
@@ -87,10 +87,10 @@ export function parseValue(value: unknown, location: string): Parsed {
   return { ok: true, record: parsed.data };
 }
 
-function kindOf(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v;
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
 }
 
 /** Parse the text of one item (a JSON line, a log event message, a stream record). Pure. */
@@ -139,16 +139,16 @@ export function splitConcatenated(line: string): string[] {
   let escaped = false;
   let start = 0;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i];
+    const char = line[i];
     if (inString) {
       if (escaped) escaped = false;
-      else if (c === '\\') escaped = true;
-      else if (c === '"') inString = false;
+      else if (char === '\\') escaped = true;
+      else if (char === '"') inString = false;
       continue;
     }
-    if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
+    if (char === '"') inString = true;
+    else if (char === '{' || char === '[') depth++;
+    else if (char === '}' || char === ']') {
       depth--;
       if (depth === 0) {
         docs.push(line.slice(start, i + 1).trim());

@@ -18,7 +18,7 @@ export interface ReadOptions {
   /** Feed the selected records into a summary. */
   summary?: SummaryBuilder;
   /** Called every `progressEvery` items and when the source moves on. */
-  onProgress?: (p: ReadProgress) => void;
+  onProgress?: (progress: ReadProgress) => void;
   progressEvery?: number;
 }
 
@@ -48,8 +48,8 @@ export async function readAudit(source: AuditSource, query: AuditQuery, options:
   let position = source.name;
   const every = options.progressEvery ?? 5000;
   const report = () => options.onProgress?.({ read, selected, rejected, position });
-  for await (const item of source.items({ since: query.since, until: query.until }, (p) => {
-    position = p;
+  for await (const item of source.items({ since: query.since, until: query.until }, (where) => {
+    position = where;
     report();
   })) {
     read++;

@@ -7,12 +7,11 @@ import {
 } from '../../controllers/core/record.js';
 import type { Problem, ProblemKind } from './parse.js';
 
-export { DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL };
 /** Heartbeats come every 15 minutes by default; four missed beats and the deployment counts as silent. */
-export const DEFAULT_HEARTBEAT_STALE_MS = 3_600_000;
+const DEFAULT_HEARTBEAT_STALE_MS = 3_600_000;
 export const DEFAULT_TOP = 10;
 /** Remediated, failed, escalated, drift-detected and exempt records kept for the timeline of the HTML report. */
-export const TIMELINE_SIZE = 200;
+const TIMELINE_SIZE = 200;
 
 const PROBLEM_KINDS: readonly ProblemKind[] = [
   'malformed-json',
@@ -37,8 +36,8 @@ export const MAX_LISTED_PROBLEMS = 10_000;
 
 /** Integrity figures for records and problems already in memory. Pure. */
 export function integrityOf(read: number, problems: readonly Problem[]): Integrity {
-  const byKind = Object.fromEntries(PROBLEM_KINDS.map((k) => [k, 0])) as Record<ProblemKind, number>;
-  for (const p of problems) byKind[p.kind]++;
+  const byKind = Object.fromEntries(PROBLEM_KINDS.map((kind) => [kind, 0])) as Record<ProblemKind, number>;
+  for (const problem of problems) byKind[problem.kind]++;
   return {
     read,
     valid: read - problems.length,
@@ -105,30 +104,30 @@ export interface AuditSummary {
   timeline: AuditRecord[];
 }
 
-export function emptyOutcomeCounts(): OutcomeCounts {
-  return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
+function emptyOutcomeCounts(): OutcomeCounts {
+  return Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as OutcomeCounts;
 }
 
 /** Nearest-rank percentile of ascending values. Pure. */
-export function percentile(sorted: readonly number[], p: number): number | null {
+export function percentile(sorted: readonly number[], percent: number): number | null {
   if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  const rank = Math.max(1, Math.ceil((percent / 100) * sorted.length));
   return sorted[Math.min(rank, sorted.length) - 1] as number;
 }
 
-const refKey = (r: AuditRecord) =>
-  `${r.guardrail}\u0000${r.account}\u0000${r.region}\u0000${r.resource.type}\u0000${r.resource.id}`;
-const refOf = (r: AuditRecord): ResourceRef => ({
-  guardrail: r.guardrail,
-  account: r.account,
-  region: r.region,
-  resourceType: r.resource.type,
-  resource: r.resource.id,
+const refKey = (record: AuditRecord) =>
+  `${record.guardrail}\u0000${record.account}\u0000${record.region}\u0000${record.resource.type}\u0000${record.resource.id}`;
+const refOf = (record: AuditRecord): ResourceRef => ({
+  guardrail: record.guardrail,
+  account: record.account,
+  region: record.region,
+  resourceType: record.resource.type,
+  resource: record.resource.id,
 });
 
 const NOTABLE: ReadonlySet<Outcome> = new Set(['remediated', 'failed', 'drift-detected', 'exempt', 'escalated']);
 /** Outcomes that leave a resource out of policy until someone acts. */
-export const FOLLOW_UP: ReadonlySet<Outcome> = new Set(['failed', 'escalated']);
+const FOLLOW_UP: ReadonlySet<Outcome> = new Set(['failed', 'escalated']);
 
 /**
  * Builds the summary one record at a time, so a summary of millions of records never holds them
@@ -142,85 +141,92 @@ export class SummaryBuilder {
   private readonly byGuardrail = new Map<string, OutcomeCounts>();
   private readonly remediated = new Map<string, { ref: ResourceRef; count: number; first: number; last: number }>();
   /** Per resource: the time of its latest record, and what to follow up when that record is a failure. Nothing more, to stay small. */
-  private readonly latest = new Map<string, { t: number; failing: FailingResource | null }>();
+  private readonly latest = new Map<string, { time: number; failing: FailingResource | null }>();
   private readonly failures = new Map<string, { failed: number; escalated: number; last: number }>();
   private readonly beats = new Map<string, { account: string; region: string; last: number }>();
   private readonly durations = new Map<string, number[]>();
   private readonly perDay = new Map<string, Map<string, number>>();
-  private timeline: { t: number; record: AuditRecord }[] = [];
+  private timeline: { time: number; record: AuditRecord }[] = [];
 
-  add(r: AuditRecord): void {
-    const t = Date.parse(r.time);
+  add(record: AuditRecord): void {
+    const time = Date.parse(record.time);
     this.selected++;
-    if (t < this.first) this.first = t;
-    if (t > this.last) this.last = t;
-    this.byOutcome[r.outcome]++;
-    let g = this.byGuardrail.get(r.guardrail);
-    if (!g) {
-      g = emptyOutcomeCounts();
-      this.byGuardrail.set(r.guardrail, g);
+    if (time < this.first) this.first = time;
+    if (time > this.last) this.last = time;
+    this.byOutcome[record.outcome]++;
+    let guardrailCounts = this.byGuardrail.get(record.guardrail);
+    if (!guardrailCounts) {
+      guardrailCounts = emptyOutcomeCounts();
+      this.byGuardrail.set(record.guardrail, guardrailCounts);
     }
-    g[r.outcome]++;
+    guardrailCounts[record.outcome]++;
 
-    if (r.guardrail === HEARTBEAT_GUARDRAIL && r.resource.type === DEPLOYMENT_RESOURCE_TYPE) {
-      const key = `${r.account}/${r.region}`;
-      const b = this.beats.get(key);
-      if (!b) this.beats.set(key, { account: r.account, region: r.region, last: t });
-      else if (t > b.last) b.last = t;
+    if (record.guardrail === HEARTBEAT_GUARDRAIL && record.resource.type === DEPLOYMENT_RESOURCE_TYPE) {
+      const deployment = `${record.account}/${record.region}`;
+      const beat = this.beats.get(deployment);
+      if (!beat) this.beats.set(deployment, { account: record.account, region: record.region, last: time });
+      else if (time > beat.last) beat.last = time;
       return;
     }
 
-    const key = refKey(r);
+    const key = refKey(record);
     const latest = this.latest.get(key);
-    if (!latest || t >= latest.t) {
+    if (!latest || time >= latest.time) {
       this.latest.set(key, {
-        t,
-        failing: FOLLOW_UP.has(r.outcome)
-          ? { ...refOf(r), outcome: r.outcome, time: r.time, reason: r.reason, runbook: r.runbook, retryable: r.retryable }
+        time,
+        failing: FOLLOW_UP.has(record.outcome)
+          ? {
+              ...refOf(record),
+              outcome: record.outcome,
+              time: record.time,
+              reason: record.reason,
+              runbook: record.runbook,
+              retryable: record.retryable,
+            }
           : null,
       });
     }
 
-    if (r.outcome === 'remediated') {
-      const e = this.remediated.get(key);
-      if (!e) this.remediated.set(key, { ref: refOf(r), count: 1, first: t, last: t });
+    if (record.outcome === 'remediated') {
+      const remediated = this.remediated.get(key);
+      if (!remediated) this.remediated.set(key, { ref: refOf(record), count: 1, first: time, last: time });
       else {
-        e.count++;
-        if (t < e.first) e.first = t;
-        if (t > e.last) e.last = t;
+        remediated.count++;
+        if (time < remediated.first) remediated.first = time;
+        if (time > remediated.last) remediated.last = time;
       }
-      let d = this.durations.get(r.guardrail);
-      if (!d) {
-        d = [];
-        this.durations.set(r.guardrail, d);
+      let durations = this.durations.get(record.guardrail);
+      if (!durations) {
+        durations = [];
+        this.durations.set(record.guardrail, durations);
       }
-      d.push(r.durationMs);
-      const day = new Date(t).toISOString().slice(0, 10);
+      durations.push(record.durationMs);
+      const day = new Date(time).toISOString().slice(0, 10);
       let perGuardrail = this.perDay.get(day);
       if (!perGuardrail) {
         perGuardrail = new Map();
         this.perDay.set(day, perGuardrail);
       }
-      perGuardrail.set(r.guardrail, (perGuardrail.get(r.guardrail) ?? 0) + 1);
+      perGuardrail.set(record.guardrail, (perGuardrail.get(record.guardrail) ?? 0) + 1);
     }
-    if (FOLLOW_UP.has(r.outcome)) {
-      let f = this.failures.get(r.account);
-      if (!f) {
-        f = { failed: 0, escalated: 0, last: t };
-        this.failures.set(r.account, f);
+    if (FOLLOW_UP.has(record.outcome)) {
+      let failures = this.failures.get(record.account);
+      if (!failures) {
+        failures = { failed: 0, escalated: 0, last: time };
+        this.failures.set(record.account, failures);
       }
-      if (r.outcome === 'failed') f.failed++;
-      else f.escalated++;
-      if (t > f.last) f.last = t;
+      if (record.outcome === 'failed') failures.failed++;
+      else failures.escalated++;
+      if (time > failures.last) failures.last = time;
     }
-    if (NOTABLE.has(r.outcome)) {
-      this.timeline.push({ t, record: r });
+    if (NOTABLE.has(record.outcome)) {
+      this.timeline.push({ time, record });
       if (this.timeline.length >= TIMELINE_SIZE * 2) this.trimTimeline();
     }
   }
 
   private trimTimeline(): void {
-    this.timeline.sort((a, b) => b.t - a.t);
+    this.timeline.sort((a, b) => b.time - a.time);
     this.timeline.length = Math.min(this.timeline.length, TIMELINE_SIZE);
   }
 
@@ -229,7 +235,7 @@ export class SummaryBuilder {
   ): AuditSummary {
     const asOf = options.until && (!options.now || options.until < options.now) ? options.until : (options.now ?? new Date());
     const stale = options.heartbeatStaleMs ?? DEFAULT_HEARTBEAT_STALE_MS;
-    const iso = (t: number) => new Date(t).toISOString();
+    const iso = (time: number) => new Date(time).toISOString();
 
     const stillFailing = new Map<string, FailingResource[]>();
     for (const { failing } of this.latest.values()) {
@@ -239,15 +245,15 @@ export class SummaryBuilder {
       stillFailing.set(failing.account, list);
     }
 
-    const all: number[] = [];
+    const allDurations: number[] = [];
     const byGuardrailDurations = [...this.durations.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([guardrail, list]) => {
         const sorted = [...list].sort((a, b) => a - b);
-        all.push(...list);
+        allDurations.push(...list);
         return { guardrail, count: sorted.length, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95) };
       });
-    all.sort((a, b) => a - b);
+    allDurations.sort((a, b) => a - b);
 
     this.trimTimeline();
     return {
@@ -263,60 +269,68 @@ export class SummaryBuilder {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([guardrail, outcomes]) => ({
           guardrail,
-          total: Object.values(outcomes).reduce((s, n) => s + n, 0),
+          total: Object.values(outcomes).reduce((sum, count) => sum + count, 0),
           outcomes: { ...outcomes },
         })),
       topRemediated: [...this.remediated.values()]
         .sort((a, b) => b.count - a.count || b.last - a.last || a.ref.resource.localeCompare(b.ref.resource))
         .slice(0, options.top ?? DEFAULT_TOP)
-        .map((e) => ({ ...e.ref, count: e.count, first: iso(e.first), last: iso(e.last) })),
+        .map((remediated) => ({
+          ...remediated.ref,
+          count: remediated.count,
+          first: iso(remediated.first),
+          last: iso(remediated.last),
+        })),
       accountsWithFailures: [...this.failures.entries()]
-        .sort(([a, x], [b, y]) => y.failed + y.escalated - (x.failed + x.escalated) || a.localeCompare(b))
-        .map(([account, f]) => ({
+        .sort(
+          ([accountA, failuresA], [accountB, failuresB]) =>
+            failuresB.failed + failuresB.escalated - (failuresA.failed + failuresA.escalated) || accountA.localeCompare(accountB),
+        )
+        .map(([account, failures]) => ({
           account,
-          failed: f.failed,
-          escalated: f.escalated,
-          lastFailure: iso(f.last),
+          failed: failures.failed,
+          escalated: failures.escalated,
+          lastFailure: iso(failures.last),
           stillFailing: (stillFailing.get(account) ?? []).sort(
             (a, b) => a.time.localeCompare(b.time) || a.resource.localeCompare(b.resource),
           ),
         })),
       heartbeats: [...this.beats.entries()]
-        .map(([deployment, b]) => {
-          const ageMs = asOf.getTime() - b.last;
-          return { deployment, account: b.account, region: b.region, last: iso(b.last), ageMs, stopped: ageMs > stale };
+        .map(([deployment, beat]) => {
+          const ageMs = asOf.getTime() - beat.last;
+          return { deployment, account: beat.account, region: beat.region, last: iso(beat.last), ageMs, stopped: ageMs > stale };
         })
         .sort((a, b) => a.last.localeCompare(b.last) || a.deployment.localeCompare(b.deployment)),
       timeToRemediate: {
-        count: all.length,
-        p50Ms: percentile(all, 50),
-        p95Ms: percentile(all, 95),
+        count: allDurations.length,
+        p50Ms: percentile(allDurations, 50),
+        p95Ms: percentile(allDurations, 95),
         byGuardrail: byGuardrailDurations,
       },
       remediationsPerDay: [...this.perDay.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([day, m]) => ({
+        .map(([day, perGuardrail]) => ({
           day,
-          byGuardrail: Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b))),
-          total: [...m.values()].reduce((s, n) => s + n, 0),
+          byGuardrail: Object.fromEntries([...perGuardrail.entries()].sort(([a], [b]) => a.localeCompare(b))),
+          total: [...perGuardrail.values()].reduce((sum, count) => sum + count, 0),
         })),
-      timeline: this.timeline.map((e) => e.record),
+      timeline: this.timeline.map((entry) => entry.record),
     };
   }
 }
 
 /** The summary of a list of records. Pure. */
 export function summarize(records: Iterable<AuditRecord>, options: Parameters<SummaryBuilder['result']>[0] = {}): AuditSummary {
-  const b = new SummaryBuilder();
-  for (const r of records) b.add(r);
-  return b.result(options);
+  const builder = new SummaryBuilder();
+  for (const record of records) builder.add(record);
+  return builder.result(options);
 }
 
 /** Does the summary hold something a reviewer must act on? (the `1` exit code) */
-export function hasFindings(s: AuditSummary): boolean {
+export function hasFindings(summary: AuditSummary): boolean {
   return (
-    s.integrity.rejected > 0 ||
-    s.accountsWithFailures.some((a) => a.stillFailing.length > 0) ||
-    s.heartbeats.some((h) => h.stopped)
+    summary.integrity.rejected > 0 ||
+    summary.accountsWithFailures.some((account) => account.stillFailing.length > 0) ||
+    summary.heartbeats.some((heartbeat) => heartbeat.stopped)
   );
 }

@@ -10,9 +10,9 @@ const UNIT_MS: Record<string, number> = {
 
 /** `90s`, `30m`, `12h`, `7d`, `2w` → milliseconds; undefined when the text is not a duration. Pure. */
 export function durationMs(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(text.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  const match = /^(\d+(?:\.\d+)?)\s*([smhdw])$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
 }
 
 /** Like {@link durationMs} but raises a ConfigError naming the flag. */
@@ -28,18 +28,18 @@ export function parseDuration(flag: string, text: string): number {
  * (`2026-11-01`, midnight UTC) or an ISO 8601 date-time (`2026-11-01T12:00:00Z`). Pure.
  */
 export function parseTime(flag: string, text: string, now: Date): Date {
-  const t = text.trim();
-  if (t === 'now') return new Date(now.getTime());
-  const rel = durationMs(t);
-  if (rel !== undefined) return new Date(now.getTime() - rel);
-  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) {
-    const d = new Date(`${t}T00:00:00.000Z`);
-    if (!Number.isNaN(d.getTime())) return d;
+  const trimmed = text.trim();
+  if (trimmed === 'now') return new Date(now.getTime());
+  const ago = durationMs(trimmed);
+  if (ago !== undefined) return new Date(now.getTime() - ago);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) {
+    const date = new Date(`${trimmed}T00:00:00.000Z`);
+    if (!Number.isNaN(date.getTime())) return date;
   }
-  if (/^\d{4}-\d{2}-\d{2}T/.test(t)) {
+  if (/^\d{4}-\d{2}-\d{2}T/.test(trimmed)) {
     // A date-time without a zone is taken as UTC, never as the machine's local time.
-    const d = new Date(/(Z|[+-]\d{2}:?\d{2})$/.test(t) ? t : `${t}Z`);
-    if (!Number.isNaN(d.getTime())) return d;
+    const date = new Date(/(Z|[+-]\d{2}:?\d{2})$/.test(trimmed) ? trimmed : `${trimmed}Z`);
+    if (!Number.isNaN(date.getTime())) return date;
   }
   throw new ConfigError(
     flag,

@@ -32,7 +32,7 @@ export function rec(
   });
 }
 
-export const heartbeat = (account: string, time: string) =>
+const heartbeat = (account: string, time: string) =>
   record({
     guardrail: 'heartbeat',
     account,

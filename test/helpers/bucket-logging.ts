@@ -16,7 +16,7 @@ export { createBucketRequest, createLogBucket, putBucketLoggingRequest };
 export const createBucket = (clients: AwsClients, bucket: string, region = REGION) => createBucketIn(clients, bucket, region);
 
 export const OTHER_REGION = 'eu-west-1';
-export const PREFIX = 's3-access-logs';
+const PREFIX = 's3-access-logs';
 export const logBucketOf = (region: string) => `${PREFIX}-${ACCOUNT}-${region}`;
 export const LOG_BUCKET = logBucketOf(REGION);
 

@@ -32,9 +32,9 @@ export type FaultKind =
   /** PutEvents only: some entries fail (per-entry ErrorCode), the others reach the emulator. */
   | 'partial';
 
-export type Protocol = 'json' | 'rest-json' | 'ec2' | 'rest-xml';
+type Protocol = 'json' | 'rest-json' | 'ec2' | 'rest-xml';
 
-export interface Operation {
+interface Operation {
   /** SigV4 signing name: cloudtrail, ec2, s3, guardduty, events, sqs, dynamodb... */
   service: string;
   /** The API operation, e.g. StopLogging, DescribeVpcs, PutBucketLogging, GetDetector, PutEvents. */
@@ -59,7 +59,7 @@ export interface FaultProxyOptions {
   holdMs?: number;
 }
 
-export interface FaultStats {
+interface FaultStats {
   /** Requests that reached the emulator, per `service:Name`. */
   forwarded: Record<string, number>;
   /** Injected faults, per `service:Name` and kind (`events:PutEvents/partial`). */
@@ -83,7 +83,7 @@ export interface FaultProxy {
 }
 
 /** mulberry32: a small seeded PRNG. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -142,7 +142,7 @@ function guardDutyOperation(method: string, path: string): string {
 }
 
 /** Name the operation of one request. */
-export function operationOf(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>, body: string): Operation {
+function operationOf(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>, body: string): Operation {
   const auth = String(req.headers.authorization ?? '');
   const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'unknown';
   const target = req.headers['x-amz-target'];

@@ -15,8 +15,8 @@ import type { AwsClients } from '../../controllers/core/aws.js';
 import { MANAGED_TAG } from '../../controllers/core/tags.js';
 import { ACCOUNT, REGION } from './emulator.js';
 
-export const FLOW_BUCKET = 'central-flow-logs';
-export const FLOW_BUCKET_ARN = `arn:aws:s3:::${FLOW_BUCKET}`;
+const FLOW_BUCKET = 'central-flow-logs';
+const FLOW_BUCKET_ARN = `arn:aws:s3:::${FLOW_BUCKET}`;
 /**
  * Where the policy wants flow logs: the central bucket. Emulator gap: moto 5.2.5 looks up
  * `<bucket>/<prefix>` as a bucket name and answers "does not exist", so emulator tests use no
@@ -92,7 +92,7 @@ export async function allVpcIds(clients: AwsClients): Promise<string[]> {
 }
 
 /** An EC2 API-call event (XML-derived record shapes). */
-export function ec2Event(
+function ec2Event(
   eventName: string,
   requestParameters: Record<string, unknown> | null,
   opts: { identity?: Identity; errorCode?: string; responseElements?: Record<string, unknown> | null; account?: string } = {},

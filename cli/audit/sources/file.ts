@@ -9,13 +9,13 @@ import { splitDocuments } from '../parse.js';
 import type { AuditSource, PositionListener } from './types.js';
 
 async function isGzip(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
+  const handle = await open(path, 'r');
   try {
-    const buf = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(buf, 0, 2, 0);
-    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+    const magic = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
   } finally {
-    await fh.close();
+    await handle.close();
   }
 }
 
@@ -36,28 +36,28 @@ export class FileSource implements AuditSource {
     if (this.name === '-') {
       input = this.stdin;
     } else {
-      let gz: boolean;
+      let gzip: boolean;
       try {
-        gz = await isGzip(this.name);
+        gzip = await isGzip(this.name);
       } catch (cause) {
         throw new AuditSourceError(this.name, `cannot read: ${(cause as Error).message}`, { cause });
       }
       const file: ReadStream = createReadStream(this.name);
-      input = gz ? file.pipe(createGunzip()) : file;
-      if (gz) file.on('error', (e) => input.destroy(e));
+      input = gzip ? file.pipe(createGunzip()) : file;
+      if (gzip) file.on('error', (error) => input.destroy(error));
     }
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-    let n = 0;
+    let lineNumber = 0;
     try {
       for await (const line of lines) {
-        n++;
-        if (onPosition && n % 10_000 === 0) onPosition(`${label}: line ${n}`);
+        lineNumber++;
+        if (onPosition && lineNumber % 10_000 === 0) onPosition(`${label}: line ${lineNumber}`);
         const docs = splitDocuments(line);
-        if (docs.length === 1) yield { text: docs[0] as string, location: `${label}:${n}` };
-        else for (const [i, text] of docs.entries()) yield { text, location: `${label}:${n}#${i + 1}` };
+        if (docs.length === 1) yield { text: docs[0] as string, location: `${label}:${lineNumber}` };
+        else for (const [docIndex, text] of docs.entries()) yield { text, location: `${label}:${lineNumber}#${docIndex + 1}` };
       }
     } catch (cause) {
-      throw new AuditSourceError(this.name, `read failed at line ${n}: ${(cause as Error).message}`, { cause });
+      throw new AuditSourceError(this.name, `read failed at line ${lineNumber}: ${(cause as Error).message}`, { cause });
     }
   }
 }

@@ -7,7 +7,7 @@ import { LogGroupSource } from './logs.js';
 import { ArchiveSource } from './s3.js';
 import type { AuditSource } from './types.js';
 
-export type { AuditSource, PositionListener, ReadWindow } from './types.js';
+export type { AuditSource } from './types.js';
 
 /** Where `logwarden audit` reads when no source is named: what `logwarden demo` just saved. */
 export const DEFAULT_SOURCE = '.demo/audit.jsonl';
@@ -49,8 +49,10 @@ export function parseSourceSpec(text: string): SourceSpec {
 
 function splitQuery(text: string): [string, URLSearchParams] {
   if (!/^(logs|s3|kinesis):\/\//.test(text)) return [text, new URLSearchParams()];
-  const i = text.indexOf('?');
-  return i < 0 ? [text, new URLSearchParams()] : [text.slice(0, i), new URLSearchParams(text.slice(i + 1))];
+  const queryStart = text.indexOf('?');
+  return queryStart < 0
+    ? [text, new URLSearchParams()]
+    : [text.slice(0, queryStart), new URLSearchParams(text.slice(queryStart + 1))];
 }
 
 function nonEmpty<T extends { logGroup?: string; stream?: string }>(spec: T, text: string): T {

@@ -78,9 +78,9 @@ export class KinesisSource implements AuditSource {
   async *items(window: ReadWindow, onPosition?: PositionListener): AsyncIterable<RawItem> {
     const kinesis = this.clients.get(KinesisClient, this.region);
     const shards = await this.shards(kinesis);
-    for (const [i, shard] of shards.entries()) {
+    for (const [shardIndex, shard] of shards.entries()) {
       const shardId = shard.ShardId as string;
-      onPosition?.(`${this.name}: shard ${i + 1}/${shards.length}`);
+      onPosition?.(`${this.name}: shard ${shardIndex + 1}/${shards.length}`);
       let iterator: string | undefined;
       try {
         const res = await kinesis.send(
@@ -105,9 +105,9 @@ export class KinesisSource implements AuditSource {
           this.fail('GetRecords', cause);
         }
         const records = res?.Records ?? [];
-        for (const r of records) {
-          const where = `${this.name}/${shardId}#${r.SequenceNumber ?? '?'}`;
-          const docs = splitDocuments(decoder.decode(r.Data ?? new Uint8Array()));
+        for (const record of records) {
+          const where = `${this.name}/${shardId}#${record.SequenceNumber ?? '?'}`;
+          const docs = splitDocuments(decoder.decode(record.Data ?? new Uint8Array()));
           if (docs.length === 0) yield { text: '', location: where };
           for (const text of docs) yield { text, location: where };
         }

@@ -49,9 +49,9 @@ export class LogGroupSource implements AuditSource {
           cause,
         });
       }
-      for (const e of res.events ?? []) {
-        const where = `${this.name}/${e.logStreamName ?? '?'}#${e.eventId ?? '?'}`;
-        const docs = splitDocuments(e.message ?? '');
+      for (const logEvent of res.events ?? []) {
+        const where = `${this.name}/${logEvent.logStreamName ?? '?'}#${logEvent.eventId ?? '?'}`;
+        const docs = splitDocuments(logEvent.message ?? '');
         if (docs.length === 0) yield { text: '', location: where };
         for (const text of docs) yield { text, location: where };
       }

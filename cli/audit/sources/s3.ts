@@ -18,13 +18,13 @@ const PREFETCH = 4;
  * archive's custom prefix) or Firehose's default `…/2026/11/26/14/…`. Undefined for other keys. Pure.
  */
 export function partitionHour(key: string): Date | undefined {
-  const m =
+  const match =
     /(?:^|\/)year=(\d{4})\/month=(\d{1,2})\/day=(\d{1,2})\/hour=(\d{1,2})(?:\/|$)/.exec(key) ??
     /(?:^|\/)(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\//.exec(key);
-  if (!m) return undefined;
-  const [y, mo, d, h] = m.slice(1).map(Number) as [number, number, number, number];
-  const t = Date.UTC(y, mo - 1, d, h);
-  return Number.isNaN(t) ? undefined : new Date(t);
+  if (!match) return undefined;
+  const [year, month, day, hour] = match.slice(1).map(Number) as [number, number, number, number];
+  const time = Date.UTC(year, month - 1, day, hour);
+  return Number.isNaN(time) ? undefined : new Date(time);
 }
 
 /**
@@ -41,10 +41,10 @@ export function keyInWindow(key: string, window: ReadWindow): boolean {
 }
 
 /** Parse `s3://bucket/prefix`. */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!m) throw new AuditSourceError(url, 'expected s3://BUCKET/PREFIX');
-  return { bucket: m[1] as string, prefix: m[2] as string };
+function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!match) throw new AuditSourceError(url, 'expected s3://BUCKET/PREFIX');
+  return { bucket: match[1] as string, prefix: match[2] as string };
 }
 
 /**
@@ -81,9 +81,9 @@ export class ArchiveSource implements AuditSource {
         const res = await s3.send(
           new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ContinuationToken: token }),
         );
-        for (const o of res.Contents ?? []) {
-          if (!o.Key || o.Key.endsWith('/')) continue;
-          if (keyInWindow(o.Key, window)) keys.push(o.Key);
+        for (const object of res.Contents ?? []) {
+          if (!object.Key || object.Key.endsWith('/')) continue;
+          if (keyInWindow(object.Key, window)) keys.push(object.Key);
           else skipped++;
         }
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
@@ -122,17 +122,17 @@ export class ArchiveSource implements AuditSource {
     let next = 0;
     const fill = () => {
       while (pending.length < PREFETCH && next < keys.length) {
-        const p = this.text(keys[next++] as string);
-        p.catch(() => undefined); // awaited below; avoid an unhandled rejection while it waits its turn
-        pending.push(p);
+        const download = this.text(keys[next++] as string);
+        download.catch(() => undefined); // awaited below; avoid an unhandled rejection while it waits its turn
+        pending.push(download);
       }
     };
-    for (const [i, key] of keys.entries()) {
+    for (const [keyIndex, key] of keys.entries()) {
       fill();
-      onPosition?.(`${this.name}: object ${i + 1}/${keys.length}`);
+      onPosition?.(`${this.name}: object ${keyIndex + 1}/${keys.length}`);
       const text = await (pending.shift() as Promise<string>);
-      for (const [n, doc] of splitDocuments(text).entries()) {
-        yield { text: doc, location: `s3://${this.bucket}/${key}:${n + 1}` };
+      for (const [docIndex, doc] of splitDocuments(text).entries()) {
+        yield { text: doc, location: `s3://${this.bucket}/${key}:${docIndex + 1}` };
       }
     }
   }
