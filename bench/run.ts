@@ -21,14 +21,11 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createAuditBus } from '../cli/audit-bus.js';
-import { bucketLoggingDemo } from '../cli/demo/bucket-logging.js';
-import { cloudtrailDemo } from '../cli/demo/cloudtrail.js';
-import { flowLogsDemo } from '../cli/demo/flow-logs.js';
-import { guarddutyDemo } from '../cli/demo/guardduty.js';
-import type { DemoContext, DemoGuardrail } from '../cli/demo/types.js';
+import { loadDemos } from '../cli/demo/load.js';
 import { startEmulator } from '../cli/emulator.js';
 import { AwsClients, type AwsOptions } from '../controllers/core/aws.js';
 import { Controller } from '../controllers/core/controller.js';
+import type { DemoContext, DemoGuardrail } from '../controllers/core/demo.js';
 import { createLogger } from '../controllers/core/log.js';
 import { type Policy, parsePolicy } from '../controllers/core/policy.js';
 import type { AuditRecord } from '../controllers/core/record.js';
@@ -39,7 +36,6 @@ import { MINIMUMS } from './minimums.js';
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
-const DEMOS: readonly DemoGuardrail[] = [cloudtrailDemo, flowLogsDemo, bucketLoggingDemo, guarddutyDemo];
 const quick = process.argv.includes('--quick');
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -421,18 +417,19 @@ async function main(): Promise<void> {
   say('== cold init');
   result.coldInit = Object.fromEntries(Object.entries(sizes).map(([g, b]) => [g, coldInit(b.dir, 7)]));
 
+  const demos = await loadDemos();
   const emulator = await startEmulator();
   try {
     say('== warm overhead (record on the emulator, replay in process)');
     const warm: Record<string, unknown> = {};
-    for (const demo of DEMOS) {
+    for (const demo of demos) {
       await emulator.reset();
       warm[demo.guardrail.name] = await warmOverhead(demo, emulator.endpoint, quick ? 300 : 2000);
     }
     result.warm = warm;
     say('== demo scenarios on the emulator');
     const all: ScenarioFigures[] = [];
-    for (const demo of DEMOS) {
+    for (const demo of demos) {
       await emulator.reset();
       all.push(...(await scenarios(demo, emulator.endpoint)));
     }

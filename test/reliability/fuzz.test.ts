@@ -17,11 +17,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketLoggingDemo, putBucketLoggingRequest, s3Event } from '../../cli/demo/bucket-logging.js';
-import { cloudtrailDemo } from '../../cli/demo/cloudtrail.js';
-import { flowLogsDemo } from '../../cli/demo/flow-logs.js';
-import { guarddutyDemo } from '../../cli/demo/guardduty.js';
+import { loadDemos } from '../../cli/demo/load.js';
 import { apiCallEvent, configComplianceEvent, sweepEvent } from '../../cli/events.js';
+import { putBucketLoggingRequest, s3Event } from '../../controllers/bucket-logging/demo.js';
 import { AwsClients } from '../../controllers/core/aws.js';
 import { Controller } from '../../controllers/core/controller.js';
 import { MemoryFlapStore } from '../../controllers/core/flapping.js';
@@ -77,7 +75,7 @@ afterAll(() => {
 });
 
 const ctx = { account: ACCOUNT, region: REGION };
-const demos = [cloudtrailDemo, flowLogsDemo, bucketLoggingDemo, guarddutyDemo];
+const demos = await loadDemos();
 
 function controller(): Controller {
   const sections = Object.fromEntries(demos.map((d) => [d.guardrail.name, d.policySection(ctx)]));

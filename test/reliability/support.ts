@@ -1,25 +1,26 @@
 /**
  * Shared pieces of the reliability tests: the demo guardrails (their scenarios make real tampering
- * calls on the emulator and return CloudTrail-shaped events), an inventory of the resources that
- * must never be duplicated, and delivery with EventBridge-style re-delivery on a thrown invocation.
+ * calls on the emulator and return CloudTrail-shaped events), the lists the suites run, derived from
+ * the registry, and delivery with EventBridge-style re-delivery on a thrown invocation.
  */
-import { CloudTrailClient, DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
-import { DescribeFlowLogsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GuardDutyClient, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
-import { bucketLoggingDemo } from '../../cli/demo/bucket-logging.js';
-import { cloudtrailDemo } from '../../cli/demo/cloudtrail.js';
-import { flowLogsDemo } from '../../cli/demo/flow-logs.js';
-import { guarddutyDemo } from '../../cli/demo/guardduty.js';
-import type { DemoContext, DemoGuardrail } from '../../cli/demo/types.js';
+import { loadDemos } from '../../cli/demo/load.js';
+import { type Registry, registry } from '../../controllers/companions.js';
 import type { AwsClients } from '../../controllers/core/aws.js';
+import type { DemoContext, DemoGuardrail } from '../../controllers/core/demo.js';
 import { type Policy, parsePolicy } from '../../controllers/core/policy.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { publishAndSettle, type Runtime } from '../../controllers/core/runtime.js';
 import { ACCOUNT, REGION } from '../helpers/emulator.js';
 import { policyWith } from '../helpers/policy.js';
 
-/** Every guardrail's demo: one per registered guardrail. */
-export const DEMOS: readonly DemoGuardrail[] = [cloudtrailDemo, flowLogsDemo, bucketLoggingDemo, guarddutyDemo];
+/**
+ * The cases of the per-guardrail suites (faults, duplicates): `[name, demo]` for every registered
+ * guardrail, in registry order. Vitest's `describe.each` needs them at collection time: await it at
+ * the top of the test file.
+ */
+export async function demoSuites(reg: Registry = registry): Promise<[string, DemoGuardrail][]> {
+  return (await loadDemos(reg)).map((d) => [d.guardrail.name, d]);
+}
 
 export const demoContext = (clients: AwsClients): DemoContext => ({ account: ACCOUNT, region: REGION, clients });
 
@@ -34,34 +35,6 @@ export function demoPolicy(demos: readonly DemoGuardrail[], controller: Record<s
     policyWith(sections, controller),
     demos.map((d) => d.guardrail),
   );
-}
-
-/** Resources that must exist at most once: trails by name, managed flow logs per VPC, detectors per region. */
-export async function inventory(clients: AwsClients): Promise<{
-  trails: Record<string, number>;
-  flowLogsPerVpc: Record<string, number>;
-  detectors: number;
-}> {
-  const trails: Record<string, number> = {};
-  for (const t of (await clients.get(CloudTrailClient, REGION).send(new DescribeTrailsCommand({}))).trailList ?? []) {
-    trails[t.Name ?? '?'] = (trails[t.Name ?? '?'] ?? 0) + 1;
-  }
-  const flowLogsPerVpc: Record<string, number> = {};
-  for (const fl of (await clients.get(EC2Client, REGION).send(new DescribeFlowLogsCommand({}))).FlowLogs ?? []) {
-    if (fl.TrafficType !== 'ALL') continue; // the tampering's REJECT-only flow log is someone else's
-    flowLogsPerVpc[fl.ResourceId ?? '?'] = (flowLogsPerVpc[fl.ResourceId ?? '?'] ?? 0) + 1;
-  }
-  const detectors = ((await clients.get(GuardDutyClient, REGION).send(new ListDetectorsCommand({}))).DetectorIds ?? []).length;
-  return { trails, flowLogsPerVpc, detectors };
-}
-
-/** Fail unless every resource of the inventory exists at most once. */
-export function duplicatesIn(inv: Awaited<ReturnType<typeof inventory>>): string[] {
-  const out: string[] = [];
-  for (const [name, n] of Object.entries(inv.trails)) if (n > 1) out.push(`${n} trails named ${name}`);
-  for (const [vpc, n] of Object.entries(inv.flowLogsPerVpc)) if (n > 1) out.push(`${n} ALL flow logs on ${vpc}`);
-  if (inv.detectors > 1) out.push(`${inv.detectors} GuardDuty detectors in ${REGION}`);
-  return out;
 }
 
 export interface Delivery {

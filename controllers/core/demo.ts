@@ -1,6 +1,11 @@
-import type { AwsClients } from '../../controllers/core/aws.js';
-import type { Outcome } from '../../controllers/core/record.js';
-import type { AnyGuardrail } from '../../controllers/core/types.js';
+/**
+ * Types of a guardrail's demo (`controllers/<name>/demo.ts`, which exports `demo`). Types only: the
+ * demo is not part of the Lambda bundle; `npm run demo`, the reliability suites and the bench load
+ * it through the registry (cli/demo/load.ts).
+ */
+import type { AwsClients } from './aws.js';
+import type { Outcome } from './record.js';
+import type { AnyGuardrail } from './types.js';
 
 export interface DemoContext {
   account: string;
@@ -22,9 +27,17 @@ export interface DemoScenario {
 
 /** What the demo needs from a guardrail: its policy section, the baseline the infrastructure would own, scenarios. */
 export interface DemoGuardrail {
+  /** The registered guardrail itself (the same object as in `controllers/registry.ts`). */
   guardrail: AnyGuardrail;
   policySection(ctx: Pick<DemoContext, 'account' | 'region'>): unknown;
   /** Create what the infrastructure owns (destination buckets, log groups) and the resources to govern. */
   prepare(ctx: DemoContext): Promise<void>;
+  /** At least one of them remediates (the fault and bench suites play it). */
   scenarios: DemoScenario[];
+  /**
+   * Resources the guardrail creates that must exist at most once (a trail per name, a detector per
+   * region): one line for each that exists more than once, empty when none does. The reliability
+   * suites call it after concurrent and faulty deliveries.
+   */
+  duplicates(ctx: DemoContext): Promise<string[]>;
 }

@@ -7,9 +7,9 @@ import {
   ListDetectorsCommand,
   UpdateDetectorCommand,
 } from '@aws-sdk/client-guardduty';
-import { guardduty } from '../../controllers/guardduty/index.js';
-import { apiCallEvent } from '../events.js';
-import type { DemoContext, DemoGuardrail } from './types.js';
+import { apiCallEvent } from '../../cli/events.js';
+import type { DemoContext, DemoGuardrail } from '../core/demo.js';
+import { guardduty } from './index.js';
 
 const FEATURES = {
   S3_DATA_EVENTS: 'ENABLED',
@@ -66,13 +66,18 @@ async function detectorProblems(ctx: DemoContext): Promise<string | null> {
   }
 }
 
-export const guarddutyDemo: DemoGuardrail = {
+/** The GuardDuty part of the demo: the detector is deleted, suspended and weakened; findings are auto-archived. */
+export const demo: DemoGuardrail = {
   guardrail: guardduty,
   policySection: () => ({ mode: 'remediate', findingPublishingFrequency: FREQUENCY, features: { ...FEATURES } }),
   async prepare(ctx) {
     // An account that turned GuardDuty on by hand long ago: default frequency, no protection plans.
     // The baseline sweep brings this detector to the policy; it never adds a second one.
     await gd(ctx).send(new CreateDetectorCommand({ Enable: true }));
+  },
+  async duplicates(ctx) {
+    const ids = await detectorIds(ctx);
+    return ids.length > 1 ? [`${ids.length} GuardDuty detectors in ${ctx.region}`] : [];
   },
   scenarios: [
     {

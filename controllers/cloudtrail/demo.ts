@@ -1,6 +1,7 @@
 import {
   CloudTrailClient,
   DeleteTrailCommand,
+  DescribeTrailsCommand,
   GetEventSelectorsCommand,
   GetTrailCommand,
   GetTrailStatusCommand,
@@ -9,9 +10,10 @@ import {
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { cloudtrail } from '../../controllers/cloudtrail/index.js';
-import { apiCallEvent } from '../events.js';
-import type { DemoContext, DemoGuardrail } from './types.js';
+import { repeats } from '../../cli/demo/repeats.js';
+import { apiCallEvent } from '../../cli/events.js';
+import type { DemoContext, DemoGuardrail } from '../core/demo.js';
+import { cloudtrail } from './index.js';
 
 const TRAIL = 'org-audit-trail';
 const BUCKET = 'central-cloudtrail-logs';
@@ -52,7 +54,8 @@ async function trailProblems(ctx: DemoContext): Promise<string | null> {
   }
 }
 
-export const cloudtrailDemo: DemoGuardrail = {
+/** The CloudTrail part of the demo: one organization-style trail, stopped, weakened, narrowed and deleted. */
+export const demo: DemoGuardrail = {
   guardrail: cloudtrail,
   policySection: (ctx) => ({
     mode: 'remediate',
@@ -70,6 +73,13 @@ export const cloudtrailDemo: DemoGuardrail = {
   }),
   async prepare(ctx) {
     await ctx.clients.get(S3Client, ctx.region).send(new CreateBucketCommand({ Bucket: BUCKET }));
+  },
+  async duplicates(ctx) {
+    const trails = (await ct(ctx).send(new DescribeTrailsCommand({}))).trailList ?? [];
+    return repeats(
+      trails.map((t) => t.Name ?? '?'),
+      (name, n) => `${n} trails named ${name}`,
+    );
   },
   scenarios: [
     {

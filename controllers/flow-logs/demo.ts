@@ -7,9 +7,10 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { flowLogs } from '../../controllers/flow-logs/index.js';
-import { apiCallEvent } from '../events.js';
-import type { DemoContext, DemoGuardrail } from './types.js';
+import { repeats } from '../../cli/demo/repeats.js';
+import { apiCallEvent } from '../../cli/events.js';
+import type { DemoContext, DemoGuardrail } from '../core/demo.js';
+import { flowLogs } from './index.js';
 
 /** The central log-archive bucket (the infrastructure owns it). No prefix: moto 5.2.5 does not accept one. */
 const BUCKET = 'central-vpc-flow-logs';
@@ -99,7 +100,8 @@ const createVpcEvent = (ctx: DemoContext, vpcId: string, cidr: string) =>
     },
   );
 
-export const flowLogsDemo: DemoGuardrail = {
+/** The flow-logs part of the demo: two governed VPCs (and the default one) lose their flow logs; a new VPC is born without one. */
+export const demo: DemoGuardrail = {
   guardrail: flowLogs,
   policySection: () => ({ mode: 'remediate', trafficType: 'ALL', destination: { type: 's3', bucketArn: BUCKET_ARN } }),
   async prepare(ctx) {
@@ -107,6 +109,14 @@ export const flowLogsDemo: DemoGuardrail = {
     await createVpc(ctx, '10.10.0.0/16', 'prod-network');
     await createVpc(ctx, '10.20.0.0/16', 'staging-network');
     await ctx.clients.get(S3Client, ctx.region).send(new CreateBucketCommand({ Bucket: 'team-rejects-only' }));
+  },
+  async duplicates(ctx) {
+    const fls = (await ec2(ctx).send(new DescribeFlowLogsCommand({}))).FlowLogs ?? [];
+    // Only the ALL flow logs are logwarden's to add; the tampering's REJECT-only one is someone else's.
+    return repeats(
+      fls.filter((fl) => fl.TrafficType === 'ALL').map((fl) => fl.ResourceId ?? '?'),
+      (vpc, n) => `${n} ALL flow logs on ${vpc}`,
+    );
   },
   scenarios: [
     {
