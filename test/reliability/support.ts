@@ -4,13 +4,15 @@
  * the registry, and delivery with EventBridge-style re-delivery on a thrown invocation.
  */
 import { loadDemos } from '../../cli/demo/load.js';
+import { apiCallEvent, configComplianceEvent, sweepEvent } from '../../cli/events.js';
 import { type Registry, registry } from '../../controllers/companions.js';
-import type { AwsClients } from '../../controllers/core/aws.js';
+import { AwsClients } from '../../controllers/core/aws.js';
 import type { DemoContext, DemoGuardrail } from '../../controllers/core/demo.js';
 import { type Policy, parsePolicy } from '../../controllers/core/policy.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { publishAndSettle, type Runtime } from '../../controllers/core/runtime.js';
-import { ACCOUNT, REGION } from '../helpers/emulator.js';
+import type { AnyGuardrail } from '../../controllers/core/types.js';
+import { ACCOUNT, quietLogger, REGION } from '../helpers/emulator.js';
 import { policyWith } from '../helpers/policy.js';
 
 /**
@@ -20,6 +22,140 @@ import { policyWith } from '../helpers/policy.js';
  */
 export async function demoSuites(reg: Registry = registry): Promise<[string, DemoGuardrail][]> {
   return (await loadDemos(reg)).map((d) => [d.guardrail.name, d]);
+}
+
+const sdkError = (name: string, message: string, httpStatusCode: number) =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
+
+/** Rotate: empty answer, throttling, access denied, not found, empty answer, a 500. */
+export const FUZZ_ROTATION: readonly (Error | null)[] = [
+  null,
+  sdkError('ThrottlingException', 'Rate exceeded', 400),
+  sdkError('AccessDeniedException', 'not authorized', 403),
+  sdkError('ResourceNotFoundException', 'not found', 404),
+  null,
+  sdkError('InternalError', 'We encountered an internal error', 500),
+];
+
+/**
+ * In-process SDK clients (no network) of every service a guardrail asks for, so there is no list of
+ * client classes to keep up to date: real client instances (paginators check the class) whose `send`
+ * answers the next entry of `rotation` (null: an empty output).
+ */
+export class RotatingClients extends AwsClients {
+  calls = 0;
+  errors = 0;
+  private readonly patched = new WeakSet<object>();
+  constructor(private readonly rotation: readonly (Error | null)[] = FUZZ_ROTATION) {
+    super({ credentials: { accessKeyId: 'fuzz', secretAccessKey: 'fuzz' }, maxAttempts: 1 });
+  }
+  override get<T>(ctor: new (config: never) => T, region: string): T {
+    const client = super.get(ctor as never, region) as unknown as { send: (command: unknown) => Promise<unknown> };
+    if (!this.patched.has(client)) {
+      this.patched.add(client);
+      // Async like the real client's send: a rejected promise, never a synchronous throw.
+      client.send = async () => {
+        const answer = this.rotation[++this.calls % this.rotation.length];
+        if (!answer) return {};
+        this.errors++;
+        throw Object.assign(new Error(answer.message), answer);
+      };
+    }
+    return client as T;
+  }
+}
+
+type EventsEntry = AnyGuardrail['cloudTrailEvents'][number];
+
+/** The sample record of one event of an entry: its per-event override, else the entry's sample. */
+export function sampleOf(
+  entry: EventsEntry,
+  eventName: string,
+): { requestParameters: Record<string, unknown>; responseElements: Record<string, unknown> | null } {
+  const sample = entry.sample.perEvent?.[eventName] ?? entry.sample;
+  return { requestParameters: sample.requestParameters, responseElements: sample.responseElements ?? null };
+}
+
+/** One guardrail's CloudTrail fixtures: every event's sample; per source, its first event echoed by logwarden and failed. */
+function cloudTrailFixtures(g: AnyGuardrail, where: { account: string; region: string }): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const entry of g.cloudTrailEvents) {
+    const eventSource = `${entry.source.replace(/^aws\./, '')}.amazonaws.com`;
+    const call = (eventName: string) => ({ ...where, eventSource, eventName, ...sampleOf(entry, eventName) });
+    for (const eventName of entry.eventNames) out.push(apiCallEvent(call(eventName)));
+    const first = entry.eventNames[0];
+    if (first === undefined) continue;
+    const own = { kind: 'assumed-role' as const, account: where.account, roleName: `logwarden-${g.name}`, path: '/logwarden/' };
+    out.push(apiCallEvent({ ...call(first), identity: own }));
+    // Failed calls are delivered too, usually without request or response.
+    out.push(apiCallEvent({ ...call(first), requestParameters: null, responseElements: null, errorCode: 'AccessDenied' }));
+  }
+  return out;
+}
+
+/**
+ * The fuzz test's real event shapes, from the registry only: each guardrail's CloudTrail samples
+ * (`cloudTrailEvents[].sample`) with logwarden's own echo and a failed call per source, a Config
+ * compliance change of its resource type and its sweep; then a sweep of every guardrail.
+ */
+export function fuzzFixtures(
+  guardrails: readonly AnyGuardrail[],
+  where = { account: ACCOUNT, region: REGION },
+): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const g of guardrails) {
+    out.push(...cloudTrailFixtures(g, where));
+    out.push(
+      configComplianceEvent({
+        ...where,
+        resourceType: g.resourceType,
+        resourceId: 'resource-1',
+        configRuleName: `logwarden-${g.name}`,
+      }),
+    );
+    out.push(sweepEvent({ ...where, guardrail: g.name }));
+  }
+  out.push(sweepEvent(where));
+  return out;
+}
+
+/** What one sample resolves to: a problem when the guardrail ignores it or names nothing. */
+async function sampleProblem(demo: DemoGuardrail, entry: EventsEntry, eventName: string): Promise<string | null> {
+  const g = demo.guardrail;
+  const needsRead = sdkError('SampleNeedsRead', 'the resolution reads AWS', 400);
+  const scope = {
+    account: ACCOUNT,
+    region: REGION,
+    policy: g.policySchema.parse(demo.policySection({ account: ACCOUNT, region: REGION })),
+    clients: new RotatingClients([needsRead]),
+    logger: quietLogger(),
+    now: () => new Date(),
+  };
+  const detail = { eventName, eventSource: `${entry.source.slice(4)}.amazonaws.com`, eventID: null, awsRegion: REGION };
+  const record = { ...detail, recipientAccountId: ACCOUNT, errorCode: null, userIdentity: null, ...sampleOf(entry, eventName) };
+  try {
+    const resolution = await g.refsFromCloudTrail(record, scope);
+    if ('ignore' in resolution) return `${g.name} ${eventName}: the sample is ignored (${resolution.ignore})`;
+    return resolution.refs.length > 0 ? null : `${g.name} ${eventName}: the sample names no resource`;
+  } catch (error) {
+    // A resolution that must read AWS to find the resource (DeleteFlowLogs names flow logs, not VPCs) got that far.
+    return (error as Error).name === needsRead.name ? null : `${g.name} ${eventName}: resolving the sample threw ${error}`;
+  }
+}
+
+/**
+ * Every CloudTrail sample of every demo's guardrail, resolved against the demo policy: one line per
+ * sample that the guardrail ignores or that names nothing (a fuzz fixture that would stop at the
+ * first check and test little). Empty when every sample reaches a resource.
+ */
+export async function sampleProblems(demos: readonly DemoGuardrail[]): Promise<string[]> {
+  const problems: (string | null)[] = [];
+  for (const demo of demos) {
+    for (const entry of demo.guardrail.cloudTrailEvents) {
+      for (const eventName of entry.eventNames) problems.push(await sampleProblem(demo, entry, eventName));
+    }
+  }
+  return problems.filter((p): p is string => p !== null);
 }
 
 export const demoContext = (clients: AwsClients): DemoContext => ({ account: ACCOUNT, region: REGION, clients });
