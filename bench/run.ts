@@ -23,6 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { createAuditBus } from '../cli/audit-bus.js';
 import { loadDemos } from '../cli/demo/load.js';
 import { startEmulator } from '../cli/emulator.js';
+import { registry } from '../controllers/companions.js';
 import { AwsClients, type AwsOptions } from '../controllers/core/aws.js';
 import { Controller } from '../controllers/core/controller.js';
 import type { DemoContext, DemoGuardrail } from '../controllers/core/demo.js';
@@ -30,6 +31,7 @@ import { createLogger } from '../controllers/core/log.js';
 import { type Policy, parsePolicy } from '../controllers/core/policy.js';
 import type { AuditRecord } from '../controllers/core/record.js';
 import { createRuntime } from '../controllers/core/runtime.js';
+import { budgetProblems, readBudgets } from './budgets.js';
 import { bundleSizes, ROOT } from './bundle-size.js';
 import { MINIMUMS } from './minimums.js';
 
@@ -396,27 +398,27 @@ function markdown(r: Record<string, unknown>): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  process.env.LOGWARDEN_LOG_LEVEL ??= 'CRITICAL';
-  const started = Date.now();
-  const result: Record<string, unknown> = {
-    generatedAt: new Date().toISOString(),
-    command: quick ? 'npx tsx bench/run.ts --quick' : 'npm run bench',
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
-  };
-
+/** 1 and 2: bundle sizes next to their budgets, the budget problems (a guardrail without one), cold init. */
+function measureBundles(): Record<string, unknown> {
   say('== bundles');
   const sizes = bundleSizes();
-  const budgets = (await import('./budgets.json', { with: { type: 'json' } })).default as { gzipBytes: Record<string, number> };
-  result.bundles = Object.fromEntries(
+  const budgets = readBudgets();
+  // A guardrail without a budget is still measured; the run then ends with exit code 1 naming it.
+  const problems = budgetProblems(registry, budgets);
+  for (const problem of problems) say(`  ${problem}`);
+  const bundles = Object.fromEntries(
     Object.entries(sizes).map(([g, b]) => [
       g,
       { bytes: b.bytes, gzipBytes: b.gzipBytes, budgetGzipBytes: budgets.gzipBytes[g] ?? null },
     ]),
   );
   say('== cold init');
-  result.coldInit = Object.fromEntries(Object.entries(sizes).map(([g, b]) => [g, coldInit(b.dir, 7)]));
+  const cold = Object.fromEntries(Object.entries(sizes).map(([g, b]) => [g, coldInit(b.dir, 7)]));
+  return { budgetProblems: problems, bundles, coldInit: cold };
+}
 
+/** 3 and 4: warm overhead and the demo scenarios of every registered guardrail, on a fresh emulator each. */
+async function measureOnEmulator(): Promise<Record<string, unknown>> {
   const demos = await loadDemos();
   const emulator = await startEmulator();
   try {
@@ -426,42 +428,51 @@ async function main(): Promise<void> {
       await emulator.reset();
       warm[demo.guardrail.name] = await warmOverhead(demo, emulator.endpoint, quick ? 300 : 2000);
     }
-    result.warm = warm;
     say('== demo scenarios on the emulator');
     const all: ScenarioFigures[] = [];
     for (const demo of demos) {
       await emulator.reset();
       all.push(...(await scenarios(demo, emulator.endpoint)));
     }
-    result.scenarios = all;
+    return { warm, scenarios: all };
   } finally {
     await emulator.stop();
   }
+}
 
+/** 5: the sweeps, each in its own process; a failed one is reported, not fatal. */
+function measureSweeps(): Record<string, unknown> {
   say('== sweeps on the emulator');
-  const sweeps: Record<string, unknown> = {};
+  const runs: [string, string, number][] = [
+    ['bucket-logging 100 buckets', 'bucket-logging-sweep.ts', 100],
+    ['bucket-logging 1,000 buckets', 'bucket-logging-sweep.ts', 1000],
+  ];
   // moto answers ListBuckets with at most 10,000 buckets and no continuation token, and the log bucket
   // is one of the account's buckets: "10,000 buckets" is 9,999 governed buckets plus the log bucket.
-  const bucketRuns: [string, number][] = [
-    ['bucket-logging 100 buckets', 100],
-    ['bucket-logging 1,000 buckets', 1000],
-  ];
-  if (!quick) bucketRuns.push(['bucket-logging 10,000 buckets (9,999 + the log bucket)', 9999]);
-  for (const [name, n] of bucketRuns) {
+  if (!quick) runs.push(['bucket-logging 10,000 buckets (9,999 + the log bucket)', 'bucket-logging-sweep.ts', 9999]);
+  runs.push(['flow-logs 1,000 VPCs', 'flow-logs-sweep.ts', 1000]);
+  const sweeps: Record<string, unknown> = {};
+  for (const [name, script, n] of runs) {
     say(`  ${name}`);
     try {
-      sweeps[name] = sweepScript('bucket-logging-sweep.ts', [String(n)]);
+      sweeps[name] = sweepScript(script, [String(n)]);
     } catch (error) {
       sweeps[name] = { error: (error as Error).message.slice(0, 300) };
     }
   }
-  say('  1000 VPCs');
-  try {
-    sweeps['flow-logs 1,000 VPCs'] = sweepScript('flow-logs-sweep.ts', ['1000']);
-  } catch (error) {
-    sweeps['flow-logs 1,000 VPCs'] = { error: (error as Error).message.slice(0, 300) };
-  }
-  result.sweeps = sweeps;
+  return sweeps;
+}
+
+async function main(): Promise<void> {
+  process.env.LOGWARDEN_LOG_LEVEL ??= 'CRITICAL';
+  const started = Date.now();
+  const result: Record<string, unknown> = {
+    generatedAt: new Date().toISOString(),
+    command: quick ? 'npx tsx bench/run.ts --quick' : 'npm run bench',
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+  };
+  Object.assign(result, measureBundles(), await measureOnEmulator());
+  result.sweeps = measureSweeps();
   result.totalSeconds = round((Date.now() - started) / 1000);
 
   const dir = join(ROOT, 'bench', 'results');
@@ -469,6 +480,11 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(dir, 'latest.md'), markdown(result));
   say(`wrote bench/results/latest.json and latest.md in ${result.totalSeconds} s`);
+  const problems = result.budgetProblems as string[];
+  if (problems.length > 0) {
+    say(`budgets: ${problems.join('; ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {
