@@ -10,7 +10,7 @@
  * 3. Warm handling overhead per event: a Controller whose SDK clients replay answers recorded on the
  *    emulator (in process, no network): p50/p99 in microseconds, for a compliant and a remediated event.
  * 4. Per demo scenario on the emulator: API calls per remediation (recording middleware) next to the
- *    minimum the scenario needs (bench/minimums.ts), and the wall time event in → verified state and
+ *    minimum the scenario declares (`minimum` in its demo), and the wall time event in → verified state and
  *    record out (handling, verification, PutEvents to the audit bus).
  * 5. Sweeps on the emulator: 100 / 1,000 / 10,000 buckets (bench/bucket-logging-sweep.ts) and 1,000
  *    VPCs (bench/flow-logs-sweep.ts), each in its own process.
@@ -33,7 +33,6 @@ import type { AuditRecord } from '../controllers/core/record.js';
 import { createRuntime } from '../controllers/core/runtime.js';
 import { budgetProblems, readBudgets } from './budgets.js';
 import { bundleSizes, ROOT } from './bundle-size.js';
-import { MINIMUMS } from './minimums.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -255,8 +254,8 @@ interface ScenarioFigures {
   calls: string[];
   writes: string[];
   putEvents: number;
-  minimum: number | null;
-  minimumWhy: string | null;
+  minimum: number;
+  minimumWhy: string;
   wallMs: number;
   stateAfter: string;
 }
@@ -287,7 +286,7 @@ async function scenarios(demo: DemoGuardrail, endpoint: string): Promise<Scenari
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const after = await s.check(ctx);
     const api = calls.filter((c) => c !== 'events:PutEvents');
-    const min = MINIMUMS[s.title];
+    const min = s.minimum;
     out.push({
       guardrail: demo.guardrail.name,
       scenario: s.title,
@@ -296,12 +295,12 @@ async function scenarios(demo: DemoGuardrail, endpoint: string): Promise<Scenari
       calls: api,
       writes: api.filter((c) => !/:(Get|List|Describe|Head)/.test(c)),
       putEvents: calls.length - api.length,
-      minimum: min?.calls ?? null,
-      minimumWhy: min?.why ?? null,
+      minimum: min.calls,
+      minimumWhy: min.why,
       wallMs: round(wallMs),
       stateAfter: after ?? 'as the policy wants',
     });
-    say(`  ${s.title}: ${api.length} calls (minimum ${min?.calls ?? '?'}), ${round(wallMs)} ms`);
+    say(`  ${s.title}: ${api.length} calls (minimum ${min.calls}), ${round(wallMs)} ms`);
   }
   return out;
 }
@@ -369,7 +368,7 @@ function markdown(r: Record<string, unknown>): string {
     '|---|---|---:|---:|---|---|---:|',
     ...res.scenarios.map(
       (s) =>
-        `| ${s.scenario} | ${s.outcomes.join(', ')} | ${s.apiCalls} | ${s.minimum ?? '?'} | ${s.minimumWhy ?? ''} | ${s.writes.join(', ') || '—'} | ${s.wallMs} ms |`,
+        `| ${s.scenario} | ${s.outcomes.join(', ')} | ${s.apiCalls} | ${s.minimum} | ${s.minimumWhy} | ${s.writes.join(', ') || '—'} | ${s.wallMs} ms |`,
     ),
     '',
     'API calls exclude the PutEvents call(s) that publish the record (one per scenario). Calls above the minimum are the price of the level-based design (the whole state is re-read, exemption tags, ownership) and of verification; see latest.json for the exact list per scenario.',

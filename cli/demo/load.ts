@@ -25,7 +25,8 @@ function demoProblem(demo: unknown, guardrail: AnyGuardrail): string | null {
     // The fault suite and the bench play a remediating scenario of every guardrail.
     return '`demo.scenarios` has no scenario that ends remediated';
   }
-  return null;
+  const unmeasured = d.scenarios.find((s) => typeof s.minimum?.calls !== 'number');
+  return unmeasured ? `scenario "${unmeasured.title}" declares no \`minimum\` (the bench compares against it)` : null;
 }
 
 /**

@@ -150,6 +150,7 @@ export const demo: DemoGuardrail = {
   scenarios: [
     {
       title: 'S3: server access logging switched off (PutBucketLogging with an empty BucketLoggingStatus)',
+      minimum: { calls: 3, why: 'GetBucketLogging, PutBucketLogging, GetBucketLogging (verify).' },
       async tamper(ctx) {
         await ctx.clients
           .get(S3Client, ctx.region)
@@ -160,6 +161,10 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'S3: a new bucket is born without server access logging (CreateBucket)',
+      minimum: {
+        calls: 4,
+        why: 'GetBucketLocation (the bucket is in this region), GetBucketLogging, PutBucketLogging, GetBucketLogging (verify).',
+      },
       async tamper(ctx) {
         await createBucket(ctx.clients, NEW_BUCKET, ctx.region);
         return [s3Event(ctx.account, ctx.region, 'CreateBucket', createBucketRequest(NEW_BUCKET, ctx.region))];

@@ -84,6 +84,7 @@ export const demo: DemoGuardrail = {
   scenarios: [
     {
       title: 'CloudTrail: StopLogging on the trail (named by its ARN)',
+      minimum: { calls: 3, why: 'GetTrailStatus (is it logging?), StartLogging, GetTrailStatus (verify).' },
       async tamper(ctx) {
         await ct(ctx).send(new StopLoggingCommand({ Name: arnOf(ctx) }));
         return [event(ctx, 'StopLogging', { name: arnOf(ctx) })];
@@ -92,6 +93,7 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'CloudTrail: UpdateTrail turns off multi-region and log file validation, moves the bucket',
+      minimum: { calls: 3, why: 'GetTrail (settings), one UpdateTrail restoring every field, GetTrail (verify).' },
       async tamper(ctx) {
         const req = {
           Name: TRAIL,
@@ -113,6 +115,7 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'CloudTrail: PutEventSelectors narrows the trail to read-only, no management events',
+      minimum: { calls: 3, why: 'GetEventSelectors, PutEventSelectors, GetEventSelectors (verify).' },
       async tamper(ctx) {
         await ct(ctx).send(
           new PutEventSelectorsCommand({
@@ -133,6 +136,10 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'CloudTrail: DeleteTrail',
+      minimum: {
+        calls: 6,
+        why: 'GetTrail (missing), CreateTrail, PutEventSelectors, StartLogging, GetTrail + GetTrailStatus (verify).',
+      },
       async tamper(ctx) {
         await ct(ctx).send(new DeleteTrailCommand({ Name: TRAIL }));
         return [event(ctx, 'DeleteTrail', { name: TRAIL })];
@@ -141,6 +148,7 @@ export const demo: DemoGuardrail = {
     },
     {
       title: "CloudTrail: logwarden's own StartLogging/UpdateTrail echoed back (no loop)",
+      minimum: { calls: 0, why: 'Its own call: recognised from the event alone, nothing to read or write.' },
       async tamper(ctx) {
         const own = {
           kind: 'assumed-role' as const,

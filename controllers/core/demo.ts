@@ -23,6 +23,14 @@ export interface DemoScenario {
   check(ctx: DemoContext): Promise<string | null>;
   /** The outcomes every record of this scenario must have. Default: `remediated`. */
   expect?: readonly Outcome[];
+  /**
+   * The fewest API calls the scenario needs, with a one-line justification; `npm run bench` puts the
+   * calls logwarden makes next to it. "Needs" means: learn that the resource drifted (a read, since
+   * the event is never trusted for state), make the writes that fix it, and prove the fix (a read).
+   * Calls made for safety (exemption tags, ownership, the full state for a level-based diff) are not
+   * in the minimum: the difference is the price of those guarantees, and the bench shows it.
+   */
+  minimum: { calls: number; why: string };
 }
 
 /** What the demo needs from a guardrail: its policy section, the baseline the infrastructure would own, scenarios. */

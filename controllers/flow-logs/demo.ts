@@ -121,6 +121,10 @@ export const demo: DemoGuardrail = {
   scenarios: [
     {
       title: 'Flow logs: DeleteFlowLogs on the prod VPC (defence evasion)',
+      minimum: {
+        calls: 4,
+        why: 'DescribeFlowLogs (which VPC lost its flow log, and what remains), CreateFlowLogs, DescribeFlowLogs (verify), plus DescribeVpcs to know the VPC still exists.',
+      },
       async tamper(ctx) {
         const ids = await flowLogIdsOf(ctx, await vpcIdByName(ctx, 'prod-network'));
         await ec2(ctx).send(new DeleteFlowLogsCommand({ FlowLogIds: ids }));
@@ -130,6 +134,10 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'Flow logs: one DeleteFlowLogs call removes the flow logs of two VPCs',
+      minimum: {
+        calls: 7,
+        why: 'DescribeFlowLogs + DescribeVpcs (both VPCs), CreateFlowLogs × 2, DescribeFlowLogs × 2 (verify), one more DescribeFlowLogs to map the ids.',
+      },
       async tamper(ctx) {
         const ids = [];
         for (const name of VPC_NAMES) ids.push(...(await flowLogIdsOf(ctx, await vpcIdByName(ctx, name))));
@@ -140,6 +148,10 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'Flow logs: the ALL flow log is swapped for a REJECT-only one (kept; a compliant one is added)',
+      minimum: {
+        calls: 4,
+        why: 'As a deleted flow log: DescribeFlowLogs, DescribeVpcs, CreateFlowLogs, DescribeFlowLogs (verify).',
+      },
       async tamper(ctx) {
         const vpcId = await vpcIdByName(ctx, 'staging-network');
         const ids = await flowLogIdsOf(ctx, vpcId);
@@ -159,6 +171,10 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'Flow logs: a new VPC is born without a flow log (CreateVpc)',
+      minimum: {
+        calls: 3,
+        why: 'DescribeFlowLogs (none on the VPC named by the event), CreateFlowLogs, DescribeFlowLogs (verify).',
+      },
       async tamper(ctx) {
         const vpcId = await createVpc(ctx, '10.30.0.0/16', 'shadow-it-network');
         return [createVpcEvent(ctx, vpcId, '10.30.0.0/16')];
@@ -167,6 +183,7 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'Flow logs: a CreateVpc call that failed (VpcLimitExceeded) changes nothing',
+      minimum: { calls: 0, why: 'The event carries errorCode: nothing changed, nothing to read.' },
       async tamper(ctx) {
         const event = createVpcEvent(ctx, 'vpc-0fffffffffffffff0', '10.40.0.0/16');
         const detail = event.detail as Record<string, unknown>;

@@ -82,6 +82,7 @@ export const demo: DemoGuardrail = {
   scenarios: [
     {
       title: 'GuardDuty: DeleteDetector',
+      minimum: { calls: 3, why: 'ListDetectors (none left), CreateDetector with the plans, GetDetector (verify).' },
       async tamper(ctx) {
         const id = await theDetector(ctx);
         await gd(ctx).send(new DeleteDetectorCommand({ DetectorId: id }));
@@ -91,6 +92,7 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'GuardDuty: UpdateDetector suspends the detector (enable: false)',
+      minimum: { calls: 3, why: 'GetDetector, UpdateDetector, GetDetector (verify).' },
       async tamper(ctx) {
         const id = await theDetector(ctx);
         await gd(ctx).send(new UpdateDetectorCommand({ DetectorId: id, Enable: false }));
@@ -101,6 +103,7 @@ export const demo: DemoGuardrail = {
     {
       title:
         'GuardDuty: UpdateDetector switches Runtime Monitoring off, publishing to six hours (moto then drops the other plans; AWS keeps them)',
+      minimum: { calls: 3, why: 'GetDetector, UpdateDetector (frequency and plans in one call), GetDetector (verify).' },
       async tamper(ctx) {
         const id = await theDetector(ctx);
         await gd(ctx).send(
@@ -122,6 +125,7 @@ export const demo: DemoGuardrail = {
     },
     {
       title: 'GuardDuty: CreateFilter auto-archives every finding below high severity (reported for the security team)',
+      minimum: { calls: 1, why: 'GetFilter to report what it suppresses; no write (report-only by design).' },
       async tamper(ctx) {
         const id = await theDetector(ctx);
         const criteria = { Criterion: { severity: { Lt: 7 } } };
