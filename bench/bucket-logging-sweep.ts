@@ -13,8 +13,8 @@
  * at most 10,000 buckets (the N given plus the log bucket) can be swept: use N = 9999 for 10,000.
  */
 import { PutBucketLoggingCommand, S3Client } from '@aws-sdk/client-s3';
-import { createBucket, createLogBucket } from '../cli/demo/bucket-logging.js';
 import { startEmulator } from '../cli/emulator.js';
+import { createBucket, createLogBucket } from '../controllers/bucket-logging/demo.js';
 import { logBucketName } from '../controllers/bucket-logging/events.js';
 import { bucketLogging } from '../controllers/bucket-logging/index.js';
 import { MemoryAuditSink } from '../controllers/core/audit.js';

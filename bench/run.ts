@@ -10,7 +10,7 @@
  * 3. Warm handling overhead per event: a Controller whose SDK clients replay answers recorded on the
  *    emulator (in process, no network): p50/p99 in microseconds, for a compliant and a remediated event.
  * 4. Per demo scenario on the emulator: API calls per remediation (recording middleware) next to the
- *    minimum the scenario needs (bench/minimums.ts), and the wall time event in → verified state and
+ *    minimum the scenario declares (`minimum` in its demo), and the wall time event in → verified state and
  *    record out (handling, verification, PutEvents to the audit bus).
  * 5. Sweeps on the emulator: 100 / 1,000 / 10,000 buckets (bench/bucket-logging-sweep.ts) and 1,000
  *    VPCs (bench/flow-logs-sweep.ts), each in its own process.
@@ -21,25 +21,22 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createAuditBus } from '../cli/audit-bus.js';
-import { bucketLoggingDemo } from '../cli/demo/bucket-logging.js';
-import { cloudtrailDemo } from '../cli/demo/cloudtrail.js';
-import { flowLogsDemo } from '../cli/demo/flow-logs.js';
-import { guarddutyDemo } from '../cli/demo/guardduty.js';
-import type { DemoContext, DemoGuardrail } from '../cli/demo/types.js';
+import { loadDemos } from '../cli/demo/load.js';
 import { startEmulator } from '../cli/emulator.js';
+import { registry } from '../controllers/companions.js';
 import { AwsClients, type AwsOptions } from '../controllers/core/aws.js';
 import { Controller } from '../controllers/core/controller.js';
+import type { DemoContext, DemoGuardrail } from '../controllers/core/demo.js';
 import { createLogger } from '../controllers/core/log.js';
 import { type Policy, parsePolicy } from '../controllers/core/policy.js';
 import type { AuditRecord } from '../controllers/core/record.js';
 import { createRuntime } from '../controllers/core/runtime.js';
+import { budgetProblems, readBudgets } from './budgets.js';
 import { bundleSizes, ROOT } from './bundle-size.js';
-import { MINIMUMS } from './minimums.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
-const DEMOS: readonly DemoGuardrail[] = [cloudtrailDemo, flowLogsDemo, bucketLoggingDemo, guarddutyDemo];
 const quick = process.argv.includes('--quick');
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -257,8 +254,8 @@ interface ScenarioFigures {
   calls: string[];
   writes: string[];
   putEvents: number;
-  minimum: number | null;
-  minimumWhy: string | null;
+  minimum: number;
+  minimumWhy: string;
   wallMs: number;
   stateAfter: string;
 }
@@ -289,7 +286,7 @@ async function scenarios(demo: DemoGuardrail, endpoint: string): Promise<Scenari
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const after = await s.check(ctx);
     const api = calls.filter((c) => c !== 'events:PutEvents');
-    const min = MINIMUMS[s.title];
+    const min = s.minimum;
     out.push({
       guardrail: demo.guardrail.name,
       scenario: s.title,
@@ -298,12 +295,12 @@ async function scenarios(demo: DemoGuardrail, endpoint: string): Promise<Scenari
       calls: api,
       writes: api.filter((c) => !/:(Get|List|Describe|Head)/.test(c)),
       putEvents: calls.length - api.length,
-      minimum: min?.calls ?? null,
-      minimumWhy: min?.why ?? null,
+      minimum: min.calls,
+      minimumWhy: min.why,
       wallMs: round(wallMs),
       stateAfter: after ?? 'as the policy wants',
     });
-    say(`  ${s.title}: ${api.length} calls (minimum ${min?.calls ?? '?'}), ${round(wallMs)} ms`);
+    say(`  ${s.title}: ${api.length} calls (minimum ${min.calls}), ${round(wallMs)} ms`);
   }
   return out;
 }
@@ -371,7 +368,7 @@ function markdown(r: Record<string, unknown>): string {
     '|---|---|---:|---:|---|---|---:|',
     ...res.scenarios.map(
       (s) =>
-        `| ${s.scenario} | ${s.outcomes.join(', ')} | ${s.apiCalls} | ${s.minimum ?? '?'} | ${s.minimumWhy ?? ''} | ${s.writes.join(', ') || '—'} | ${s.wallMs} ms |`,
+        `| ${s.scenario} | ${s.outcomes.join(', ')} | ${s.apiCalls} | ${s.minimum} | ${s.minimumWhy} | ${s.writes.join(', ') || '—'} | ${s.wallMs} ms |`,
     ),
     '',
     'API calls exclude the PutEvents call(s) that publish the record (one per scenario). Calls above the minimum are the price of the level-based design (the whole state is re-read, exemption tags, ownership) and of verification; see latest.json for the exact list per scenario.',
@@ -400,6 +397,71 @@ function markdown(r: Record<string, unknown>): string {
   return lines.join('\n');
 }
 
+/** 1 and 2: bundle sizes next to their budgets, the budget problems (a guardrail without one), cold init. */
+function measureBundles(): Record<string, unknown> {
+  say('== bundles');
+  const sizes = bundleSizes();
+  const budgets = readBudgets();
+  // A guardrail without a budget is still measured; the run then ends with exit code 1 naming it.
+  const problems = budgetProblems(registry, budgets);
+  for (const problem of problems) say(`  ${problem}`);
+  const bundles = Object.fromEntries(
+    Object.entries(sizes).map(([g, b]) => [
+      g,
+      { bytes: b.bytes, gzipBytes: b.gzipBytes, budgetGzipBytes: budgets.gzipBytes[g] ?? null },
+    ]),
+  );
+  say('== cold init');
+  const cold = Object.fromEntries(Object.entries(sizes).map(([g, b]) => [g, coldInit(b.dir, 7)]));
+  return { budgetProblems: problems, bundles, coldInit: cold };
+}
+
+/** 3 and 4: warm overhead and the demo scenarios of every registered guardrail, on a fresh emulator each. */
+async function measureOnEmulator(): Promise<Record<string, unknown>> {
+  const demos = await loadDemos();
+  const emulator = await startEmulator();
+  try {
+    say('== warm overhead (record on the emulator, replay in process)');
+    const warm: Record<string, unknown> = {};
+    for (const demo of demos) {
+      await emulator.reset();
+      warm[demo.guardrail.name] = await warmOverhead(demo, emulator.endpoint, quick ? 300 : 2000);
+    }
+    say('== demo scenarios on the emulator');
+    const all: ScenarioFigures[] = [];
+    for (const demo of demos) {
+      await emulator.reset();
+      all.push(...(await scenarios(demo, emulator.endpoint)));
+    }
+    return { warm, scenarios: all };
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** 5: the sweeps, each in its own process; a failed one is reported, not fatal. */
+function measureSweeps(): Record<string, unknown> {
+  say('== sweeps on the emulator');
+  const runs: [string, string, number][] = [
+    ['bucket-logging 100 buckets', 'bucket-logging-sweep.ts', 100],
+    ['bucket-logging 1,000 buckets', 'bucket-logging-sweep.ts', 1000],
+  ];
+  // moto answers ListBuckets with at most 10,000 buckets and no continuation token, and the log bucket
+  // is one of the account's buckets: "10,000 buckets" is 9,999 governed buckets plus the log bucket.
+  if (!quick) runs.push(['bucket-logging 10,000 buckets (9,999 + the log bucket)', 'bucket-logging-sweep.ts', 9999]);
+  runs.push(['flow-logs 1,000 VPCs', 'flow-logs-sweep.ts', 1000]);
+  const sweeps: Record<string, unknown> = {};
+  for (const [name, script, n] of runs) {
+    say(`  ${name}`);
+    try {
+      sweeps[name] = sweepScript(script, [String(n)]);
+    } catch (error) {
+      sweeps[name] = { error: (error as Error).message.slice(0, 300) };
+    }
+  }
+  return sweeps;
+}
+
 async function main(): Promise<void> {
   process.env.LOGWARDEN_LOG_LEVEL ??= 'CRITICAL';
   const started = Date.now();
@@ -408,63 +470,8 @@ async function main(): Promise<void> {
     command: quick ? 'npx tsx bench/run.ts --quick' : 'npm run bench',
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
   };
-
-  say('== bundles');
-  const sizes = bundleSizes();
-  const budgets = (await import('./budgets.json', { with: { type: 'json' } })).default as { gzipBytes: Record<string, number> };
-  result.bundles = Object.fromEntries(
-    Object.entries(sizes).map(([g, b]) => [
-      g,
-      { bytes: b.bytes, gzipBytes: b.gzipBytes, budgetGzipBytes: budgets.gzipBytes[g] ?? null },
-    ]),
-  );
-  say('== cold init');
-  result.coldInit = Object.fromEntries(Object.entries(sizes).map(([g, b]) => [g, coldInit(b.dir, 7)]));
-
-  const emulator = await startEmulator();
-  try {
-    say('== warm overhead (record on the emulator, replay in process)');
-    const warm: Record<string, unknown> = {};
-    for (const demo of DEMOS) {
-      await emulator.reset();
-      warm[demo.guardrail.name] = await warmOverhead(demo, emulator.endpoint, quick ? 300 : 2000);
-    }
-    result.warm = warm;
-    say('== demo scenarios on the emulator');
-    const all: ScenarioFigures[] = [];
-    for (const demo of DEMOS) {
-      await emulator.reset();
-      all.push(...(await scenarios(demo, emulator.endpoint)));
-    }
-    result.scenarios = all;
-  } finally {
-    await emulator.stop();
-  }
-
-  say('== sweeps on the emulator');
-  const sweeps: Record<string, unknown> = {};
-  // moto answers ListBuckets with at most 10,000 buckets and no continuation token, and the log bucket
-  // is one of the account's buckets: "10,000 buckets" is 9,999 governed buckets plus the log bucket.
-  const bucketRuns: [string, number][] = [
-    ['bucket-logging 100 buckets', 100],
-    ['bucket-logging 1,000 buckets', 1000],
-  ];
-  if (!quick) bucketRuns.push(['bucket-logging 10,000 buckets (9,999 + the log bucket)', 9999]);
-  for (const [name, n] of bucketRuns) {
-    say(`  ${name}`);
-    try {
-      sweeps[name] = sweepScript('bucket-logging-sweep.ts', [String(n)]);
-    } catch (error) {
-      sweeps[name] = { error: (error as Error).message.slice(0, 300) };
-    }
-  }
-  say('  1000 VPCs');
-  try {
-    sweeps['flow-logs 1,000 VPCs'] = sweepScript('flow-logs-sweep.ts', ['1000']);
-  } catch (error) {
-    sweeps['flow-logs 1,000 VPCs'] = { error: (error as Error).message.slice(0, 300) };
-  }
-  result.sweeps = sweeps;
+  Object.assign(result, measureBundles(), await measureOnEmulator());
+  result.sweeps = measureSweeps();
   result.totalSeconds = round((Date.now() - started) / 1000);
 
   const dir = join(ROOT, 'bench', 'results');
@@ -472,6 +479,11 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(dir, 'latest.md'), markdown(result));
   say(`wrote bench/results/latest.json and latest.md in ${result.totalSeconds} s`);
+  const problems = result.budgetProblems as string[];
+  if (problems.length > 0) {
+    say(`budgets: ${problems.join('; ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AwsClients } from '../../controllers/core/aws.js';
+import type { DemoContext, DemoGuardrail } from '../../controllers/core/demo.js';
 import { createLogger } from '../../controllers/core/log.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
@@ -8,14 +9,7 @@ import { createRuntime } from '../../controllers/core/runtime.js';
 import { createAuditBus } from '../audit-bus.js';
 import { startEmulator } from '../emulator.js';
 import { jsonLines, recordsTable } from '../format.js';
-import { bucketLoggingDemo } from './bucket-logging.js';
-import { cloudtrailDemo } from './cloudtrail.js';
-import { flowLogsDemo } from './flow-logs.js';
-import { guarddutyDemo } from './guardduty.js';
-import type { DemoContext, DemoGuardrail } from './types.js';
-
-/** Every guardrail's demo, in the order they run. */
-export const demos: readonly DemoGuardrail[] = [cloudtrailDemo, flowLogsDemo, bucketLoggingDemo, guarddutyDemo];
+import { loadDemos } from './load.js';
 
 export const DEMO_ACCOUNT = '123456789012';
 export const DEMO_REGION = 'us-east-1';
@@ -26,6 +20,7 @@ export interface DemoOptions {
   /** JSON-lines file for the audit records (for `logwarden audit`). */
   out: string;
   write: (text: string) => void;
+  /** Default: every registered guardrail's demo (`loadDemos()`), in registry order. */
   demos?: readonly DemoGuardrail[];
 }
 
@@ -37,7 +32,7 @@ const ms = (n: number) => `${Math.round(n)} ms`;
  * Returns true when everything ended as expected.
  */
 export async function runDemo(options: DemoOptions): Promise<boolean> {
-  const list = options.demos ?? demos;
+  const list = options.demos ?? (await loadDemos());
   const say = (s = '') => {
     if (!options.json) options.write(`${s}\n`);
   };

@@ -1,10 +1,31 @@
-import type { CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
+import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 import { type BucketLoggingPolicy, fillTemplate } from './policy.js';
 
 export const RESOURCE_TYPE = 'AWS::S3::Bucket';
 
 /** The S3 events that leave a bucket without the policy's logging. */
 export const BUCKET_EVENTS = ['CreateBucket', 'PutBucketLogging'] as const;
+
+/**
+ * Plausible records of {@link BUCKET_EVENTS} (responses are null): CreateBucket in us-east-1 has no
+ * `CreateBucketConfiguration`; the PutBucketLogging that switches logging off sends a
+ * `BucketLoggingStatus` holding only `xmlns`.
+ */
+export const BUCKET_EVENT_SAMPLE: AnyGuardrail['cloudTrailEvents'][number]['sample'] = {
+  requestParameters: { bucketName: 'demo-new-bucket', Host: 'demo-new-bucket.s3.amazonaws.com' },
+  responseElements: null,
+  perEvent: {
+    PutBucketLogging: {
+      requestParameters: {
+        bucketName: 'demo-app-data',
+        Host: 's3.us-east-1.amazonaws.com',
+        logging: '',
+        BucketLoggingStatus: { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' },
+      },
+      responseElements: null,
+    },
+  },
+};
 
 export interface BucketRef extends ResourceRef {
   type: typeof RESOURCE_TYPE;

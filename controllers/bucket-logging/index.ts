@@ -1,7 +1,7 @@
 import type { Guardrail } from '../core/types.js';
 import { applyBucketStep, listBucketRefs, observeBucket, RUNBOOK } from './aws.js';
 import { type BucketState, type BucketStep, type DesiredLogging, desiredLogging, diffLogging, planLogging } from './diff.js';
-import { BUCKET_EVENTS, type BucketRef, RESOURCE_TYPE, refsFromEvent, resolveBucket } from './events.js';
+import { BUCKET_EVENT_SAMPLE, BUCKET_EVENTS, type BucketRef, RESOURCE_TYPE, refsFromEvent, resolveBucket } from './events.js';
 import { type BucketLoggingPolicy, bucketLoggingPolicySchema } from './policy.js';
 
 /**
@@ -28,7 +28,7 @@ export const bucketLogging: Guardrail<BucketLoggingPolicy, BucketRef, BucketStat
     's3:GetBucketAcl',
     's3:PutBucketLogging',
   ],
-  cloudTrailEvents: [{ source: 'aws.s3', eventNames: BUCKET_EVENTS }],
+  cloudTrailEvents: [{ source: 'aws.s3', eventNames: BUCKET_EVENTS, sample: BUCKET_EVENT_SAMPLE }],
   refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope.policy, scope),
   refFromResourceId: (id, scope) => resolveBucket(id, scope.region, scope.policy, scope),
   listRefs: listBucketRefs,

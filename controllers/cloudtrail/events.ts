@@ -1,10 +1,52 @@
-import type { CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
+import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 import type { CloudTrailPolicy, TrailPolicy } from './policy.js';
 
 export const RESOURCE_TYPE = 'AWS::CloudTrail::Trail';
 
 /** The events that weaken a trail. Creating or starting one never needs an answer. */
 export const TRAIL_EVENTS = ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'] as const;
+
+const SAMPLE_TRAIL = 'org-audit-trail';
+const SAMPLE_TRAIL_ARN = `arn:aws:cloudtrail:us-east-1:123456789012:trail/${SAMPLE_TRAIL}`;
+
+/**
+ * Plausible records of {@link TRAIL_EVENTS} (lowerCamel keys; StopLogging and DeleteTrail name the
+ * trail and answer null; UpdateTrail answers the resulting trail, spelling validation
+ * `logFileValidationEnabled`; PutEventSelectors names `trailName`).
+ */
+export const TRAIL_EVENT_SAMPLE: AnyGuardrail['cloudTrailEvents'][number]['sample'] = {
+  requestParameters: { name: SAMPLE_TRAIL },
+  responseElements: null,
+  perEvent: {
+    UpdateTrail: {
+      requestParameters: { name: SAMPLE_TRAIL, isMultiRegionTrail: false, enableLogFileValidation: false },
+      responseElements: {
+        name: SAMPLE_TRAIL,
+        s3BucketName: 'central-cloudtrail-logs',
+        s3KeyPrefix: 'cloudtrail',
+        includeGlobalServiceEvents: true,
+        isMultiRegionTrail: false,
+        trailARN: SAMPLE_TRAIL_ARN,
+        logFileValidationEnabled: false,
+        isOrganizationTrail: false,
+      },
+    },
+    PutEventSelectors: {
+      requestParameters: {
+        trailName: SAMPLE_TRAIL,
+        eventSelectors: [
+          { readWriteType: 'ReadOnly', includeManagementEvents: false, dataResources: [], excludeManagementEventSources: [] },
+        ],
+      },
+      responseElements: {
+        trailARN: SAMPLE_TRAIL_ARN,
+        eventSelectors: [
+          { readWriteType: 'ReadOnly', includeManagementEvents: false, dataResources: [], excludeManagementEventSources: [] },
+        ],
+      },
+    },
+  },
+};
 
 export interface TrailRef extends ResourceRef {
   type: typeof RESOURCE_TYPE;

@@ -1,7 +1,16 @@
 import type { Guardrail } from '../core/types.js';
 import { applyTrailStep, observeTrail } from './aws.js';
 import { type DesiredTrail, desiredTrail, diffTrail, planTrail, type TrailState, type TrailStep } from './diff.js';
-import { governedTrails, RESOURCE_TYPE, refsFromEvent, resolveTrail, TRAIL_EVENTS, type TrailRef, trailArn } from './events.js';
+import {
+  governedTrails,
+  RESOURCE_TYPE,
+  refsFromEvent,
+  resolveTrail,
+  TRAIL_EVENT_SAMPLE,
+  TRAIL_EVENTS,
+  type TrailRef,
+  trailArn,
+} from './events.js';
 import { type CloudTrailPolicy, cloudTrailPolicySchema } from './policy.js';
 
 /**
@@ -31,7 +40,7 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
     const roles = [...new Set(policy.trails.flatMap((t) => (t.cloudWatchLogs ? [t.cloudWatchLogs.roleArn] : [])))];
     return roles.length > 0 ? [{ actions: ['iam:PassRole'], resources: roles }] : [];
   },
-  cloudTrailEvents: [{ source: 'aws.cloudtrail', eventNames: TRAIL_EVENTS }],
+  cloudTrailEvents: [{ source: 'aws.cloudtrail', eventNames: TRAIL_EVENTS, sample: TRAIL_EVENT_SAMPLE }],
   refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope.policy, scope),
   refFromResourceId: (id, scope) => resolveTrail(id, scope.policy, scope),
   listRefs: async (scope) => ({

@@ -101,8 +101,24 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
    * for the configured delivery role). The infrastructure adds them as scoped statements.
    */
   scopedPermissions?(policy: P): { actions: string[]; resources: string[] }[];
-  /** The CloudTrail events it reacts to, per EventBridge `source`. */
-  readonly cloudTrailEvents: readonly { source: string; eventNames: readonly string[] }[];
+  /**
+   * The CloudTrail events it reacts to, per EventBridge `source`, each with a plausible record of such
+   * a call: `requestParameters` and `responseElements` shaped as the service logs them, naming
+   * resources of the demo policy. The fuzz test builds its events from these samples only, so a
+   * realistic sample is what makes it reach past intake. `perEvent` replaces the sample for an event
+   * whose record differs (e.g. `CreateVpc`, whose response names the new VPC).
+   */
+  readonly cloudTrailEvents: readonly {
+    source: string;
+    eventNames: readonly string[];
+    sample: {
+      requestParameters: Record<string, unknown>;
+      responseElements?: Record<string, unknown> | null;
+      perEvent?: Readonly<
+        Record<string, { requestParameters: Record<string, unknown>; responseElements?: Record<string, unknown> | null }>
+      >;
+    };
+  }[];
 
   /** Which resources a (successful, foreign) CloudTrail event points at. */
   refsFromCloudTrail(detail: CloudTrailDetail, scope: Scope<P>): Resolution<R, S> | Promise<Resolution<R, S>>;

@@ -1,9 +1,41 @@
-import type { CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
+import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 
 export const RESOURCE_TYPE = 'AWS::EC2::VPC';
 
 /** The EC2 events that leave a VPC without a flow log. */
 export const FLOW_LOG_EVENTS = ['CreateVpc', 'CreateDefaultVpc', 'DeleteFlowLogs'] as const;
+
+const EC2_XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+const createdVpc = (cidrBlock: string, isDefault: boolean) => ({
+  requestId: '8a1d0c6e-2f4b-4e0a-b1c9-7d3e5f6a7b8c',
+  vpc: {
+    vpcId: isDefault ? 'vpc-0a1b2c3d4e5f60718' : 'vpc-0123456789abcdef0',
+    state: 'pending',
+    ownerId: '123456789012',
+    cidrBlock,
+    instanceTenancy: 'default',
+    isDefault,
+  },
+});
+
+/**
+ * Plausible records of {@link FLOW_LOG_EVENTS} (XML-derived keys): DeleteFlowLogs names one flow log
+ * as `{content, tag}` inside `DeleteFlowLogsRequest`; CreateVpc and CreateDefaultVpc (which takes no
+ * parameters) answer the new VPC, not wrapped.
+ */
+export const FLOW_LOG_EVENT_SAMPLE: AnyGuardrail['cloudTrailEvents'][number]['sample'] = {
+  requestParameters: { DeleteFlowLogsRequest: { FlowLogId: { content: 'fl-0123456789abcdef0', tag: 1 } } },
+  responseElements: {
+    DeleteFlowLogsResponse: { requestId: '3d9f7a52-4c1b-4b8e-9a57-5c0f1e2d3b4a', unsuccessful: '', xmlns: EC2_XMLNS },
+  },
+  perEvent: {
+    CreateVpc: {
+      requestParameters: { cidrBlock: '10.30.0.0/16', instanceTenancy: 'default', amazonProvidedIpv6CidrBlock: false },
+      responseElements: createdVpc('10.30.0.0/16', false),
+    },
+    CreateDefaultVpc: { requestParameters: {}, responseElements: createdVpc('172.31.0.0/16', true) },
+  },
+};
 
 /** DeleteFlowLogs takes at most 1,000 ids; anything more did not come from EC2. */
 export const MAX_FLOW_LOG_IDS = 1000;

@@ -1,7 +1,7 @@
 import type { Guardrail } from '../core/types.js';
 import { applyFlowLogStep, listVpcRefs, observeVpc, resolveDeletedFlowLogs } from './aws.js';
 import { type DesiredFlowLog, desiredFlowLog, diffVpc, type FlowLogStep, planVpc, type VpcState } from './diff.js';
-import { FLOW_LOG_EVENTS, RESOURCE_TYPE, resolveVpcId, targetOfEvent, type VpcRef } from './events.js';
+import { FLOW_LOG_EVENT_SAMPLE, FLOW_LOG_EVENTS, RESOURCE_TYPE, resolveVpcId, targetOfEvent, type VpcRef } from './events.js';
 import { type FlowLogsPolicy, flowLogsPolicySchema } from './policy.js';
 
 /**
@@ -27,7 +27,7 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
         [{ actions: ['iam:PassRole'], resources: [policy.destination.deliveryRoleArn] }]
       : // Publishing flow logs to S3 requires the log-delivery permissions on the caller (no resource-level scoping).
         [{ actions: ['logs:CreateLogDelivery', 'logs:DeleteLogDelivery'], resources: ['*'] }],
-  cloudTrailEvents: [{ source: 'aws.ec2', eventNames: FLOW_LOG_EVENTS }],
+  cloudTrailEvents: [{ source: 'aws.ec2', eventNames: FLOW_LOG_EVENTS, sample: FLOW_LOG_EVENT_SAMPLE }],
   refsFromCloudTrail: async (detail, scope) => {
     const target = targetOfEvent(detail, scope);
     return 'flowLogIds' in target ? resolveDeletedFlowLogs(target.flowLogIds, scope) : target;

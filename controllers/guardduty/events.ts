@@ -1,4 +1,4 @@
-import type { CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
+import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 import type { GuardDutyPolicy } from './policy.js';
 
 export const RESOURCE_TYPE = 'AWS::GuardDuty::Detector';
@@ -24,6 +24,54 @@ export const FINDING_EVENTS = [
   'DisassociateFromAdministratorAccount',
 ] as const;
 export const GUARDDUTY_EVENTS = [...DETECTOR_EVENTS, ...FINDING_EVENTS] as const;
+
+const SAMPLE_DETECTOR = '12abc34d567e8fa901bc2d34e56789f0';
+const SAMPLE_IPSET = '0cb0141ab9fbde177613ab9436212e90';
+const SAMPLE_FILTER = 'quiet-please';
+
+/**
+ * Plausible records of {@link GUARDDUTY_EVENTS} (lowerCamel keys, only the fields the caller sent):
+ * every one names the `detectorId`; CreateIPSet answers the new `ipSetId`, CreateFilter its `name`.
+ */
+export const GUARDDUTY_EVENT_SAMPLE: AnyGuardrail['cloudTrailEvents'][number]['sample'] = {
+  requestParameters: { detectorId: SAMPLE_DETECTOR },
+  responseElements: null,
+  perEvent: {
+    UpdateDetector: { requestParameters: { detectorId: SAMPLE_DETECTOR, enable: false }, responseElements: null },
+    CreateIPSet: {
+      requestParameters: {
+        detectorId: SAMPLE_DETECTOR,
+        name: 'office-egress',
+        format: 'TXT',
+        location: 'https://s3.amazonaws.com/team-lists/trusted.txt',
+        activate: true,
+      },
+      responseElements: { ipSetId: SAMPLE_IPSET },
+    },
+    UpdateIPSet: {
+      requestParameters: { detectorId: SAMPLE_DETECTOR, ipSetId: SAMPLE_IPSET, activate: true },
+      responseElements: null,
+    },
+    CreateFilter: {
+      requestParameters: {
+        detectorId: SAMPLE_DETECTOR,
+        name: SAMPLE_FILTER,
+        action: 'ARCHIVE',
+        rank: 1,
+        findingCriteria: { criterion: { severity: { lt: 7 } } },
+      },
+      responseElements: { name: SAMPLE_FILTER },
+    },
+    UpdateFilter: {
+      requestParameters: { detectorId: SAMPLE_DETECTOR, filterName: SAMPLE_FILTER, action: 'ARCHIVE' },
+      responseElements: { name: SAMPLE_FILTER },
+    },
+    DeletePublishingDestination: {
+      requestParameters: { detectorId: SAMPLE_DETECTOR, destinationId: 'a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1' },
+      responseElements: null,
+    },
+  },
+};
 
 interface Base extends ResourceRef {
   region: string;

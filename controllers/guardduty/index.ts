@@ -11,6 +11,7 @@ import {
 } from './diff.js';
 import {
   detectorRef,
+  GUARDDUTY_EVENT_SAMPLE,
   GUARDDUTY_EVENTS,
   type GuardDutyRef,
   isGovernedRegion,
@@ -72,7 +73,7 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
     }
     return out;
   },
-  cloudTrailEvents: [{ source: 'aws.guardduty', eventNames: GUARDDUTY_EVENTS }],
+  cloudTrailEvents: [{ source: 'aws.guardduty', eventNames: GUARDDUTY_EVENTS, sample: GUARDDUTY_EVENT_SAMPLE }],
   refsFromCloudTrail: async (detail, scope) => {
     const resolution = refsFromEvent(detail, scope.policy, scope);
     if ('ignore' in resolution) return resolution;

@@ -1,12 +1,12 @@
 import { GetBucketLoggingCommand, PutBucketLoggingCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Identity } from '../../cli/events.js';
 import {
   createBucket as createBucketIn,
   createBucketRequest,
   createLogBucket,
   putBucketLoggingRequest,
   s3Event,
-} from '../../cli/demo/bucket-logging.js';
-import type { Identity } from '../../cli/events.js';
+} from '../../controllers/bucket-logging/demo.js';
 import type { AwsClients } from '../../controllers/core/aws.js';
 import { ACCOUNT, REGION } from './emulator.js';
 

@@ -26,7 +26,7 @@ export function fakeGuardrail(
     runbook: 'runbooks/widgets.md',
     policySchema: z.object({ mode: modeSchema, widgets: z.array(z.string()) }).strict(),
     iamActions: ['widgets:Get', 'widgets:Enable'],
-    cloudTrailEvents: [{ source: 'aws.widgets', eventNames: ['DisableWidget'] }],
+    cloudTrailEvents: [{ source: 'aws.widgets', eventNames: ['DisableWidget'], sample: { requestParameters: { ids: ['w-1'] } } }],
     refsFromCloudTrail(detail, scope) {
       const ids = detail.requestParameters?.ids;
       if (!Array.isArray(ids)) return { ignore: 'no ids' };

@@ -17,8 +17,8 @@ import { AuditSourceError } from '../../cli/audit/errors.js';
 // The SDK's Kinesis client speaks HTTP/2, the emulator HTTP/1.1 only: the reader's own client does both jobs.
 import { KinesisClient } from '../../cli/audit/sources/kinesis.js';
 import type { AuditSummary } from '../../cli/audit/summary.js';
-import { cloudtrailDemo } from '../../cli/demo/cloudtrail.js';
 import { runDemo } from '../../cli/demo/index.js';
+import { demo as cloudtrailDemo } from '../../controllers/cloudtrail/demo.js';
 import { EventBridgeAuditPublisher } from '../../controllers/core/audit.js';
 import type { AwsClients } from '../../controllers/core/aws.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE, type AuditRecord } from '../../controllers/core/record.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketLoggingDemo } from '../../cli/demo/bucket-logging.js';
+import { demo as bucketLoggingDemo } from '../../controllers/bucket-logging/demo.js';
 import { ACCOUNT, REGION, useEmulator } from '../helpers/emulator.js';
 import { harness } from '../helpers/harness.js';
 

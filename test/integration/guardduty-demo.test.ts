@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { guarddutyDemo } from '../../cli/demo/guardduty.js';
 import { runDemo } from '../../cli/demo/index.js';
+import { demo as guarddutyDemo } from '../../controllers/guardduty/demo.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logwarden-gd-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,17 +13,18 @@
  * is at-least-once on AWS too). It is tested below for CreateFlowLogs and for PutEvents on its own.
  */
 import { describe, expect, it } from 'vitest';
-import type { DemoGuardrail } from '../../cli/demo/types.js';
 import { type AuditSink, EventBridgeAuditPublisher } from '../../controllers/core/audit.js';
 import { AwsClients } from '../../controllers/core/aws.js';
+import type { DemoGuardrail } from '../../controllers/core/demo.js';
 import { AUDIT_FALLBACK_MARKER, type Logger } from '../../controllers/core/log.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { createRuntime, type Runtime } from '../../controllers/core/runtime.js';
 import { ACCOUNT, AUDIT_BUS, CREDENTIALS, createAuditBus, REGION, useEmulator } from '../helpers/emulator.js';
 import { type FaultKind, type FaultProxy, type FaultRule, startFaultProxy } from '../helpers/fault-proxy.js';
-import { DEMOS, deliverWithRedelivery, demoContext, demoPolicy, duplicatesIn, errorText, inventory } from './support.js';
+import { deliverWithRedelivery, demoContext, demoPolicy, demoSuites, errorText } from './support.js';
 
 const emu = useEmulator();
+const SUITES = await demoSuites();
 /** Fixed for reproducible runs; LOGWARDEN_FAULT_SEED explores others. */
 const SEED = Number(process.env.LOGWARDEN_FAULT_SEED ?? 20_261_126);
 const FAULT_RATE = 0.3;
@@ -125,9 +126,16 @@ function accountFor(produced: readonly AuditRecord[], onBus: readonly AuditRecor
   };
 }
 
+/** The demo of one registered guardrail, for the tests that are about one service's behaviour. */
+function suite(name: string): DemoGuardrail {
+  const found = SUITES.find(([n]) => n === name);
+  if (!found) throw new Error(`no registered guardrail ${name}`);
+  return found[1];
+}
+
 const mixedFaults = (rate = FAULT_RATE): FaultRule[] => [{ match: ['*:*'], probability: rate, kinds: MIXED }];
 
-describe.each(DEMOS.map((d) => [d.guardrail.name, d] as const))('%s with 30 percent of calls failing', (_name, demo) => {
+describe.each(SUITES)('%s with 30 percent of calls failing', (_name, demo) => {
   it('every scenario ends as expected; every record on the bus once or in the fallback log; no duplicates', async () => {
     const { proxy, runtime, fallback, commands, audit } = await rig(demo, SEED);
     const ctx = demoContext(emu.clients());
@@ -170,7 +178,7 @@ describe.each(DEMOS.map((d) => [d.guardrail.name, d] as const))('%s with 30 perc
         proxy.setRules([]);
 
         expect(await scenario.check(ctx), scenario.title).toBeNull();
-        expect(duplicatesIn(await inventory(emu.clients())), scenario.title).toEqual([]);
+        expect(await demo.duplicates(ctx), scenario.title).toEqual([]);
         const account = accountFor(produced, await audit.drain(), fallback);
         expect(account.problems, scenario.title).toEqual([]);
 
@@ -227,7 +235,7 @@ describe.each(DEMOS.map((d) => [d.guardrail.name, d] as const))('%s with 30 perc
 
 describe('the audit bus refuses every PutEvents', () => {
   it('every record is in the log with the fallback marker, none is lost; the invocation throws and is re-delivered', async () => {
-    const demo = DEMOS.find((d) => d.guardrail.name === 'cloudtrail') as DemoGuardrail;
+    const demo = suite('cloudtrail');
     const { proxy, runtime, audit, fallback } = await rig(demo, SEED + 4);
     const ctx = demoContext(emu.clients());
     try {
@@ -256,7 +264,7 @@ describe('the audit bus refuses every PutEvents', () => {
 
 describe('answers lost after the emulator applied the call (reset-after)', () => {
   it('CreateFlowLogs applied, answer lost, SDK retries: FlowLogAlreadyExists is confirmed, no second flow log', async () => {
-    const demo = DEMOS.find((d) => d.guardrail.name === 'flow-logs') as DemoGuardrail;
+    const demo = suite('flow-logs');
     const { proxy, runtime, audit, fallback } = await rig(demo, SEED + 2);
     const ctx = demoContext(emu.clients());
     try {
@@ -276,7 +284,7 @@ describe('answers lost after the emulator applied the call (reset-after)', () =>
       expect(proxy.stats.injected).toEqual({ 'ec2:CreateFlowLogs/reset-after': 1 });
       expect(d.last[0]?.outcome).toBe('remediated');
       expect(await (scenario as NonNullable<typeof scenario>).check(ctx)).toBeNull();
-      expect(duplicatesIn(await inventory(emu.clients()))).toEqual([]);
+      expect(await demo.duplicates(ctx)).toEqual([]);
       expect(accountFor(d.records, await audit.drain(), fallback).problems).toEqual([]);
     } finally {
       await proxy.stop();
@@ -284,7 +292,7 @@ describe('answers lost after the emulator applied the call (reset-after)', () =>
   });
 
   it('PutEvents applied, answer lost: the record is on the bus twice with the same id (at-least-once; consumers dedupe on id)', async () => {
-    const demo = DEMOS.find((d) => d.guardrail.name === 'cloudtrail') as DemoGuardrail;
+    const demo = suite('cloudtrail');
     const { proxy, runtime, audit } = await rig(demo, SEED + 3);
     const ctx = demoContext(emu.clients());
     try {

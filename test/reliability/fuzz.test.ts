@@ -1,28 +1,19 @@
 /**
  * Fuzzing the event intake: 10,000 generated and mutated events through a Controller with every
- * registered guardrail. The SDK clients are mocked with aws-sdk-client-mock (no network): each call
- * answers either an empty output or an error, in a fixed rotation, so every code path after intake
- * (refs, observe, diff, plan, apply, verify) meets both kinds of answer.
+ * registered guardrail. The SDK clients answer in process (no network): each call answers either an
+ * empty output or an error, in a fixed rotation, so every code path after intake (refs, observe,
+ * diff, plan, apply, verify) meets both kinds of answer. The starting events come from the registry
+ * only: each guardrail's CloudTrail samples (`cloudTrailEvents[].sample`), Config and sweep events
+ * (`fuzzFixtures` in ./support.ts).
  *
  * Property: handling never throws, and every input ends in at least one audit record that is valid
  * against `auditRecordSchema`, or in a typed rejection (an `ignored` record from intake, which is
  * also a schema-valid record). Run time: a few seconds.
  */
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GuardDutyClient } from '@aws-sdk/client-guardduty';
-import { S3Client } from '@aws-sdk/client-s3';
-import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketLoggingDemo, putBucketLoggingRequest, s3Event } from '../../cli/demo/bucket-logging.js';
-import { cloudtrailDemo } from '../../cli/demo/cloudtrail.js';
-import { flowLogsDemo } from '../../cli/demo/flow-logs.js';
-import { guarddutyDemo } from '../../cli/demo/guardduty.js';
-import { apiCallEvent, configComplianceEvent, sweepEvent } from '../../cli/events.js';
-import { AwsClients } from '../../controllers/core/aws.js';
+import { describe, expect, it } from 'vitest';
+import { loadDemos } from '../../cli/demo/load.js';
+import type { AwsClients } from '../../controllers/core/aws.js';
 import { Controller } from '../../controllers/core/controller.js';
 import { MemoryFlapStore } from '../../controllers/core/flapping.js';
 import { classify } from '../../controllers/core/intake.js';
@@ -31,125 +22,23 @@ import { type AuditRecord, auditRecordSchema } from '../../controllers/core/reco
 import { guardrails } from '../../controllers/registry.js';
 import { ACCOUNT, quietLogger, REGION } from '../helpers/emulator.js';
 import { policyWith } from '../helpers/policy.js';
+import { demoContext, fuzzFixtures, RotatingClients, sampleProblems } from './support.js';
 
 const RUNS = 10_000;
 const SEED = 20_261_126;
 
-// biome-ignore lint/suspicious/noExplicitAny: one stub per SDK client class.
-const mocks: AwsClientStub<any>[] = [];
-let calls = 0;
-let errors = 0;
+const demos = await loadDemos();
 
-beforeAll(() => {
-  for (const ctor of [CloudTrailClient, EC2Client, S3Client, GuardDutyClient, DynamoDBClient, EventBridgeClient]) {
-    // biome-ignore lint/suspicious/noExplicitAny: the stubs differ in their command types.
-    const stub = mockClient(ctor as any);
-    // Async like the real client's send: a rejected promise, never a synchronous throw.
-    stub.onAnyCommand().callsFake(async () => {
-      calls++;
-      // Rotate: empty answer, throttling, access denied, not found, empty answer, a 500.
-      switch (calls % 6) {
-        case 1:
-          errors++;
-          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-        case 2:
-          errors++;
-          throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
-        case 3:
-          errors++;
-          throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
-        case 5:
-          errors++;
-          throw Object.assign(new Error('We encountered an internal error'), {
-            name: 'InternalError',
-            $metadata: { httpStatusCode: 500 },
-          });
-        default:
-          return {};
-      }
-    });
-    mocks.push(stub);
-  }
-});
-
-afterAll(() => {
-  for (const m of mocks) m.restore();
-});
-
-const ctx = { account: ACCOUNT, region: REGION };
-const demos = [cloudtrailDemo, flowLogsDemo, bucketLoggingDemo, guarddutyDemo];
-
-function controller(): Controller {
-  const sections = Object.fromEntries(demos.map((d) => [d.guardrail.name, d.policySection(ctx)]));
+function controller(clients: AwsClients): Controller {
+  const sections = Object.fromEntries(demos.map((d) => [d.guardrail.name, d.policySection(demoContext(clients))]));
   return new Controller({
     guardrails,
     policy: parsePolicy(policyWith(sections), guardrails),
-    account: ACCOUNT,
-    clients: new AwsClients({ credentials: { accessKeyId: 'fuzz', secretAccessKey: 'fuzz' }, maxAttempts: 1 }),
+    account: demoContext(clients).account,
+    clients,
     logger: quietLogger(),
     flapStore: new MemoryFlapStore(),
   });
-}
-
-/** Real event shapes to start from: every CloudTrail event name of every guardrail, Config and sweep events. */
-function fixtures(): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const plausibleParams: Record<string, Record<string, unknown>> = {
-    'aws.cloudtrail': { name: 'org-audit-trail', trailName: 'org-audit-trail' },
-    'aws.ec2': {
-      DeleteFlowLogsRequest: { FlowLogId: { content: 'fl-0123456789abcdef0', tag: 1 } },
-      vpcId: 'vpc-0123456789abcdef0',
-    },
-    'aws.s3': { bucketName: 'demo-app-data', Host: 's3.us-east-1.amazonaws.com' },
-    'aws.guardduty': { detectorId: '12abc34d567e8fa901bc2d34e56789f0', enable: false },
-  };
-  for (const g of guardrails) {
-    for (const { source, eventNames } of g.cloudTrailEvents) {
-      for (const eventName of eventNames) {
-        out.push(
-          apiCallEvent({
-            ...ctx,
-            eventSource: `${source.slice(4)}.amazonaws.com`,
-            eventName,
-            requestParameters: plausibleParams[source] ?? {},
-            responseElements: eventName === 'CreateVpc' ? { vpc: { vpcId: 'vpc-0123456789abcdef0' } } : null,
-          }),
-        );
-      }
-    }
-    out.push(
-      configComplianceEvent({
-        ...ctx,
-        resourceType: g.resourceType,
-        resourceId: 'resource-1',
-        configRuleName: `logwarden-${g.name}`,
-      }),
-    );
-    out.push(sweepEvent({ ...ctx, guardrail: g.name }));
-  }
-  out.push(sweepEvent(ctx));
-  out.push(
-    s3Event(ACCOUNT, REGION, 'PutBucketLogging', putBucketLoggingRequest('demo-app-data', REGION, null, { legacy: true })),
-  );
-  out.push(
-    apiCallEvent({
-      ...ctx,
-      eventSource: 'cloudtrail.amazonaws.com',
-      eventName: 'StopLogging',
-      requestParameters: { name: 'arn:aws:cloudtrail:us-east-1:123456789012:trail/org-audit-trail' },
-      identity: { kind: 'assumed-role', account: ACCOUNT, roleName: 'logwarden-cloudtrail', path: '/logwarden/' },
-    }),
-  );
-  out.push(
-    apiCallEvent({
-      ...ctx,
-      eventSource: 'ec2.amazonaws.com',
-      eventName: 'CreateVpc',
-      requestParameters: {},
-      errorCode: 'VpcLimitExceeded',
-    }),
-  );
-  return out;
 }
 
 type Path = (string | number)[];
@@ -218,6 +107,10 @@ function mutated(base: readonly Record<string, unknown>[]): fc.Arbitrary<unknown
     });
 }
 
+/** The registered guardrails' CloudTrail sources and event names, for events generated from scratch. */
+const SOURCES = [...new Set(guardrails.flatMap((g) => g.cloudTrailEvents.map((e) => e.source)))];
+const EVENT_NAMES = [...new Set(guardrails.flatMap((g) => g.cloudTrailEvents.flatMap((e) => e.eventNames)))];
+
 /** Whole events from scratch: random envelopes with known and unknown detail-types and sources. */
 const generated: fc.Arbitrary<unknown> = fc.oneof(
   fc.anything({ maxDepth: 4 }),
@@ -229,20 +122,14 @@ const generated: fc.Arbitrary<unknown> = fc.oneof(
         fc.constantFrom('AWS API Call via CloudTrail', 'Config Rules Compliance Change', 'Scheduled Event', 'GuardDuty Finding'),
         fc.string(),
       ),
-      source: fc.oneof(
-        fc.constantFrom('aws.cloudtrail', 'aws.ec2', 'aws.s3', 'aws.guardduty', 'aws.events', 'aws.config'),
-        weird,
-      ),
+      source: fc.oneof(fc.constantFrom(...SOURCES, 'aws.events', 'aws.config'), weird),
       account: fc.oneof(fc.constant(ACCOUNT), fc.constant('210987654321'), weird),
       region: fc.oneof(fc.constant(REGION), fc.constant('eu-west-1'), weird),
       resources: fc.oneof(fc.array(fc.string()), weird),
       detail: fc.oneof(
         fc.record({
-          eventName: fc.oneof(fc.constantFrom('StopLogging', 'DeleteFlowLogs', 'PutBucketLogging', 'DeleteDetector'), weird),
-          eventSource: fc.oneof(
-            fc.constantFrom('cloudtrail.amazonaws.com', 'ec2.amazonaws.com', 's3.amazonaws.com', 'guardduty.amazonaws.com'),
-            weird,
-          ),
+          eventName: fc.oneof(fc.constantFrom(...EVENT_NAMES), weird),
+          eventSource: fc.oneof(fc.constantFrom(...SOURCES.map((s) => `${s.slice(4)}.amazonaws.com`)), weird),
           eventID: weird,
           awsRegion: weird,
           userIdentity: weird,
@@ -259,8 +146,9 @@ const generated: fc.Arbitrary<unknown> = fc.oneof(
 
 describe('fuzzing the event intake', () => {
   it(`${RUNS} generated and mutated events: never throws, each ends in schema-valid records`, async () => {
-    const c = controller();
-    const base = fixtures();
+    const clients = new RotatingClients();
+    const c = controller(clients);
+    const base = fuzzFixtures(guardrails);
     const outcomes: Record<string, number> = {};
     let inputs = 0;
     let records = 0;
@@ -292,20 +180,20 @@ describe('fuzzing the event intake', () => {
     );
 
     console.info(
-      `fuzz figures: ${JSON.stringify({ inputs, records, emptySweeps, sdkCalls: calls, sdkErrors: errors, outcomes })}`,
+      `fuzz figures: ${JSON.stringify({ inputs, records, emptySweeps, fixtures: base.length, sdkCalls: clients.calls, sdkErrors: clients.errors, outcomes })}`,
     );
     expect(inputs).toBe(RUNS);
     expect(records + emptySweeps).toBeGreaterThanOrEqual(RUNS);
     // The fuzzer must reach past intake: mutated real events resolve to resources and hit the mocked SDK.
-    expect(calls).toBeGreaterThan(1000);
-    expect(errors).toBeGreaterThan(0);
+    expect(clients.calls).toBeGreaterThan(1000);
+    expect(clients.errors).toBeGreaterThan(0);
     expect(outcomes.ignored ?? 0).toBeGreaterThan(0);
     expect(outcomes.failed ?? 0).toBeGreaterThan(0);
   });
 
   it('every unmutated fixture reaches a guardrail (not rejected at intake)', async () => {
-    const c = controller();
-    for (const event of fixtures()) {
+    const c = controller(new RotatingClients());
+    for (const event of fuzzFixtures(guardrails)) {
       const out = await c.handleEvent(event);
       expect(out.length).toBeGreaterThanOrEqual(1);
       for (const r of out) {
@@ -313,5 +201,9 @@ describe('fuzzing the event intake', () => {
         expect(r.reason).not.toMatch(/^not an EventBridge event|^malformed|^unsupported event/);
       }
     }
+  });
+
+  it('every CloudTrail sample names a resource of the demo policy (or a read that finds it), never an ignore', async () => {
+    expect(await sampleProblems(demos)).toEqual([]);
   });
 });

@@ -4,17 +4,17 @@
  */
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { guarddutyDemo } from '../../cli/demo/guardduty.js';
 import { apiCallEvent } from '../../cli/events.js';
 import { AwsClients } from '../../controllers/core/aws.js';
 import { Controller, stateKey } from '../../controllers/core/controller.js';
 import { DynamoLeaseStore, type LeaseStore, MemoryLeaseStore } from '../../controllers/core/lease.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { createRuntime } from '../../controllers/core/runtime.js';
+import { demo as guarddutyDemo } from '../../controllers/guardduty/demo.js';
 import { ACCOUNT, createAuditBus, createStateTable, quietLogger, REGION, STATE_TABLE, useEmulator } from '../helpers/emulator.js';
 import { fakeGuardrail, type Widget } from '../helpers/fake-guardrail.js';
 import { policyWith } from '../helpers/policy.js';
-import { deliverWithRedelivery, demoContext, demoPolicy, duplicatesIn, inventory, writesOf } from './support.js';
+import { deliverWithRedelivery, demoContext, demoPolicy, writesOf } from './support.js';
 
 const emu = useEmulator();
 const TABLE = STATE_TABLE;
@@ -84,7 +84,7 @@ describe('DynamoLeaseStore on the emulator', () => {
     );
 
     expect(await scenario.check(ctx)).toBeNull();
-    expect(duplicatesIn(await inventory(setup))).toEqual([]);
+    expect(await guarddutyDemo.duplicates(ctx)).toEqual([]);
     expect(calls.flatMap(writesOf)).toEqual(['guardduty:CreateDetector']);
     const outcomes = deliveries.flatMap((d) => d.records.map((r) => r.outcome)).sort();
     expect(outcomes).toEqual(['compliant', ...Array(8).fill('compliant'), 'remediated'].sort());

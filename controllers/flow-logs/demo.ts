@@ -7,9 +7,10 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { flowLogs } from '../../controllers/flow-logs/index.js';
-import { apiCallEvent } from '../events.js';
-import type { DemoContext, DemoGuardrail } from './types.js';
+import { repeats } from '../../cli/demo/repeats.js';
+import { apiCallEvent } from '../../cli/events.js';
+import type { DemoContext, DemoGuardrail } from '../core/demo.js';
+import { flowLogs } from './index.js';
 
 /** The central log-archive bucket (the infrastructure owns it). No prefix: moto 5.2.5 does not accept one. */
 const BUCKET = 'central-vpc-flow-logs';
@@ -99,7 +100,8 @@ const createVpcEvent = (ctx: DemoContext, vpcId: string, cidr: string) =>
     },
   );
 
-export const flowLogsDemo: DemoGuardrail = {
+/** The flow-logs part of the demo: two governed VPCs (and the default one) lose their flow logs; a new VPC is born without one. */
+export const demo: DemoGuardrail = {
   guardrail: flowLogs,
   policySection: () => ({ mode: 'remediate', trafficType: 'ALL', destination: { type: 's3', bucketArn: BUCKET_ARN } }),
   async prepare(ctx) {
@@ -108,9 +110,21 @@ export const flowLogsDemo: DemoGuardrail = {
     await createVpc(ctx, '10.20.0.0/16', 'staging-network');
     await ctx.clients.get(S3Client, ctx.region).send(new CreateBucketCommand({ Bucket: 'team-rejects-only' }));
   },
+  async duplicates(ctx) {
+    const fls = (await ec2(ctx).send(new DescribeFlowLogsCommand({}))).FlowLogs ?? [];
+    // Only the ALL flow logs are logwarden's to add; the tampering's REJECT-only one is someone else's.
+    return repeats(
+      fls.filter((fl) => fl.TrafficType === 'ALL').map((fl) => fl.ResourceId ?? '?'),
+      (vpc, n) => `${n} ALL flow logs on ${vpc}`,
+    );
+  },
   scenarios: [
     {
       title: 'Flow logs: DeleteFlowLogs on the prod VPC (defence evasion)',
+      minimum: {
+        calls: 4,
+        why: 'DescribeFlowLogs (which VPC lost its flow log, and what remains), CreateFlowLogs, DescribeFlowLogs (verify), plus DescribeVpcs to know the VPC still exists.',
+      },
       async tamper(ctx) {
         const ids = await flowLogIdsOf(ctx, await vpcIdByName(ctx, 'prod-network'));
         await ec2(ctx).send(new DeleteFlowLogsCommand({ FlowLogIds: ids }));
@@ -120,6 +134,10 @@ export const flowLogsDemo: DemoGuardrail = {
     },
     {
       title: 'Flow logs: one DeleteFlowLogs call removes the flow logs of two VPCs',
+      minimum: {
+        calls: 7,
+        why: 'DescribeFlowLogs + DescribeVpcs (both VPCs), CreateFlowLogs × 2, DescribeFlowLogs × 2 (verify), one more DescribeFlowLogs to map the ids.',
+      },
       async tamper(ctx) {
         const ids = [];
         for (const name of VPC_NAMES) ids.push(...(await flowLogIdsOf(ctx, await vpcIdByName(ctx, name))));
@@ -130,6 +148,10 @@ export const flowLogsDemo: DemoGuardrail = {
     },
     {
       title: 'Flow logs: the ALL flow log is swapped for a REJECT-only one (kept; a compliant one is added)',
+      minimum: {
+        calls: 4,
+        why: 'As a deleted flow log: DescribeFlowLogs, DescribeVpcs, CreateFlowLogs, DescribeFlowLogs (verify).',
+      },
       async tamper(ctx) {
         const vpcId = await vpcIdByName(ctx, 'staging-network');
         const ids = await flowLogIdsOf(ctx, vpcId);
@@ -149,6 +171,10 @@ export const flowLogsDemo: DemoGuardrail = {
     },
     {
       title: 'Flow logs: a new VPC is born without a flow log (CreateVpc)',
+      minimum: {
+        calls: 3,
+        why: 'DescribeFlowLogs (none on the VPC named by the event), CreateFlowLogs, DescribeFlowLogs (verify).',
+      },
       async tamper(ctx) {
         const vpcId = await createVpc(ctx, '10.30.0.0/16', 'shadow-it-network');
         return [createVpcEvent(ctx, vpcId, '10.30.0.0/16')];
@@ -157,6 +183,7 @@ export const flowLogsDemo: DemoGuardrail = {
     },
     {
       title: 'Flow logs: a CreateVpc call that failed (VpcLimitExceeded) changes nothing',
+      minimum: { calls: 0, why: 'The event carries errorCode: nothing changed, nothing to read.' },
       async tamper(ctx) {
         const event = createVpcEvent(ctx, 'vpc-0fffffffffffffff0', '10.40.0.0/16');
         const detail = event.detail as Record<string, unknown>;

@@ -7,9 +7,9 @@ import {
   ListDetectorsCommand,
   UpdateDetectorCommand,
 } from '@aws-sdk/client-guardduty';
-import { guardduty } from '../../controllers/guardduty/index.js';
-import { apiCallEvent } from '../events.js';
-import type { DemoContext, DemoGuardrail } from './types.js';
+import { apiCallEvent } from '../../cli/events.js';
+import type { DemoContext, DemoGuardrail } from '../core/demo.js';
+import { guardduty } from './index.js';
 
 const FEATURES = {
   S3_DATA_EVENTS: 'ENABLED',
@@ -66,7 +66,8 @@ async function detectorProblems(ctx: DemoContext): Promise<string | null> {
   }
 }
 
-export const guarddutyDemo: DemoGuardrail = {
+/** The GuardDuty part of the demo: the detector is deleted, suspended and weakened; findings are auto-archived. */
+export const demo: DemoGuardrail = {
   guardrail: guardduty,
   policySection: () => ({ mode: 'remediate', findingPublishingFrequency: FREQUENCY, features: { ...FEATURES } }),
   async prepare(ctx) {
@@ -74,9 +75,14 @@ export const guarddutyDemo: DemoGuardrail = {
     // The baseline sweep brings this detector to the policy; it never adds a second one.
     await gd(ctx).send(new CreateDetectorCommand({ Enable: true }));
   },
+  async duplicates(ctx) {
+    const ids = await detectorIds(ctx);
+    return ids.length > 1 ? [`${ids.length} GuardDuty detectors in ${ctx.region}`] : [];
+  },
   scenarios: [
     {
       title: 'GuardDuty: DeleteDetector',
+      minimum: { calls: 3, why: 'ListDetectors (none left), CreateDetector with the plans, GetDetector (verify).' },
       async tamper(ctx) {
         const id = await theDetector(ctx);
         await gd(ctx).send(new DeleteDetectorCommand({ DetectorId: id }));
@@ -86,6 +92,7 @@ export const guarddutyDemo: DemoGuardrail = {
     },
     {
       title: 'GuardDuty: UpdateDetector suspends the detector (enable: false)',
+      minimum: { calls: 3, why: 'GetDetector, UpdateDetector, GetDetector (verify).' },
       async tamper(ctx) {
         const id = await theDetector(ctx);
         await gd(ctx).send(new UpdateDetectorCommand({ DetectorId: id, Enable: false }));
@@ -96,6 +103,7 @@ export const guarddutyDemo: DemoGuardrail = {
     {
       title:
         'GuardDuty: UpdateDetector switches Runtime Monitoring off, publishing to six hours (moto then drops the other plans; AWS keeps them)',
+      minimum: { calls: 3, why: 'GetDetector, UpdateDetector (frequency and plans in one call), GetDetector (verify).' },
       async tamper(ctx) {
         const id = await theDetector(ctx);
         await gd(ctx).send(
@@ -117,6 +125,7 @@ export const guarddutyDemo: DemoGuardrail = {
     },
     {
       title: 'GuardDuty: CreateFilter auto-archives every finding below high severity (reported for the security team)',
+      minimum: { calls: 1, why: 'GetFilter to report what it suppresses; no write (report-only by design).' },
       async tamper(ctx) {
         const id = await theDetector(ctx);
         const criteria = { Criterion: { severity: { Lt: 7 } } };

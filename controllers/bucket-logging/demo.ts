@@ -5,12 +5,12 @@ import {
   PutBucketPolicyCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { logBucketName } from '../../controllers/bucket-logging/events.js';
-import { bucketLogging } from '../../controllers/bucket-logging/index.js';
-import type { BucketLoggingPolicy } from '../../controllers/bucket-logging/policy.js';
-import type { AwsClients } from '../../controllers/core/aws.js';
-import { apiCallEvent, type Identity } from '../events.js';
-import type { DemoContext, DemoGuardrail } from './types.js';
+import { apiCallEvent, type Identity } from '../../cli/events.js';
+import type { AwsClients } from '../core/aws.js';
+import type { DemoContext, DemoGuardrail } from '../core/demo.js';
+import { logBucketName } from './events.js';
+import { bucketLogging } from './index.js';
+import type { BucketLoggingPolicy } from './policy.js';
 
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
@@ -130,8 +130,8 @@ async function loggingProblem(ctx: DemoContext, bucket: string): Promise<string 
   return null;
 }
 
-/** The bucket-logging part of the demo. */
-export const bucketLoggingDemo: DemoGuardrail = {
+/** The bucket-logging part of the demo: logging switched off on a bucket; a new bucket born without it. */
+export const demo: DemoGuardrail = {
   guardrail: bucketLogging,
   policySection: () => section(),
   async prepare(ctx) {
@@ -145,9 +145,12 @@ export const bucketLoggingDemo: DemoGuardrail = {
       }),
     );
   },
+  // A bucket has one logging configuration: a remediation can change it, never duplicate it.
+  duplicates: async () => [],
   scenarios: [
     {
       title: 'S3: server access logging switched off (PutBucketLogging with an empty BucketLoggingStatus)',
+      minimum: { calls: 3, why: 'GetBucketLogging, PutBucketLogging, GetBucketLogging (verify).' },
       async tamper(ctx) {
         await ctx.clients
           .get(S3Client, ctx.region)
@@ -158,6 +161,10 @@ export const bucketLoggingDemo: DemoGuardrail = {
     },
     {
       title: 'S3: a new bucket is born without server access logging (CreateBucket)',
+      minimum: {
+        calls: 4,
+        why: 'GetBucketLocation (the bucket is in this region), GetBucketLogging, PutBucketLogging, GetBucketLogging (verify).',
+      },
       async tamper(ctx) {
         await createBucket(ctx.clients, NEW_BUCKET, ctx.region);
         return [s3Event(ctx.account, ctx.region, 'CreateBucket', createBucketRequest(NEW_BUCKET, ctx.region))];

@@ -1,6 +1,7 @@
 import {
   CloudTrailClient,
   DeleteTrailCommand,
+  DescribeTrailsCommand,
   GetEventSelectorsCommand,
   GetTrailCommand,
   GetTrailStatusCommand,
@@ -9,9 +10,10 @@ import {
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { cloudtrail } from '../../controllers/cloudtrail/index.js';
-import { apiCallEvent } from '../events.js';
-import type { DemoContext, DemoGuardrail } from './types.js';
+import { repeats } from '../../cli/demo/repeats.js';
+import { apiCallEvent } from '../../cli/events.js';
+import type { DemoContext, DemoGuardrail } from '../core/demo.js';
+import { cloudtrail } from './index.js';
 
 const TRAIL = 'org-audit-trail';
 const BUCKET = 'central-cloudtrail-logs';
@@ -52,7 +54,8 @@ async function trailProblems(ctx: DemoContext): Promise<string | null> {
   }
 }
 
-export const cloudtrailDemo: DemoGuardrail = {
+/** The CloudTrail part of the demo: one organization-style trail, stopped, weakened, narrowed and deleted. */
+export const demo: DemoGuardrail = {
   guardrail: cloudtrail,
   policySection: (ctx) => ({
     mode: 'remediate',
@@ -71,9 +74,17 @@ export const cloudtrailDemo: DemoGuardrail = {
   async prepare(ctx) {
     await ctx.clients.get(S3Client, ctx.region).send(new CreateBucketCommand({ Bucket: BUCKET }));
   },
+  async duplicates(ctx) {
+    const trails = (await ct(ctx).send(new DescribeTrailsCommand({}))).trailList ?? [];
+    return repeats(
+      trails.map((t) => t.Name ?? '?'),
+      (name, n) => `${n} trails named ${name}`,
+    );
+  },
   scenarios: [
     {
       title: 'CloudTrail: StopLogging on the trail (named by its ARN)',
+      minimum: { calls: 3, why: 'GetTrailStatus (is it logging?), StartLogging, GetTrailStatus (verify).' },
       async tamper(ctx) {
         await ct(ctx).send(new StopLoggingCommand({ Name: arnOf(ctx) }));
         return [event(ctx, 'StopLogging', { name: arnOf(ctx) })];
@@ -82,6 +93,7 @@ export const cloudtrailDemo: DemoGuardrail = {
     },
     {
       title: 'CloudTrail: UpdateTrail turns off multi-region and log file validation, moves the bucket',
+      minimum: { calls: 3, why: 'GetTrail (settings), one UpdateTrail restoring every field, GetTrail (verify).' },
       async tamper(ctx) {
         const req = {
           Name: TRAIL,
@@ -103,6 +115,7 @@ export const cloudtrailDemo: DemoGuardrail = {
     },
     {
       title: 'CloudTrail: PutEventSelectors narrows the trail to read-only, no management events',
+      minimum: { calls: 3, why: 'GetEventSelectors, PutEventSelectors, GetEventSelectors (verify).' },
       async tamper(ctx) {
         await ct(ctx).send(
           new PutEventSelectorsCommand({
@@ -123,6 +136,10 @@ export const cloudtrailDemo: DemoGuardrail = {
     },
     {
       title: 'CloudTrail: DeleteTrail',
+      minimum: {
+        calls: 6,
+        why: 'GetTrail (missing), CreateTrail, PutEventSelectors, StartLogging, GetTrail + GetTrailStatus (verify).',
+      },
       async tamper(ctx) {
         await ct(ctx).send(new DeleteTrailCommand({ Name: TRAIL }));
         return [event(ctx, 'DeleteTrail', { name: TRAIL })];
@@ -131,6 +148,7 @@ export const cloudtrailDemo: DemoGuardrail = {
     },
     {
       title: "CloudTrail: logwarden's own StartLogging/UpdateTrail echoed back (no loop)",
+      minimum: { calls: 0, why: 'Its own call: recognised from the event alone, nothing to read or write.' },
       async tamper(ctx) {
         const own = {
           kind: 'assumed-role' as const,
