@@ -4,9 +4,9 @@ import type { AnyGuardrail } from './core/types.js';
 import { flowLogs } from './flow-logs/index.js';
 import { guardduty } from './guardduty/index.js';
 
-/** Every guardrail, in one explicit typed list. A new guardrail is added here and nowhere else. */
+/**
+ * Every guardrail, in one explicit typed list: the only place a guardrail is named. Its folder
+ * (`controllers/<name>/`) holds everything else; the demo, the fuzz and fault suites, the bench, the
+ * bundles, the member stack and the docs index derive from this list (docs/adding-a-guardrail.md).
+ */
 export const guardrails: readonly AnyGuardrail[] = [cloudtrail, flowLogs, bucketLogging, guardduty];
-
-export function guardrailByName(name: string): AnyGuardrail | undefined {
-  return guardrails.find((g) => g.name === name);
-}

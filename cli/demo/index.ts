@@ -11,8 +11,8 @@ import { startEmulator } from '../emulator.js';
 import { jsonLines, recordsTable } from '../format.js';
 import { loadDemos } from './load.js';
 
-export const DEMO_ACCOUNT = '123456789012';
-export const DEMO_REGION = 'us-east-1';
+const DEMO_ACCOUNT = '123456789012';
+const DEMO_REGION = 'us-east-1';
 const AUDIT_BUS = 'logwarden-audit';
 
 export interface DemoOptions {

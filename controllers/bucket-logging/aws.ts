@@ -39,7 +39,7 @@ export const s3In = (scope: Pick<Scope<unknown>, 'clients'>, region: string) =>
  * The log bucket cannot take the logs: missing, in another region, or not writable by log delivery.
  * Terminal: logwarden does not create or re-permission it; the infrastructure owns it.
  */
-export class LogBucketError extends RemediationError {
+class LogBucketError extends RemediationError {
   readonly logBucket: string;
   constructor(
     code: 'LogBucketMissing' | 'LogBucketWrongRegion' | 'LogBucketNotPermitted' | 'LogBucketUnreadable',
@@ -70,7 +70,7 @@ function denied(error: unknown, action: string, bucket: string): unknown {
   );
 }
 
-export function keyFormatOf(format: TargetObjectKeyFormat | undefined): KeyFormat | null {
+function keyFormatOf(format: TargetObjectKeyFormat | undefined): KeyFormat | null {
   if (format?.PartitionedPrefix) {
     return { partitionedPrefix: { partitionDateSource: format.PartitionedPrefix.PartitionDateSource ?? 'DeliveryTime' } };
   }
@@ -78,7 +78,7 @@ export function keyFormatOf(format: TargetObjectKeyFormat | undefined): KeyForma
   return null;
 }
 
-export function loggingOf(enabled: LoggingEnabled | undefined): LoggingState | null {
+function loggingOf(enabled: LoggingEnabled | undefined): LoggingState | null {
   if (!enabled?.TargetBucket) return null;
   return {
     targetBucket: enabled.TargetBucket,
@@ -200,7 +200,7 @@ function logBucketFacts(target: string, region: string, scope: Scope<BucketLoggi
  * logging.s3.amazonaws.com write the bucket's prefix (bucket policy, or the legacy Log Delivery ACL).
  * S3 itself does not check a bucket policy at PutBucketLogging time: logs would silently go nowhere.
  */
-export async function checkLogBucket(ref: BucketRef, d: DesiredLogging, scope: Scope<BucketLoggingPolicy>): Promise<void> {
+async function checkLogBucket(ref: BucketRef, d: DesiredLogging, scope: Scope<BucketLoggingPolicy>): Promise<void> {
   const facts = logBucketFacts(d.targetBucket, ref.region, scope);
   const region = await facts.region;
   if (region === 'missing') {

@@ -35,7 +35,7 @@ export interface DesiredLogging {
 }
 
 /** The SDK shape of `LoggingEnabled`. */
-export interface LoggingEnabledInput {
+interface LoggingEnabledInput {
   TargetBucket: string;
   TargetPrefix: string;
   TargetGrants?: TargetGrant[];
@@ -54,7 +54,7 @@ export function desiredLogging(ref: BucketRef, policy: BucketLoggingPolicy): Des
 }
 
 /** No format, or `SimplePrefix`, is the simple format; a partitioned one without a source dates by delivery time. */
-export function normalizeKeyFormat(format: KeyFormat | null): KeyFormat {
+function normalizeKeyFormat(format: KeyFormat | null): KeyFormat {
   if (!format || 'simplePrefix' in format) return { simplePrefix: {} };
   return { partitionedPrefix: { partitionDateSource: format.partitionedPrefix.partitionDateSource ?? 'DeliveryTime' } };
 }
@@ -79,7 +79,7 @@ export function diffLogging(state: BucketState, d: DesiredLogging): Drift[] {
   return drift;
 }
 
-export function keyFormatInput(format: KeyFormat): LoggingEnabledInput['TargetObjectKeyFormat'] {
+function keyFormatInput(format: KeyFormat): LoggingEnabledInput['TargetObjectKeyFormat'] {
   return 'simplePrefix' in format
     ? { SimplePrefix: {} }
     : { PartitionedPrefix: { PartitionDateSource: format.partitionedPrefix.partitionDateSource } };

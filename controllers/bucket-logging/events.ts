@@ -40,7 +40,7 @@ export interface BucketRef extends ResourceRef {
   regionSource: 'listing' | 'event';
 }
 
-export function bucketArn(name: string): string {
+function bucketArn(name: string): string {
   return `arn:aws:s3:::${name}`;
 }
 

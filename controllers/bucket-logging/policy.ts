@@ -5,11 +5,11 @@ import { modeSchema } from '../core/policy.js';
 const SAMPLE = { account: '123456789012', region: 'ap-southeast-2', bucket: 'example-bucket', prefix: 'logs' };
 
 /** Placeholders each template may use. */
-export const LOG_BUCKET_PLACEHOLDERS = ['prefix', 'account', 'region'] as const;
-export const TARGET_PREFIX_PLACEHOLDERS = ['bucket', 'account', 'region'] as const;
+const LOG_BUCKET_PLACEHOLDERS = ['prefix', 'account', 'region'] as const;
+const TARGET_PREFIX_PLACEHOLDERS = ['bucket', 'account', 'region'] as const;
 
 /** `{name}` placeholders of a template. */
-export function placeholdersOf(template: string): string[] {
+function placeholdersOf(template: string): string[] {
   return [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1] as string);
 }
 
@@ -19,10 +19,10 @@ export function fillTemplate(template: string, values: Record<string, string>): 
 }
 
 /** General purpose bucket names: 3-63 lowercase letters, digits, dots and hyphens. */
-export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** The S3 object key format of the delivered logs, as in `PutBucketLogging`'s `TargetObjectKeyFormat`. */
-export const keyFormatSchema = z.union([
+const keyFormatSchema = z.union([
   z
     .object({
       /** `[TargetPrefix][SourceAccountId]/[SourceRegion]/[SourceBucket]/[YYYY]/[MM]/[DD]/...`, dated by event or delivery time. */
@@ -38,7 +38,7 @@ export const keyFormatSchema = z.union([
 ]);
 export type KeyFormat = z.infer<typeof keyFormatSchema>;
 
-export const logBucketSchema = z
+const logBucketSchema = z
   .object({
     /** Value of `{prefix}` in the template. */
     prefix: z

@@ -36,7 +36,7 @@ export type TrailStep =
   | (Step & { api: 'cloudtrail:StartLogging' });
 
 /** The UpdateTrail request fields logwarden may send (only the drifted ones are sent). */
-export interface TrailFields {
+interface TrailFields {
   S3BucketName?: string;
   S3KeyPrefix?: string;
   KmsKeyId?: string;
@@ -51,7 +51,7 @@ export interface TrailFields {
 const sorted = (xs: readonly string[] | undefined) => [...(xs ?? [])].sort();
 
 /** Canonical form of basic selectors, so equal sets compare equal whatever their order. */
-export function normalizeBasic(selectors: readonly Partial<BasicSelector>[]): BasicSelector[] {
+function normalizeBasic(selectors: readonly Partial<BasicSelector>[]): BasicSelector[] {
   return selectors
     .map((s) => ({
       ReadWriteType: s.ReadWriteType ?? 'All',
@@ -67,7 +67,7 @@ export function normalizeBasic(selectors: readonly Partial<BasicSelector>[]): Ba
 const OPERATORS = ['Equals', 'StartsWith', 'EndsWith', 'NotEquals', 'NotStartsWith', 'NotEndsWith'] as const;
 
 /** Canonical form of advanced selectors (names are labels and are not compared). */
-export function normalizeAdvanced(selectors: readonly AdvancedSelector[]): AdvancedSelector[] {
+function normalizeAdvanced(selectors: readonly AdvancedSelector[]): AdvancedSelector[] {
   return selectors
     .map((s) => ({
       FieldSelectors: s.FieldSelectors.map((f) => {

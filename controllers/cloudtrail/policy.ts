@@ -27,7 +27,7 @@ const fieldSelector = z
 
 const advancedSelector = z.object({ Name: z.string().optional(), FieldSelectors: z.array(fieldSelector).min(1) }).strict();
 
-export const trailPolicySchema = z
+const trailPolicySchema = z
   .object({
     /** Trail name (not an ARN). */
     name: z

@@ -5,8 +5,8 @@ import { AUDIT_FALLBACK_MARKER, type Logger } from './log.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE, type AuditRecord } from './record.js';
 
 /** EventBridge limits: 10 entries and 256 KB per PutEvents call; one entry may use the whole 256 KB. */
-export const MAX_ENTRIES_PER_CALL = 10;
-export const MAX_REQUEST_BYTES = 256 * 1024;
+const MAX_ENTRIES_PER_CALL = 10;
+const MAX_REQUEST_BYTES = 256 * 1024;
 /** Keep records well under the limit so the envelope never tips them over. */
 export const MAX_DETAIL_BYTES = 240 * 1024;
 const TRUNCATED_VALUE_CHARS = 2048;

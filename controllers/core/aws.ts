@@ -1,5 +1,5 @@
 /** Called once per SDK command (before retries) with the IAM action it needs. */
-export type CallRecorder = (call: { action: string; region: string }) => void;
+type CallRecorder = (call: { action: string; region: string }) => void;
 
 export interface AwsOptions {
   /** Endpoint override. When unset the SDK's standard configuration applies (`AWS_ENDPOINT_URL`, ...). */
@@ -39,7 +39,7 @@ const ACTION_EXCEPTIONS: Record<string, string> = {
 };
 
 /** The IAM action an SDK command needs, e.g. (`CloudTrailClient`, `StartLoggingCommand`) → `cloudtrail:StartLogging`. */
-export function iamActionFor(clientName: string, commandName: string): string {
+function iamActionFor(clientName: string, commandName: string): string {
   const prefix = SERVICE_PREFIX[clientName] ?? clientName.replace(/Client$/, '').toLowerCase();
   const action = `${prefix}:${commandName.replace(/Command$/, '')}`;
   return ACTION_EXCEPTIONS[action] ?? action;

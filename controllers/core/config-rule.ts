@@ -12,13 +12,13 @@ import type { Policy } from './policy.js';
 import type { AnyGuardrail, GuardrailPolicyBase, Listing, Resolution, ResourceRef, Scope } from './types.js';
 
 /** PutEvaluations takes at most 100 evaluations per call. */
-export const MAX_EVALUATIONS_PER_CALL = 100;
+const MAX_EVALUATIONS_PER_CALL = 100;
 /** Config cuts annotations at 256 characters. */
 export const MAX_ANNOTATION_CHARS = 256;
 /** The resource type Config uses for an evaluation about the account as a whole. */
-export const ACCOUNT_RESOURCE_TYPE = 'AWS::::Account';
+const ACCOUNT_RESOURCE_TYPE = 'AWS::::Account';
 
-export type ComplianceType = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
+type ComplianceType = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
 
 /** The name of logwarden's Config rule for a guardrail: the compliance-change rule matches on it. */
 export function configRuleName(guardrailName: string): string {
@@ -137,7 +137,7 @@ function evaluation(type: string, id: string, compliance: ComplianceType, why: s
 }
 
 /** A decision as Config reports it: exempt and skipped resources are NOT_APPLICABLE. Pure. */
-export function complianceOf(decision: Decision): { compliance: ComplianceType; why: string } {
+function complianceOf(decision: Decision): { compliance: ComplianceType; why: string } {
   switch (decision.kind) {
     case 'skip':
     case 'exempt':
@@ -158,7 +158,7 @@ const failClosed = (error: unknown) => `could not be evaluated (fail closed): ${
  * Evaluate one resource with the controller's own decision path (`decide`): observe → scope →
  * exemption → diff. Fails closed: a resource that cannot be evaluated is NON_COMPLIANT, never COMPLIANT.
  */
-export async function evaluateRef(
+async function evaluateRef(
   guardrail: AnyGuardrail,
   ref: ResourceRef,
   scope: Scope<GuardrailPolicyBase>,
@@ -255,7 +255,7 @@ async function everyResource(g: AnyGuardrail, scope: Scope<GuardrailPolicyBase>)
 }
 
 /** Report evaluations in calls of at most 100. Throws {@link EvaluationDeliveryError} when Config refuses some. */
-export async function putEvaluations(client: ConfigServiceClient, resultToken: string, evaluations: readonly Evaluation[]) {
+async function putEvaluations(client: ConfigServiceClient, resultToken: string, evaluations: readonly Evaluation[]) {
   const failed: Evaluation[] = [];
   for (let i = 0; i < evaluations.length; i += MAX_EVALUATIONS_PER_CALL) {
     const batch = evaluations.slice(i, i + MAX_EVALUATIONS_PER_CALL);
@@ -290,6 +290,7 @@ export async function handleConfigRuleEvent(event: unknown, o: EvaluateOptions):
  *
  * @example
  * export const handler = createConfigRuleHandler(cloudtrail);
+ * @public Imported by the Lambda entry `infra/bundle.ts` generates.
  */
 export function createConfigRuleHandler(guardrail: AnyGuardrail) {
   const start = startLambda(`logwarden-${guardrail.name}-config-rule`, [guardrail]);

@@ -41,7 +41,7 @@ export interface ControllerOptions {
 }
 
 /** `aws.cloudtrail` from `cloudtrail.amazonaws.com`. */
-export function sourceOf(eventSource: string): string {
+function sourceOf(eventSource: string): string {
   return `aws.${eventSource.split('.')[0]}`;
 }
 

@@ -1,6 +1,8 @@
 /**
- * Error classes for logwarden. One base class; subclasses carry context as fields.
- * Code never matches on message text: use `instanceof` or the `code` field.
+ * The base error class and the shared error helpers. Every logwarden error extends
+ * `LogwardenError` (a guardrail defines its own subclasses next to its code) and carries its context
+ * as fields. Errors are told apart by class or by code (`errorCode`: our `code`, else the AWS SDK's
+ * `name`), and `isRetryable` decides from class, code and HTTP status; message text is for people.
  */
 export class LogwardenError extends Error {
   readonly code: string;
@@ -26,13 +28,6 @@ export class ConfigError extends LogwardenError {
   constructor(field: string, message: string) {
     super('InvalidConfig', `${field}: ${message}`);
     this.field = field;
-  }
-}
-
-/** An input event could not be understood. Becomes an `ignored` record, never a crash. */
-export class EventShapeError extends LogwardenError {
-  constructor(message: string) {
-    super('MalformedEvent', message);
   }
 }
 

@@ -1,5 +1,5 @@
-export const EXEMPT_TAG = 'logwarden:exempt';
-export const EXEMPT_UNTIL_TAG = 'logwarden:exempt-until';
+const EXEMPT_TAG = 'logwarden:exempt';
+const EXEMPT_UNTIL_TAG = 'logwarden:exempt-until';
 
 export type Exemption = { exempt: true; reason: string; until: string | null } | { exempt: false; note: string | null };
 

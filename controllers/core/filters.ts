@@ -63,14 +63,7 @@ const ownRole: Filter = {
  * The filters every input passes before anything is read or written, in order. The event path and
  * the Config-rule evaluator share them, so both leave exactly the same inputs alone.
  */
-export const FILTERS: readonly Filter[] = [
-  guardrailDisabled,
-  otherAccount,
-  excludedAccount,
-  ungovernedRegion,
-  failedCall,
-  ownRole,
-];
+const FILTERS: readonly Filter[] = [guardrailDisabled, otherAccount, excludedAccount, ungovernedRegion, failedCall, ownRole];
 
 /** The first filter's reason to leave the input alone, or null. Pure. */
 export function filteredOut(input: FilterInput, filters: readonly Filter[] = FILTERS): string | null {

@@ -7,7 +7,7 @@ export const MAX_EVENT_BYTES = 256 * 1024;
 
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const CONFIG_DETAIL_TYPE = 'Config Rules Compliance Change';
-export const SCHEDULED_DETAIL_TYPE = 'Scheduled Event';
+const SCHEDULED_DETAIL_TYPE = 'Scheduled Event';
 
 /** What an input event is, after validation. Never throws: bad input becomes `invalid`. */
 export type Intake =

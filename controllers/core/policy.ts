@@ -21,7 +21,7 @@ const ownRoleArn = z
     'must be an IAM role ARN (account may be *, and it may end in *)',
   );
 
-export const controllerSettingsSchema = z
+const controllerSettingsSchema = z
   .object({
     /** Regions this deployment governs. Events from other regions are ignored. */
     regions: z.array(region).min(1),
@@ -52,7 +52,7 @@ export const controllerSettingsSchema = z
   })
   .strict();
 
-export const auditSettingsSchema = z
+const auditSettingsSchema = z
   .object({
     /** The audit event bus: a name (same account) or an ARN (the central bus in another account). */
     eventBus: z
@@ -65,7 +65,7 @@ export const auditSettingsSchema = z
   .strict();
 
 /** Build the policy schema from the explicit list of guardrails. */
-export function policySchemaFor(guardrails: readonly AnyGuardrail[], options: { onlyThese?: boolean } = {}) {
+function policySchemaFor(guardrails: readonly AnyGuardrail[], options: { onlyThese?: boolean } = {}) {
   const sections: Record<string, z.ZodTypeAny> = {};
   for (const g of guardrails) sections[g.name] = g.policySchema.optional();
   const sectionsSchema = z.object(sections);

@@ -14,17 +14,16 @@ export const DEPLOYMENT_RESOURCE_TYPE = 'logwarden::Deployment';
 export const OUTCOMES = ['remediated', 'compliant', 'exempt', 'drift-detected', 'failed', 'ignored', 'escalated'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export const TRIGGER_TYPES = ['cloudtrail', 'config', 'sweep', 'cli'] as const;
-export type TriggerType = (typeof TRIGGER_TYPES)[number];
+const TRIGGER_TYPES = ['cloudtrail', 'config', 'sweep', 'cli'] as const;
 
-export const resourceSchema = z.object({
+const resourceSchema = z.object({
   type: z.string(),
   id: z.string(),
   arn: z.string().nullable(),
 });
 export type ResourceId = z.infer<typeof resourceSchema>;
 
-export const triggerSchema = z.object({
+const triggerSchema = z.object({
   type: z.enum(TRIGGER_TYPES),
   eventId: z.string().nullable(),
   eventName: z.string().nullable(),
@@ -32,14 +31,14 @@ export const triggerSchema = z.object({
 });
 export type Trigger = z.infer<typeof triggerSchema>;
 
-export const driftSchema = z.object({
+const driftSchema = z.object({
   property: z.string(),
   observed: z.unknown(),
   desired: z.unknown(),
 });
 export type Drift = z.infer<typeof driftSchema>;
 
-export const actionSchema = z.object({
+const actionSchema = z.object({
   api: z.string(),
   ok: z.boolean(),
   error: z.string().nullable(),

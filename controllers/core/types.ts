@@ -4,7 +4,7 @@ import type { Logger } from './log.js';
 import type { Drift } from './record.js';
 
 /** Per-guardrail mode: `remediate` fixes drift, `notify` only reports it. */
-export type Mode = 'remediate' | 'notify';
+type Mode = 'remediate' | 'notify';
 
 /**
  * Why a resource is observed: to `decide` (the whole state, exemption tags included), or to `verify`

@@ -29,12 +29,12 @@ import { type VpcRef, vpcRef } from './events.js';
 import type { FlowLogsPolicy } from './policy.js';
 
 /** The largest page DescribeVpcs and DescribeFlowLogs return. */
-export const PAGE_SIZE = 1000;
+const PAGE_SIZE = 1000;
 /** EC2 takes at most 200 values per filter. */
 const FILTER_VALUES = 200;
 
 /** EC2 accepted the call but refused to create the flow log (an `Unsuccessful[]` entry, or a conflicting one). */
-export class FlowLogCreationError extends RemediationError {
+class FlowLogCreationError extends RemediationError {
   readonly vpcId: string;
   /** The code EC2 gave, e.g. `400` or `FlowLogAlreadyExists`. */
   readonly awsCode: string;
@@ -55,7 +55,7 @@ function tagsOf(tags: Tag[] | undefined): Record<string, string> {
   return out;
 }
 
-export function flowLogInfo(fl: FlowLog): FlowLogInfo {
+function flowLogInfo(fl: FlowLog): FlowLogInfo {
   return {
     id: fl.FlowLogId ?? 'unknown',
     status: fl.FlowLogStatus ?? null,
@@ -94,7 +94,7 @@ async function flowLogsOf(vpcId: string, scope: Scope<FlowLogsPolicy>, region: s
 }
 
 /** DescribeVpcs and DescribeFlowLogs for a whole region: one paginated listing each, not a call per VPC. */
-export async function listVpcStates(scope: Scope<FlowLogsPolicy>): Promise<Map<string, VpcState>> {
+async function listVpcStates(scope: Scope<FlowLogsPolicy>): Promise<Map<string, VpcState>> {
   const client = ec2(scope, scope.region);
   const vpcsTask = (async () => {
     const vpcs: Vpc[] = [];

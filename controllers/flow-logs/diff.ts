@@ -56,13 +56,13 @@ export const CREATED_FLOW_LOG = 'flowLogId';
 export type FlowLogStep = (Step & { api: 'ec2:CreateFlowLogs'; clientToken: string }) | (Step & { api: 'ec2:CreateTags' });
 
 /** `arn:aws:logs:r:a:log-group:NAME` (or `...:NAME:*`) → NAME. */
-export function logGroupNameOf(arn: string): string | null {
+function logGroupNameOf(arn: string): string | null {
   const m = /^arn:[^:]+:logs:[^:]*:\d*:log-group:([^:]+)(:\*)?$/.exec(arn);
   return m ? (m[1] as string) : null;
 }
 
 /** Trailing slashes and a trailing `:*` do not change where logs go. */
-export function normalizeDestination(destination: string): string {
+function normalizeDestination(destination: string): string {
   return destination.replace(/:\*$/, '').replace(/\/+$/, '');
 }
 
@@ -115,7 +115,7 @@ export function mismatches(fl: FlowLogInfo, d: DesiredFlowLog): Record<string, {
 }
 
 /** The desired flow log, as shown in drift records. */
-export function summary(d: DesiredFlowLog): Record<string, unknown> {
+function summary(d: DesiredFlowLog): Record<string, unknown> {
   const out: Record<string, unknown> = { status: 'ACTIVE', trafficType: d.trafficType, destination: d.destination };
   if (d.deliveryRoleArn) out.deliverLogsPermissionArn = d.deliveryRoleArn;
   if (d.logFormat) out.logFormat = d.logFormat;

@@ -38,7 +38,7 @@ export const FLOW_LOG_EVENT_SAMPLE: AnyGuardrail['cloudTrailEvents'][number]['sa
 };
 
 /** DeleteFlowLogs takes at most 1,000 ids; anything more did not come from EC2. */
-export const MAX_FLOW_LOG_IDS = 1000;
+const MAX_FLOW_LOG_IDS = 1000;
 
 export interface VpcRef extends ResourceRef {
   type: typeof RESOURCE_TYPE;
@@ -49,7 +49,7 @@ export interface VpcRef extends ResourceRef {
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const FLOW_LOG_ID = /^fl-[0-9a-f]{8,17}$/;
 
-export function vpcArn(account: string, region: string, vpcId: string): string {
+function vpcArn(account: string, region: string, vpcId: string): string {
   return `arn:aws:ec2:${region}:${account}:vpc/${vpcId}`;
 }
 

@@ -43,7 +43,7 @@ const cloudWatchLogsDestination = z
   })
   .strict();
 
-export const destinationSchema = z.discriminatedUnion('type', [s3Destination, cloudWatchLogsDestination]);
+const destinationSchema = z.discriminatedUnion('type', [s3Destination, cloudWatchLogsDestination]);
 
 export const flowLogsPolicySchema = z
   .object({
@@ -66,4 +66,3 @@ export const flowLogsPolicySchema = z
   .strict();
 
 export type FlowLogsPolicy = z.infer<typeof flowLogsPolicySchema>;
-export type Destination = z.infer<typeof destinationSchema>;

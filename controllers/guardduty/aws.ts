@@ -45,7 +45,7 @@ const UNAVAILABLE = new Set([
  * GuardDuty answers "not found" for a detector, filter, IP set or destination with a
  * BadRequestException (the emulator: InvalidInputException), not a dedicated code.
  */
-export function isNotFound(error: unknown): boolean {
+function isNotFound(error: unknown): boolean {
   const code = errorCode(error);
   return code === 'BadRequestException' || code === 'InvalidInputException' || code === 'NotFoundException';
 }
@@ -70,7 +70,7 @@ export async function listDetectorIds(scope: Scope<GuardDutyPolicy>, region: str
 }
 
 /** Protection-plan status per feature: `features` first, the legacy `dataSources` where a feature is missing. */
-export function featureStatuses(d: GetDetectorCommandOutput): Partial<Record<FeatureName, string>> {
+function featureStatuses(d: GetDetectorCommandOutput): Partial<Record<FeatureName, string>> {
   const out: Partial<Record<FeatureName, string>> = {};
   const legacy: Partial<Record<FeatureName, string | undefined>> = {
     S3_DATA_EVENTS: d.DataSources?.S3Logs?.Status,
@@ -105,7 +105,7 @@ async function detectorTags(scope: Scope<GuardDutyPolicy>, region: string, detec
  * (three reads). When the named detector is gone but another exists, that one is read: the
  * region must have one enabled detector, whatever its id.
  */
-export async function observeDetector(ref: DetectorRef, scope: Scope<GuardDutyPolicy>): Promise<DetectorState> {
+async function observeDetector(ref: DetectorRef, scope: Scope<GuardDutyPolicy>): Promise<DetectorState> {
   const ids = await listDetectorIds(scope, ref.region);
   const id = ids.includes(ref.id) ? ref.id : ids[0];
   if (!id) return { kind: 'detector', exists: false };

@@ -107,7 +107,7 @@ export type GuardDutyStep =
 /** IP set statuses in which the list is (or is becoming) trusted. */
 const ACTIVE_IPSET = new Set(['ACTIVE', 'ACTIVATING']);
 
-export const isEnabledRelationship = (a: Administrator | null) => a?.relationshipStatus.toUpperCase() === 'ENABLED';
+const isEnabledRelationship = (a: Administrator | null) => a?.relationshipStatus.toUpperCase() === 'ENABLED';
 
 /** Compare observed with desired. Pure. Features the policy does not name are never compared. */
 export function diffGuardDuty(state: GuardDutyState, d: DesiredGuardDuty): Drift[] {

@@ -2,19 +2,19 @@ import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '..
 import type { GuardDutyPolicy } from './policy.js';
 
 export const RESOURCE_TYPE = 'AWS::GuardDuty::Detector';
-export const IPSET_TYPE = 'AWS::GuardDuty::IPSet';
-export const FILTER_TYPE = 'AWS::GuardDuty::Filter';
-export const DESTINATION_TYPE = 'AWS::GuardDuty::PublishingDestination';
+const IPSET_TYPE = 'AWS::GuardDuty::IPSet';
+const FILTER_TYPE = 'AWS::GuardDuty::Filter';
+const DESTINATION_TYPE = 'AWS::GuardDuty::PublishingDestination';
 /** CloudFormation's name for a member account's side of the administrator relationship. */
-export const MEMBERSHIP_TYPE = 'AWS::GuardDuty::Master';
+const MEMBERSHIP_TYPE = 'AWS::GuardDuty::Master';
 
 /** The id a detector ref has in a region that has no detector. */
 export const NO_DETECTOR = 'none';
 
 /** The detector events that weaken GuardDuty itself. */
-export const DETECTOR_EVENTS = ['DeleteDetector', 'UpdateDetector'] as const;
+const DETECTOR_EVENTS = ['DeleteDetector', 'UpdateDetector'] as const;
 /** The events that suppress findings or cut them off; reported by default. */
-export const FINDING_EVENTS = [
+const FINDING_EVENTS = [
   'CreateIPSet',
   'UpdateIPSet',
   'CreateFilter',
@@ -81,7 +81,7 @@ export interface DetectorRef extends Base {
   kind: 'detector';
   type: typeof RESOURCE_TYPE;
 }
-export interface IpSetRef extends Base {
+interface IpSetRef extends Base {
   kind: 'ipset';
   type: typeof IPSET_TYPE;
   detectorId: string;
@@ -91,7 +91,7 @@ export interface FilterRef extends Base {
   type: typeof FILTER_TYPE;
   detectorId: string;
 }
-export interface DestinationRef extends Base {
+interface DestinationRef extends Base {
   kind: 'destination';
   type: typeof DESTINATION_TYPE;
   detectorId: string;
@@ -107,7 +107,7 @@ export type GuardDutyRef = DetectorRef | IpSetRef | FilterRef | DestinationRef |
 const DETECTOR_ID = /^[A-Za-z0-9]{1,300}$/;
 const CHILD_ID = /^[A-Za-z0-9_.-]{1,300}$/;
 
-export function detectorArn(account: string, region: string, detectorId: string): string {
+function detectorArn(account: string, region: string, detectorId: string): string {
   return `arn:aws:guardduty:${region}:${account}:detector/${detectorId}`;
 }
 
@@ -123,7 +123,7 @@ export function detectorRef(where: Where, detectorId: string): DetectorRef {
   };
 }
 
-export function ipSetRef(where: Where, detectorId: string, ipSetId: string): IpSetRef {
+function ipSetRef(where: Where, detectorId: string, ipSetId: string): IpSetRef {
   const arn = `${detectorArn(where.account, where.region, detectorId)}/ipset/${ipSetId}`;
   return { kind: 'ipset', type: IPSET_TYPE, id: ipSetId, arn, region: where.region, detectorId };
 }
@@ -133,7 +133,7 @@ export function filterRef(where: Where, detectorId: string, name: string): Filte
   return { kind: 'filter', type: FILTER_TYPE, id: name, arn, region: where.region, detectorId };
 }
 
-export function destinationRef(where: Where, detectorId: string, destinationId: string): DestinationRef {
+function destinationRef(where: Where, detectorId: string, destinationId: string): DestinationRef {
   const arn = `${detectorArn(where.account, where.region, detectorId)}/publishingDestination/${destinationId}`;
   return { kind: 'destination', type: DESTINATION_TYPE, id: destinationId, arn, region: where.region, detectorId };
 }

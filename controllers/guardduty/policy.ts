@@ -17,7 +17,7 @@ export const FEATURES = [
 export type FeatureName = (typeof FEATURES)[number];
 export type FeatureStatus = 'ENABLED' | 'DISABLED';
 
-export const FREQUENCIES = ['FIFTEEN_MINUTES', 'ONE_HOUR', 'SIX_HOURS'] as const;
+const FREQUENCIES = ['FIFTEEN_MINUTES', 'ONE_HOUR', 'SIX_HOURS'] as const;
 export type Frequency = (typeof FREQUENCIES)[number];
 
 /** What logwarden does about a finding-suppression change: report it (default) or undo it. */

@@ -5,7 +5,7 @@ import type { Registry } from '../../controllers/companions.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /** The repository files a guardrail's `index.ts` pulls in when bundled (npm packages left out). */
-export function lambdaInputs(reg: Registry, guardrail: string): string[] {
+function lambdaInputs(reg: Registry, guardrail: string): string[] {
   const out = buildSync({
     entryPoints: [join(reg.folder(guardrail), 'index.ts')],
     bundle: true,

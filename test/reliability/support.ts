@@ -28,7 +28,7 @@ const sdkError = (name: string, message: string, httpStatusCode: number) =>
   Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
 
 /** Rotate: empty answer, throttling, access denied, not found, empty answer, a 500. */
-export const FUZZ_ROTATION: readonly (Error | null)[] = [
+const FUZZ_ROTATION: readonly (Error | null)[] = [
   null,
   sdkError('ThrottlingException', 'Rate exceeded', 400),
   sdkError('AccessDeniedException', 'not authorized', 403),
@@ -68,7 +68,7 @@ export class RotatingClients extends AwsClients {
 type EventsEntry = AnyGuardrail['cloudTrailEvents'][number];
 
 /** The sample record of one event of an entry: its per-event override, else the entry's sample. */
-export function sampleOf(
+function sampleOf(
   entry: EventsEntry,
   eventName: string,
 ): { requestParameters: Record<string, unknown>; responseElements: Record<string, unknown> | null } {
