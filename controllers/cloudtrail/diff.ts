@@ -95,80 +95,132 @@ export function desiredTrail(t: TrailPolicy): DesiredTrail {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+type ExistingTrail = Extract<TrailState, { exists: true }>;
+
+/** How a drifted property is written back: fields of one UpdateTrail, PutEventSelectors or StartLogging. */
+type Write =
+  | { api: 'cloudtrail:UpdateTrail'; fields: (d: DesiredTrail) => TrailFields }
+  | { api: 'cloudtrail:PutEventSelectors' }
+  | { api: 'cloudtrail:StartLogging' };
+
+/**
+ * One governed property: whether the policy governs it, its observed and desired values, and how it
+ * is written back. The diff and the plan both read this table, so a property cannot be compared
+ * without a way to write it.
+ */
+interface TrailProperty {
+  property: string;
+  governed?: (d: DesiredTrail) => boolean;
+  observed: (s: ExistingTrail) => unknown;
+  desired: (d: DesiredTrail) => unknown;
+  write: Write;
+}
+
+const update = (fields: (d: DesiredTrail) => TrailFields): Write => ({ api: 'cloudtrail:UpdateTrail', fields });
+// CloudTrail wants the log group and its role together.
+const cloudWatchLogs = update((d) => ({
+  CloudWatchLogsLogGroupArn: d.cloudWatchLogs?.logGroupArn,
+  CloudWatchLogsRoleArn: d.cloudWatchLogs?.roleArn,
+}));
+
+/** A trail uses basic or advanced selectors; the other kind alone means the wanted ones are gone. */
+function observedSelectors(s: ExistingTrail, kind: 'basic' | 'advanced'): unknown {
+  if (kind === 'basic') {
+    return s.eventSelectors.length === 0 && s.advancedEventSelectors.length > 0
+      ? { advancedEventSelectors: normalizeAdvanced(s.advancedEventSelectors) }
+      : normalizeBasic(s.eventSelectors);
+  }
+  return s.advancedEventSelectors.length === 0 && s.eventSelectors.length > 0
+    ? { eventSelectors: normalizeBasic(s.eventSelectors) }
+    : normalizeAdvanced(s.advancedEventSelectors);
+}
+
+/** Every property the CloudTrail guardrail governs, in the order the diff reports them. */
+export const TRAIL_PROPERTIES: readonly TrailProperty[] = [
+  {
+    property: 's3BucketName',
+    observed: (s) => s.s3BucketName,
+    desired: (d) => d.s3BucketName,
+    write: update((d) => ({ S3BucketName: d.s3BucketName })),
+  },
+  {
+    property: 's3KeyPrefix',
+    governed: (d) => d.s3KeyPrefix !== undefined,
+    observed: (s) => s.s3KeyPrefix ?? '',
+    desired: (d) => d.s3KeyPrefix,
+    write: update((d) => ({ S3KeyPrefix: d.s3KeyPrefix })),
+  },
+  {
+    property: 'kmsKeyId',
+    governed: (d) => d.kmsKeyId !== undefined,
+    observed: (s) => s.kmsKeyId,
+    desired: (d) => d.kmsKeyId,
+    write: update((d) => ({ KmsKeyId: d.kmsKeyId })),
+  },
+  {
+    property: 'isMultiRegionTrail',
+    observed: (s) => s.isMultiRegionTrail,
+    desired: (d) => d.isMultiRegionTrail,
+    write: update((d) => ({ IsMultiRegionTrail: d.isMultiRegionTrail })),
+  },
+  {
+    property: 'logFileValidationEnabled',
+    observed: (s) => s.logFileValidationEnabled,
+    desired: (d) => d.enableLogFileValidation,
+    write: update((d) => ({ EnableLogFileValidation: d.enableLogFileValidation })),
+  },
+  {
+    property: 'includeGlobalServiceEvents',
+    observed: (s) => s.includeGlobalServiceEvents,
+    desired: (d) => d.includeGlobalServiceEvents,
+    write: update((d) => ({ IncludeGlobalServiceEvents: d.includeGlobalServiceEvents })),
+  },
+  {
+    property: 'isOrganizationTrail',
+    observed: (s) => s.isOrganizationTrail,
+    desired: (d) => d.isOrganizationTrail,
+    write: update((d) => ({ IsOrganizationTrail: d.isOrganizationTrail })),
+  },
+  {
+    property: 'cloudWatchLogsLogGroupArn',
+    governed: (d) => d.cloudWatchLogs !== undefined,
+    observed: (s) => s.cloudWatchLogsLogGroupArn,
+    desired: (d) => d.cloudWatchLogs?.logGroupArn,
+    write: cloudWatchLogs,
+  },
+  {
+    property: 'cloudWatchLogsRoleArn',
+    governed: (d) => d.cloudWatchLogs !== undefined,
+    observed: (s) => s.cloudWatchLogsRoleArn,
+    desired: (d) => d.cloudWatchLogs?.roleArn,
+    write: cloudWatchLogs,
+  },
+  {
+    property: 'eventSelectors',
+    governed: (d) => d.selectors.kind === 'basic',
+    observed: (s) => observedSelectors(s, 'basic'),
+    desired: (d) => d.selectors.value,
+    write: { api: 'cloudtrail:PutEventSelectors' },
+  },
+  {
+    property: 'advancedEventSelectors',
+    governed: (d) => d.selectors.kind === 'advanced',
+    observed: (s) => observedSelectors(s, 'advanced'),
+    desired: (d) => d.selectors.value,
+    write: { api: 'cloudtrail:PutEventSelectors' },
+  },
+  { property: 'isLogging', observed: (s) => s.isLogging, desired: () => true, write: { api: 'cloudtrail:StartLogging' } },
+];
+
 /** Compare a trail with the policy. Pure. Properties the policy leaves out are not governed. */
 export function diffTrail(state: TrailState, d: DesiredTrail): Drift[] {
   if (!state.exists) return [{ property: 'exists', observed: false, desired: true }];
-  const drift: Drift[] = [];
-  const check = (property: string, observed: unknown, desired: unknown) => {
-    if (!same(observed, desired)) drift.push({ property, observed, desired });
-  };
-  check('s3BucketName', state.s3BucketName, d.s3BucketName);
-  if (d.s3KeyPrefix !== undefined) check('s3KeyPrefix', state.s3KeyPrefix ?? '', d.s3KeyPrefix);
-  if (d.kmsKeyId !== undefined) check('kmsKeyId', state.kmsKeyId, d.kmsKeyId);
-  check('isMultiRegionTrail', state.isMultiRegionTrail, d.isMultiRegionTrail);
-  check('logFileValidationEnabled', state.logFileValidationEnabled, d.enableLogFileValidation);
-  check('includeGlobalServiceEvents', state.includeGlobalServiceEvents, d.includeGlobalServiceEvents);
-  check('isOrganizationTrail', state.isOrganizationTrail, d.isOrganizationTrail);
-  if (d.cloudWatchLogs) {
-    check('cloudWatchLogsLogGroupArn', state.cloudWatchLogsLogGroupArn, d.cloudWatchLogs.logGroupArn);
-    check('cloudWatchLogsRoleArn', state.cloudWatchLogsRoleArn, d.cloudWatchLogs.roleArn);
-  }
-  if (d.selectors.kind === 'basic') {
-    // A trail uses basic or advanced selectors; advanced ones alone mean the basic ones are gone.
-    const observed =
-      state.eventSelectors.length === 0 && state.advancedEventSelectors.length > 0
-        ? { advancedEventSelectors: normalizeAdvanced(state.advancedEventSelectors) }
-        : normalizeBasic(state.eventSelectors);
-    check('eventSelectors', observed, d.selectors.value);
-  } else {
-    const observed =
-      state.advancedEventSelectors.length === 0 && state.eventSelectors.length > 0
-        ? { eventSelectors: normalizeBasic(state.eventSelectors) }
-        : normalizeAdvanced(state.advancedEventSelectors);
-    check('advancedEventSelectors', observed, d.selectors.value);
-  }
-  check('isLogging', state.isLogging, true);
-  return drift;
+  return TRAIL_PROPERTIES.filter((p) => p.governed?.(d) ?? true)
+    .map((p) => ({ property: p.property, observed: p.observed(state), desired: p.desired(d) }))
+    .filter((x) => !same(x.observed, x.desired));
 }
 
-/** The fields of UpdateTrail that put each drifted property back. */
-function updateFields(drift: readonly Drift[], d: DesiredTrail): TrailFields {
-  const f: TrailFields = {};
-  for (const { property } of drift) {
-    switch (property) {
-      case 's3BucketName':
-        f.S3BucketName = d.s3BucketName;
-        break;
-      case 's3KeyPrefix':
-        f.S3KeyPrefix = d.s3KeyPrefix;
-        break;
-      case 'kmsKeyId':
-        f.KmsKeyId = d.kmsKeyId;
-        break;
-      case 'isMultiRegionTrail':
-        f.IsMultiRegionTrail = d.isMultiRegionTrail;
-        break;
-      case 'logFileValidationEnabled':
-        f.EnableLogFileValidation = d.enableLogFileValidation;
-        break;
-      case 'includeGlobalServiceEvents':
-        f.IncludeGlobalServiceEvents = d.includeGlobalServiceEvents;
-        break;
-      case 'isOrganizationTrail':
-        f.IsOrganizationTrail = d.isOrganizationTrail;
-        break;
-      case 'cloudWatchLogsLogGroupArn':
-      case 'cloudWatchLogsRoleArn':
-        // CloudTrail wants both together.
-        f.CloudWatchLogsLogGroupArn = d.cloudWatchLogs?.logGroupArn;
-        f.CloudWatchLogsRoleArn = d.cloudWatchLogs?.roleArn;
-        break;
-    }
-  }
-  return f;
-}
-
-/** The fewest writes that bring the trail back to the policy. Pure. */
+/** The fewest writes that bring the trail back to the policy: one UpdateTrail for every drifted setting. Pure. */
 export function planTrail(state: TrailState, d: DesiredTrail, drift: readonly Drift[]): TrailStep[] {
   if (!state.exists) {
     return [
@@ -177,15 +229,17 @@ export function planTrail(state: TrailState, d: DesiredTrail, drift: readonly Dr
       { api: 'cloudtrail:StartLogging', description: 'start logging' },
     ];
   }
+  const drifted = new Set(drift.map((x) => x.property));
+  const writes = TRAIL_PROPERTIES.filter((p) => drifted.has(p.property)).map((p) => p.write);
+  const fields: TrailFields = Object.assign({}, ...writes.map((w) => (w.api === 'cloudtrail:UpdateTrail' ? w.fields(d) : {})));
   const steps: TrailStep[] = [];
-  const fields = updateFields(drift, d);
   if (Object.keys(fields).length > 0) {
     steps.push({ api: 'cloudtrail:UpdateTrail', description: `set ${Object.keys(fields).join(', ')}`, fields });
   }
-  if (drift.some((x) => x.property === 'eventSelectors' || x.property === 'advancedEventSelectors')) {
+  if (writes.some((w) => w.api === 'cloudtrail:PutEventSelectors')) {
     steps.push({ api: 'cloudtrail:PutEventSelectors', description: 'restore the policy event selectors' });
   }
-  if (drift.some((x) => x.property === 'isLogging')) {
+  if (writes.some((w) => w.api === 'cloudtrail:StartLogging')) {
     steps.push({ api: 'cloudtrail:StartLogging', description: 'start logging' });
   }
   return steps;

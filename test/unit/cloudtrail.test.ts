@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { desiredTrail, diffTrail, planTrail, type TrailState } from '../../controllers/cloudtrail/diff.js';
+import { desiredTrail, diffTrail, planTrail, TRAIL_PROPERTIES, type TrailState } from '../../controllers/cloudtrail/diff.js';
 import { parseTrailName, refsFromEvent, resolveTrail } from '../../controllers/cloudtrail/events.js';
 import { cloudtrail } from '../../controllers/cloudtrail/index.js';
 import { type CloudTrailPolicy, cloudTrailPolicySchema } from '../../controllers/cloudtrail/policy.js';
@@ -47,7 +47,46 @@ const compliant: Extract<TrailState, { exists: true }> = {
   tags: {},
 };
 
+/** What CloudTrail does with each UpdateTrail field: the state property it sets (the fake write below). */
+const UPDATE_FIELD_SETS: Record<string, keyof typeof compliant> = {
+  S3BucketName: 's3BucketName',
+  S3KeyPrefix: 's3KeyPrefix',
+  KmsKeyId: 'kmsKeyId',
+  IsMultiRegionTrail: 'isMultiRegionTrail',
+  EnableLogFileValidation: 'logFileValidationEnabled',
+  IncludeGlobalServiceEvents: 'includeGlobalServiceEvents',
+  IsOrganizationTrail: 'isOrganizationTrail',
+  CloudWatchLogsLogGroupArn: 'cloudWatchLogsLogGroupArn',
+  CloudWatchLogsRoleArn: 'cloudWatchLogsRoleArn',
+};
+
+/** Apply a plan to a state as CloudTrail would. */
+function written(state: typeof compliant, steps: ReturnType<typeof planTrail>): typeof compliant {
+  let out = { ...state };
+  for (const step of steps) {
+    if (step.api === 'cloudtrail:StartLogging') out = { ...out, isLogging: true };
+    if (step.api === 'cloudtrail:PutEventSelectors') out = { ...out, eventSelectors: compliant.eventSelectors };
+    if (step.api === 'cloudtrail:UpdateTrail') {
+      for (const [field, value] of Object.entries(step.fields)) out = { ...out, [UPDATE_FIELD_SETS[field] as string]: value };
+    }
+  }
+  return out;
+}
+
 describe('diffTrail and planTrail (pure)', () => {
+  it('every governed property the diff compares is written back by the plan (one table feeds both)', () => {
+    const governed = TRAIL_PROPERTIES.filter((p) => p.governed?.(desired) ?? true).map((p) => p.property);
+    expect(governed).toHaveLength(11);
+    for (const property of governed) {
+      const value = compliant[property as keyof typeof compliant];
+      const changed = typeof value === 'boolean' ? !value : Array.isArray(value) ? [] : 'tampered';
+      const state = { ...compliant, [property]: changed };
+      const drift = diffTrail(state, desired);
+      expect(drift.map((d) => d.property)).toEqual([property]);
+      expect(diffTrail(written(state, planTrail(state, desired, drift)), desired)).toEqual([]);
+    }
+  });
+
   it('a compliant trail has no drift and no plan', () => {
     expect(diffTrail(compliant, desired)).toEqual([]);
     expect(planTrail(compliant, desired, [])).toEqual([]);
