@@ -18,7 +18,7 @@ export const MAX_ANNOTATION_CHARS = 256;
 /** The resource type Config uses for an evaluation about the account as a whole. */
 const ACCOUNT_RESOURCE_TYPE = 'AWS::::Account';
 
-type ComplianceType = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
+export type ComplianceType = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
 
 /** The name of logwarden's Config rule for a guardrail: the compliance-change rule matches on it. */
 export function configRuleName(guardrailName: string): string {
@@ -158,7 +158,7 @@ const failClosed = (error: unknown) => `could not be evaluated (fail closed): ${
  * Evaluate one resource with the controller's own decision path (`decide`): observe → scope →
  * exemption → diff. Fails closed: a resource that cannot be evaluated is NON_COMPLIANT, never COMPLIANT.
  */
-async function evaluateRef(
+export async function evaluateRef(
   guardrail: AnyGuardrail,
   ref: ResourceRef,
   scope: Scope<GuardrailPolicyBase>,
