@@ -104,113 +104,100 @@ const unknownTrigger = (eventId: string | null = null): Trigger => ({
   actor: null,
 });
 
+type Envelope = z.infer<typeof envelopeSchema>;
+type Invalid = Extract<Intake, { kind: 'invalid' }>;
+
+const invalid = (reason: string, eventId: string | null = null, where?: { account: string; region: string }): Invalid => ({
+  kind: 'invalid',
+  reason,
+  account: where?.account ?? null,
+  region: where?.region ?? null,
+  trigger: unknownTrigger(eventId),
+});
+
 /** Classify one EventBridge event. */
 export function classify(input: unknown): Intake {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    return {
-      kind: 'invalid',
-      reason: `event is not a JSON object (${input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input})`,
-      account: null,
-      region: null,
-      trigger: unknownTrigger(),
-    };
+    return invalid(`event is not a JSON object (${input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input})`);
   }
   const size = jsonSize(input);
   const rawId = (input as Record<string, unknown>).id;
   const eventId = typeof rawId === 'string' ? rawId.slice(0, 256) : null;
   if (size > MAX_EVENT_BYTES) {
-    return {
-      kind: 'invalid',
-      reason: `event is ${size} bytes, over EventBridge's ${MAX_EVENT_BYTES}-byte limit`,
-      account: null,
-      region: null,
-      trigger: unknownTrigger(eventId),
-    };
+    return invalid(`event is ${size} bytes, over EventBridge's ${MAX_EVENT_BYTES}-byte limit`, eventId);
   }
   const env = envelopeSchema.safeParse(input);
-  if (!env.success) {
+  if (!env.success) return invalid(`not an EventBridge event: ${issuesText(env.error)}`, eventId);
+  const e = env.data;
+  const kindOf = e['detail-type'];
+  if (kindOf === CLOUDTRAIL_DETAIL_TYPE) return cloudTrailIntake(e, eventId);
+  if (kindOf === CONFIG_DETAIL_TYPE) return configIntake(e, eventId);
+  if (kindOf === SCHEDULED_DETAIL_TYPE && e.source === 'aws.events') return sweepIntake(e, eventId);
+  return invalid(`unsupported event: detail-type "${kindOf.slice(0, 100)}" from "${e.source.slice(0, 100)}"`, eventId, e);
+}
+
+function cloudTrailIntake(e: Envelope, eventId: string | null): Intake {
+  const d = cloudTrailDetailSchema.safeParse(e.detail);
+  if (!d.success) return invalid(`malformed CloudTrail record: ${issuesText(d.error)}`, eventId, e);
+  const detail: CloudTrailDetail = {
+    eventName: d.data.eventName,
+    eventSource: d.data.eventSource,
+    eventID: d.data.eventID ?? null,
+    awsRegion: d.data.awsRegion ?? e.region,
+    recipientAccountId: d.data.recipientAccountId ?? null,
+    errorCode: d.data.errorCode ?? null,
+    userIdentity: d.data.userIdentity ?? null,
+    requestParameters: d.data.requestParameters ?? null,
+    responseElements: d.data.responseElements ?? null,
+  };
+  return {
+    kind: 'cloudtrail',
+    account: detail.recipientAccountId ?? e.account,
+    region: e.region,
+    detail,
+    trigger: {
+      type: 'cloudtrail',
+      eventId: detail.eventID ?? eventId,
+      eventName: detail.eventName,
+      actor: actorOf(detail.userIdentity),
+    },
+  };
+}
+
+function configIntake(e: Envelope, eventId: string | null): Intake {
+  const d = configDetailSchema.safeParse(e.detail);
+  const trigger: Trigger = { type: 'config', eventId, eventName: 'ComplianceChange', actor: 'aws.config' };
+  if (!d.success) {
     return {
       kind: 'invalid',
-      reason: `not an EventBridge event: ${issuesText(env.error)}`,
-      account: null,
-      region: null,
-      trigger: unknownTrigger(eventId),
-    };
-  }
-  const e = env.data;
-  const base = { account: e.account, region: e.region };
-  const kindOf = e['detail-type'];
-
-  if (kindOf === CLOUDTRAIL_DETAIL_TYPE) {
-    const d = cloudTrailDetailSchema.safeParse(e.detail);
-    if (!d.success) {
-      return {
-        kind: 'invalid',
-        reason: `malformed CloudTrail record: ${issuesText(d.error)}`,
-        ...base,
-        trigger: unknownTrigger(eventId),
-      };
-    }
-    const detail: CloudTrailDetail = {
-      eventName: d.data.eventName,
-      eventSource: d.data.eventSource,
-      eventID: d.data.eventID ?? null,
-      awsRegion: d.data.awsRegion ?? e.region,
-      recipientAccountId: d.data.recipientAccountId ?? null,
-      errorCode: d.data.errorCode ?? null,
-      userIdentity: d.data.userIdentity ?? null,
-      requestParameters: d.data.requestParameters ?? null,
-      responseElements: d.data.responseElements ?? null,
-    };
-    return {
-      kind: 'cloudtrail',
-      account: detail.recipientAccountId ?? e.account,
+      reason: `malformed Config compliance event: ${issuesText(d.error)}`,
+      account: e.account,
       region: e.region,
-      detail,
-      trigger: {
-        type: 'cloudtrail',
-        eventId: detail.eventID ?? eventId,
-        eventName: detail.eventName,
-        actor: actorOf(detail.userIdentity),
-      },
-    };
-  }
-
-  if (kindOf === CONFIG_DETAIL_TYPE) {
-    const d = configDetailSchema.safeParse(e.detail);
-    const trigger: Trigger = { type: 'config', eventId, eventName: 'ComplianceChange', actor: 'aws.config' };
-    if (!d.success) {
-      return { kind: 'invalid', reason: `malformed Config compliance event: ${issuesText(d.error)}`, ...base, trigger };
-    }
-    return {
-      kind: 'config',
-      account: d.data.awsAccountId ?? e.account,
-      region: d.data.awsRegion ?? e.region,
-      resourceId: d.data.resourceId,
-      resourceType: d.data.resourceType,
-      configRuleName: d.data.configRuleName,
-      complianceType: d.data.newEvaluationResult?.complianceType ?? null,
       trigger,
     };
   }
-
-  if (kindOf === SCHEDULED_DETAIL_TYPE && e.source === 'aws.events') {
-    // The sweep rule is named logwarden-sweep-<guardrail>; its ARN is in `resources`.
-    const named = (e.resources ?? [])
-      .map((r) => (typeof r === 'string' ? /:rule\/logwarden-sweep-([a-z0-9-]+)$/.exec(r)?.[1] : undefined))
-      .find((g): g is string => !!g);
-    return {
-      kind: 'sweep',
-      ...base,
-      guardrail: named ?? null,
-      trigger: { type: 'sweep', eventId, eventName: 'ScheduledSweep', actor: 'aws.events' },
-    };
-  }
-
   return {
-    kind: 'invalid',
-    reason: `unsupported event: detail-type "${kindOf.slice(0, 100)}" from "${e.source.slice(0, 100)}"`,
-    ...base,
-    trigger: unknownTrigger(eventId),
+    kind: 'config',
+    account: d.data.awsAccountId ?? e.account,
+    region: d.data.awsRegion ?? e.region,
+    resourceId: d.data.resourceId,
+    resourceType: d.data.resourceType,
+    configRuleName: d.data.configRuleName,
+    complianceType: d.data.newEvaluationResult?.complianceType ?? null,
+    trigger,
+  };
+}
+
+function sweepIntake(e: Envelope, eventId: string | null): Intake {
+  // The sweep rule is named logwarden-sweep-<guardrail>; its ARN is in `resources`.
+  const named = (e.resources ?? [])
+    .map((r) => (typeof r === 'string' ? /:rule\/logwarden-sweep-([a-z0-9-]+)$/.exec(r)?.[1] : undefined))
+    .find((g): g is string => !!g);
+  return {
+    kind: 'sweep',
+    account: e.account,
+    region: e.region,
+    guardrail: named ?? null,
+    trigger: { type: 'sweep', eventId, eventName: 'ScheduledSweep', actor: 'aws.events' },
   };
 }
