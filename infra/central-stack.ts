@@ -20,11 +20,10 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE } from '../controllers/core/record.js';
 import { HEARTBEAT_GUARDRAIL } from '../controllers/heartbeat/index.js';
 import type { Deployment } from './config.js';
 import { acknowledge, acknowledgeFindings } from './nag.js';
-import { alarmStatePattern } from './patterns.js';
+import { alarmStatePattern, auditRecordPattern, toCdkPattern } from './patterns.js';
 
 export interface CentralStackProps extends StackProps {
   deployment: Deployment;
@@ -138,7 +137,7 @@ export class CentralStack extends Stack {
       ruleName: 'logwarden-audit-records',
       eventBus: this.bus,
       description: 'Every logwarden audit record: to the SIEM stream and the audit log group',
-      eventPattern: { source: [AUDIT_SOURCE], detailType: [AUDIT_DETAIL_TYPE] },
+      eventPattern: toCdkPattern(auditRecordPattern()),
       targets: [
         new targets.KinesisStream(stream, { partitionKeyPath: '$.detail.account' }),
         { bind: () => ({ arn: auditLogsArn, id: 'AuditLogGroup' }) },
@@ -216,11 +215,7 @@ export class CentralStack extends Stack {
       ruleName: 'logwarden-member-alarms',
       eventBus: this.bus,
       description: 'DLQ alarms of the member deployments',
-      eventPattern: (({ source, detail, 'detail-type': dt }) => ({
-        source: source as string[],
-        detailType: dt as string[],
-        detail: detail as Record<string, unknown>,
-      }))(alarmStatePattern() as Record<string, unknown>),
+      eventPattern: toCdkPattern(alarmStatePattern()),
       targets: [new targets.SnsTopic(topic)],
     });
 

@@ -22,7 +22,7 @@ import { HEARTBEAT_RULE_NAME } from '../controllers/heartbeat/index.js';
 import { type Bundle, bundle, type FunctionKind } from './bundle.js';
 import { type Deployment, ROLE_PATH } from './config.js';
 import { acknowledge, acknowledgeFindings } from './nag.js';
-import { alarmStatePattern, cloudTrailPatterns, configCompliancePattern, type EventPattern } from './patterns.js';
+import { alarmStatePattern, cloudTrailPatterns, configCompliancePattern, toCdkPattern } from './patterns.js';
 import { controllerGrants, evaluatorGrants, type Grant } from './permissions.js';
 
 /** The controllers' state table (flapping history, leases), one per account and region. */
@@ -58,16 +58,6 @@ export function accessLogBucketName(policy: Deployment['policy']): string {
     name === 'prefix' ? prefix : name === 'account' ? Aws.ACCOUNT_ID : Aws.REGION,
   );
 }
-
-const toCdkPattern = (p: EventPattern): events.EventPattern => {
-  const { source, 'detail-type': detailType, detail, ...rest } = p as Record<string, unknown>;
-  if (Object.keys(rest).length > 0) throw new Error(`unsupported pattern keys ${Object.keys(rest).join(', ')}`);
-  return {
-    source: source as string[],
-    detailType: detailType as string[],
-    detail: detail as Record<string, unknown>,
-  };
-};
 
 /**
  * logwarden in one account and region: per enabled guardrail a controller function (its role built
