@@ -4,6 +4,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 import { guardrails as registry } from '../controllers/registry.js';
+import { Bundler } from './bundle.js';
 import { CentralStack } from './central-stack.js';
 import { type Deployment, loadDeployment } from './config.js';
 import { MemberStack } from './member-stack.js';
@@ -45,6 +46,7 @@ export function buildApp(options: BuildOptions = {}): LogwardenApp {
   const app = new App({ outdir: options.outdir, analyticsReporting: false, context: FEATURE_FLAGS });
   const deployment = loadDeployment(options.config ?? app.node.tryGetContext('logwarden'), options.guardrails ?? registry);
   const c = deployment.config;
+  const bundler = new Bundler();
 
   // Pass 1: the StackSet template, in its own assembly inside the main one (its code assets are staged there).
   const templateOut = join(app.outdir, TEMPLATE_DIR);
@@ -53,6 +55,7 @@ export function buildApp(options: BuildOptions = {}): LogwardenApp {
   const templateSynthesizer = new StackSetTemplateSynthesizer(c.adminAccount);
   const template = new MemberStack(templateApp, 'LogwardenMember', {
     deployment,
+    bundler,
     synthesizer: templateSynthesizer,
     analyticsReporting: false,
     description: 'logwarden member stack (deployed by the logwarden-member StackSet)',
@@ -96,6 +99,7 @@ export function buildApp(options: BuildOptions = {}): LogwardenApp {
     (region) =>
       new MemberStack(app, `LogwardenMember-${region}`, {
         deployment,
+        bundler,
         env: { account: c.managementAccount, region },
         description: 'logwarden member stack for the management account (StackSets skip it)',
       }),

@@ -19,7 +19,7 @@ import type { Construct } from 'constructs';
 import { configRuleName } from '../controllers/core/config-rule.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 import { HEARTBEAT_RULE_NAME } from '../controllers/heartbeat/index.js';
-import { type Bundle, bundle, type FunctionKind } from './bundle.js';
+import { type Bundle, Bundler, type FunctionKind } from './bundle.js';
 import { type Deployment, ROLE_PATH } from './config.js';
 import { acknowledge, acknowledgeFindings } from './nag.js';
 import { alarmStatePattern, cloudTrailPatterns, configCompliancePattern, toCdkPattern } from './patterns.js';
@@ -32,6 +32,8 @@ export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dyn
 
 export interface MemberStackProps extends StackProps {
   deployment: Deployment;
+  /** Shared by the stacks of one app so that each bundle is built once. */
+  bundler?: Bundler;
 }
 
 /** One deployed function, for tests and the size report. */
@@ -70,12 +72,14 @@ export class MemberStack extends Stack {
   readonly rules: { name: string; guardrail: string; purpose: 'cloudtrail' | 'compliance' | 'sweep' | 'heartbeat' | 'alarms' }[] =
     [];
   private readonly d: Deployment;
+  private readonly bundler: Bundler;
   /** Per-resource state of the controllers: flapping history and leases (controllers/core/flapping.ts, lease.ts). */
   readonly stateTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     super(scope, id, props);
     this.d = props.deployment;
+    this.bundler = props.bundler ?? new Bundler();
     const member = this.d.config.member;
     const ownRolePrefix = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${ROLE_PATH}`;
 
@@ -285,7 +289,10 @@ export class MemberStack extends Stack {
         'Resource::*',
       );
     }
-    const b = bundle(kind, g?.name, this.d.policyJson);
+    const b = this.bundler.bundle(
+      g ? { kind: kind as 'controller' | 'config-rule', guardrail: g.name } : { kind: 'heartbeat' },
+      this.d.policyJson,
+    );
     const fn = new lambda.Function(this, id, {
       functionName,
       description: g ? `logwarden ${g.name} ${kind}` : 'logwarden heartbeat',
