@@ -14,7 +14,7 @@ import type { Construct } from 'constructs';
 import { configRuleName } from '../controllers/core/config-rule.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 import type { Bundle } from './bundle.js';
-import type { Deployment } from './config.js';
+import type { Deployment, HookWithConfig } from './config.js';
 import { LogwardenFunction } from './function.js';
 import { Group } from './group.js';
 import { acknowledge } from './nag.js';
@@ -50,13 +50,16 @@ export interface GuardrailDeploymentProps {
   stateTable: dynamodb.ITable;
   /** `arn:<partition>:iam::<account>:role/logwarden/`: CloudTrail calls by these roles are logwarden's own. */
   ownRolePrefix: string;
+  /** The guardrail's own infrastructure (its folder's `infra.ts`), if it has any. */
+  hook?: HookWithConfig;
 }
 
 /**
  * One guardrail in one account and region: a dead-letter queue with its alarm, the controller function
  * (its role built from the guardrail's declared actions), the rules that trigger it (CloudTrail calls,
  * its Config rule's compliance changes, the sweep), and the Config custom rule with its read-only
- * evaluator. Its resources keep the ids they had in the member stack (they are named after the guardrail).
+ * evaluator; then what the guardrail's infra hook adds. Its resources keep the ids they had in the
+ * member stack (they are named after the guardrail).
  */
 export class GuardrailDeployment extends Group {
   readonly guardrail: AnyGuardrail;
@@ -103,6 +106,12 @@ export class GuardrailDeployment extends Group {
       retryAttempts: 0,
     });
     this.configRule = this.configRuleFor(member.configRuleFrequency);
+    props.hook?.hook.deploy(this, {
+      deployment: props.deployment,
+      policy: props.deployment.policy.guardrails[g.name],
+      member,
+      config: props.hook.config,
+    });
   }
 
   private deadLetterQueue(): sqs.Queue {

@@ -4,10 +4,8 @@ import {
   aws_dynamodb as dynamodb,
   aws_events as events,
   aws_iam as iam,
-  aws_logs as logs,
   RemovalPolicy,
   type StackProps,
-  aws_s3 as s3,
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -33,23 +31,9 @@ export interface MemberStackProps extends StackProps {
 }
 
 /**
- * The access-log target bucket's name: the bucket-logging guardrail's `logBucket` template when that
- * guardrail is enabled (so the bucket the guardrail points buckets at is the one created here), else
- * `logwarden-access-logs-{account}-{region}`. Placeholders become `${AWS::AccountId}`/`${AWS::Region}`.
- */
-export function accessLogBucketName(policy: Deployment['policy']): string {
-  const section = policy.guardrails['bucket-logging'] as { logBucket?: { template?: string; prefix?: string } } | undefined;
-  const template = section?.logBucket?.template ?? '{prefix}-{account}-{region}';
-  const prefix = section?.logBucket?.prefix ?? 'logwarden-access-logs';
-  return template.replace(/\{(prefix|account|region)\}/g, (_, name: string) =>
-    name === 'prefix' ? prefix : name === 'account' ? Aws.ACCOUNT_ID : Aws.REGION,
-  );
-}
-
-/**
- * logwarden in one account and region: a `GuardrailDeployment` per enabled guardrail, the heartbeat,
- * the controllers' state table, the forwarding of alarms to the central bus, the region's S3
- * access-log target bucket and the flow-log destination.
+ * logwarden in one account and region: a `GuardrailDeployment` per enabled guardrail (with what its
+ * folder's `infra.ts` adds, such as the S3 access-log target bucket), the heartbeat, the controllers'
+ * state table and the forwarding of alarms to the central bus.
  */
 export class MemberStack extends GroupedStack {
   readonly guardrails: GuardrailDeployment[];
@@ -57,14 +41,11 @@ export class MemberStack extends GroupedStack {
   readonly rules: DeployedRule[];
   /** Per-resource state of the controllers: flapping history and leases (controllers/core/flapping.ts, lease.ts). */
   readonly stateTable: dynamodb.Table;
-  private readonly d: Deployment;
 
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     super(scope, id, props);
     const d = props.deployment;
-    const member = d.config.member;
-    this.d = d;
-    const code = buildCode(props.bundler ?? new Bundler(), d);
+    const code = buildCode(props.bundler ?? new Bundler(d.registry), d);
     this.stateTable = new StateTable(this, 'StateTable').table;
     const ownRolePrefix = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${ROLE_PATH}`;
     this.guardrails = d.guardrails.map(
@@ -78,81 +59,13 @@ export class MemberStack extends GroupedStack {
           },
           stateTable: this.stateTable,
           ownRolePrefix,
+          hook: d.hooks.get(g.name),
         }),
     );
     const heartbeat = new Heartbeat(this, 'Heartbeat', { deployment: d, bundle: code({ kind: 'heartbeat' }) });
     const forwarding = new AlarmForwarding(this, 'AlarmForwarding', { centralBusArn: d.bus.arn });
     this.functions = [...this.guardrails.flatMap((x) => [x.controller, x.evaluator]), heartbeat.function];
     this.rules = [...this.guardrails.flatMap((x) => x.rules), heartbeat.rule, forwarding.rule];
-
-    if (member.accessLogBucket.enabled) this.accessLogBucket(member.accessLogBucket.expireAfterDays);
-    if (member.flowLogs.destination === 'cloud-watch-logs') this.flowLogDestination(member.flowLogs.retentionDays);
-  }
-
-  /** The region's S3 server access-log target bucket. */
-  private accessLogBucket(expireAfterDays: number) {
-    const bucket = new s3.Bucket(this, 'AccessLogTarget', {
-      bucketName: accessLogBucketName(this.d.policy),
-      // Access-log targets cannot use SSE-KMS default encryption nor Object Lock default retention.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      lifecycleRules: [
-        {
-          id: 'expire-access-logs',
-          expiration: Duration.days(expireAfterDays),
-          noncurrentVersionExpiration: Duration.days(30),
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
-        },
-      ],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'S3ServerAccessLogsFromThisAccount',
-        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-        actions: ['s3:PutObject'],
-        resources: [bucket.arnForObjects('*')],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-    );
-    acknowledge(
-      bucket,
-      'AwsSolutions-S1',
-      'This is the access-log target bucket itself; logging it into itself would loop and another bucket would only move the problem.',
-    );
-    return bucket;
-  }
-
-  /** A log group and delivery role for VPC flow logs (when they go to CloudWatch Logs). */
-  private flowLogDestination(retentionDays: number) {
-    const group = new logs.LogGroup(this, 'FlowLogs', {
-      logGroupName: '/logwarden/vpc-flow-logs',
-      retention: retentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    new iam.Role(this, 'FlowLogsDeliveryRole', {
-      roleName: `logwarden-flow-logs-${Aws.REGION}`,
-      description: 'VPC Flow Logs delivery into the logwarden flow-log group',
-      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:vpc-flow-log/*` },
-        },
-      }),
-      inlinePolicies: {
-        Deliver: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-              resources: [group.logGroupArn],
-            }),
-          ],
-        }),
-      },
-    });
   }
 }
 

@@ -93,8 +93,8 @@ function fixtures(): Fixture[] {
 
 describe('synthesized EventBridge patterns on the emulator', () => {
   let rules: { name: string; pattern: Record<string, unknown> }[];
-  beforeAll(() => {
-    const built = synthExample({ nag: false });
+  beforeAll(async () => {
+    const built = await synthExample({ nag: false });
     const json = readTemplate(built.templateFile);
     rules = Object.values(json.Resources)
       .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties?.EventPattern)
