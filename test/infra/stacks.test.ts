@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -11,10 +10,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../controllers/companions.js';
 import { buildApp } from '../../infra/app.js';
 import { DeploymentConfigError, loadDeployment, ROOT } from '../../infra/config.js';
-import { type DeployedFunction, MemberStack, STATE_TABLE_ACTIONS, STATE_TABLE_NAME } from '../../infra/member-stack.js';
+import { MemberStack, STATE_TABLE_ACTIONS, STATE_TABLE_NAME } from '../../infra/member-stack.js';
 import { READ_ACTION } from '../../infra/permissions.js';
 import { assetBucketName } from '../../infra/rollout.js';
 import { exampleConfig, readTemplate, synthExample } from '../../infra/testing.js';
+import { actionsOf, statementsOf } from '../helpers/iam.js';
 
 type Built = Awaited<ReturnType<typeof synthExample>>;
 let built: Built;
@@ -28,27 +28,6 @@ beforeAll(async () => {
   central = Template.fromStack(built.central);
   rollout = Template.fromStack(built.rollout);
 }, 240_000);
-
-type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string };
-
-/** Every statement that applies to a role: its inline policies and any AWS::IAM::Policy attached to it. */
-function statementsOf(template: Template, stack: Stack, f: DeployedFunction): Statement[] {
-  const roleId = stack.getLogicalId(f.role.node.defaultChild as CfnRole);
-  const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-  const role = json.Resources[roleId];
-  expect(role?.Type).toBe('AWS::IAM::Role');
-  const out: Statement[] = [];
-  for (const p of (role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]) {
-    out.push(...p.PolicyDocument.Statement);
-  }
-  for (const r of Object.values(json.Resources)) {
-    if (r.Type !== 'AWS::IAM::Policy') continue;
-    const roles = (r.Properties.Roles ?? []) as { Ref?: string }[];
-    if (roles.some((x) => x.Ref === roleId)) out.push(...(r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-  }
-  return out;
-}
-const actionsOf = (s: Statement[]) => [...new Set(s.flatMap((x) => (Array.isArray(x.Action) ? x.Action : [x.Action])))].sort();
 
 describe('member stack (the StackSet template)', () => {
   it('deploys every guardrail the policy enables, each with its own function, DLQ, alarm, rules and Config rule', () => {
@@ -141,7 +120,7 @@ describe('member stack (the StackSet template)', () => {
     const stack = built.template as MemberStack;
     expect(stack.functions.length).toBe(built.deployment.guardrails.length * 2 + 1);
     for (const f of stack.functions) {
-      const statements = statementsOf(member, stack, f);
+      const statements = statementsOf(member, stack, f.role);
       member.hasResourceProperties('AWS::IAM::Role', { Path: '/logwarden/' });
       for (const a of actionsOf(statements)) expect(a, `${f.functionName}: ${a}`).not.toContain('*');
       const g = registry.guardrails.find((x) => x.name === f.guardrail);
