@@ -1,5 +1,5 @@
 /**
- * Bundle sizes of the guardrails' Lambda handlers, built exactly as the infrastructure builds them
+ * Bundle sizes of the guardrails' controller functions, built exactly as the infrastructure builds them
  * (infra/bundle.ts: esbuild, ESM, node22, minified, AWS SDK clients inside). Used by the bundle-size
  * test (budgets in bench/budgets.json) and by `npm run bench`.
  *
@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { guardrails } from '../controllers/registry.js';
-import { bundle } from '../infra/bundle.js';
+import { type Registry, registry } from '../controllers/companions.js';
+import { bundle, bundleList } from '../infra/bundle.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,13 +25,18 @@ export function examplePolicyJson(): string {
   return readFileSync(join(ROOT, 'examples', 'logwarden.policy.json'), 'utf8');
 }
 
-/** Bundle every registered guardrail's controller handler. */
-export function bundleSizes(): Record<string, BundleFigures> {
+/** The guardrails whose controller bundles are measured: the controllers of the registry's bundle list. */
+export function controllerTargets(reg: Registry = registry) {
+  return bundleList(reg).flatMap((t) => (t.kind === 'controller' ? [t] : []));
+}
+
+/** Bundle every registered guardrail's controller. */
+export function bundleSizes(reg: Registry = registry): Record<string, BundleFigures> {
   const policy = examplePolicyJson();
   const out: Record<string, BundleFigures> = {};
-  for (const g of guardrails) {
-    const b = bundle('controller', g.name, policy);
-    out[g.name] = { bytes: b.bytes, gzipBytes: b.gzipBytes, dir: b.dir };
+  for (const t of controllerTargets(reg)) {
+    const b = bundle(t, policy, reg);
+    out[t.guardrail] = { bytes: b.bytes, gzipBytes: b.gzipBytes, dir: b.dir };
   }
   return out;
 }

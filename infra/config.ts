@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { type Registry, registry } from '../controllers/companions.js';
 import { LogwardenError } from '../controllers/core/errors.js';
 import { isOwnRole, type Policy, parsePolicy } from '../controllers/core/policy.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
+import { type AnyGuardrailInfra, loadGuardrailInfra } from './guardrail-infra.js';
 
 /** The IAM path of every role logwarden's functions run as: the policy's own-role pattern matches it. */
 export const ROLE_PATH = '/logwarden/';
@@ -22,25 +24,13 @@ const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account i
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
 /** CloudWatch Logs accepts only these retention periods. */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-const retentionDays = z
+export const retentionDaysSchema = z
   .number()
   .int()
   .refine((d) => RETENTION_DAYS.includes(d), `must be one of ${RETENTION_DAYS.join(', ')}`);
 
-const flowLogDestination = z.discriminatedUnion('destination', [
-  /** A log group and delivery role per account and region (created by the member stack). */
-  z.object({ destination: z.literal('cloud-watch-logs'), retentionDays: retentionDays.default(365) }).strict(),
-  /** A central bucket (the log archive's); the member stack creates nothing. */
-  z
-    .object({
-      destination: z.literal('s3'),
-      bucketArn: z.string().regex(/^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}(\/.*)?$/, 'must be an S3 bucket ARN'),
-    })
-    .strict(),
-  z.object({ destination: z.literal('none') }).strict(),
-]);
-
-export const deploymentConfigSchema = z
+/** The deployment config without the sections that guardrails' infra hooks own (see `deploymentConfigSchemaFor`). */
+const deploymentConfigSchema = z
   .object({
     /** The policy document, relative to the repository root. It is bundled into every function. */
     policyFile: z.string().min(1),
@@ -60,7 +50,7 @@ export const deploymentConfigSchema = z
         region,
         /** Object Lock (COMPLIANCE) retention of the audit archive, in days. */
         archiveRetentionDays: z.number().int().min(1).max(36500).default(365),
-        logRetentionDays: retentionDays.default(365),
+        logRetentionDays: retentionDaysSchema.default(365),
         streamRetentionHours: z.number().int().min(24).max(8760).default(24),
         /** Optional e-mail subscription of the alarm topic. */
         alarmEmail: z.string().email().optional(),
@@ -72,7 +62,7 @@ export const deploymentConfigSchema = z
       .strict(),
     member: z
       .object({
-        logRetentionDays: retentionDays.default(365),
+        logRetentionDays: retentionDaysSchema.default(365),
         /** At least hourly: the central silent-deployment alarm counts heartbeats per hour. */
         heartbeatSchedule: z
           .string()
@@ -81,12 +71,6 @@ export const deploymentConfigSchema = z
         configRuleFrequency: z
           .enum(['One_Hour', 'Three_Hours', 'Six_Hours', 'Twelve_Hours', 'TwentyFour_Hours'])
           .default('TwentyFour_Hours'),
-        /** The region's S3 server access-log target bucket (for the bucket-logging guardrail). */
-        accessLogBucket: z
-          .object({ enabled: z.boolean().default(true), expireAfterDays: z.number().int().min(1).default(365) })
-          .strict()
-          .default({ enabled: true, expireAfterDays: 365 }),
-        flowLogs: flowLogDestination.default({ destination: 'cloud-watch-logs', retentionDays: 365 }),
         /** Lambda async retries (0-2) and maximum event age. */
         retryAttempts: z.number().int().min(0).max(2).default(2),
         maxEventAgeMinutes: z.number().int().min(1).max(360).default(360),
@@ -106,28 +90,55 @@ export const deploymentConfigSchema = z
 
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
 
+/** One enabled guardrail's infra hook and its section of the deployment config, parsed. */
+export interface HookWithConfig {
+  hook: AnyGuardrailInfra;
+  config: unknown;
+}
+
 export interface Deployment {
   config: DeploymentConfig;
   policy: Policy;
   /** The policy document exactly as bundled into the functions. */
   policyJson: string;
+  /** The guardrails the app knows and where their folders are (for bundles and infra hooks). */
+  registry: Registry;
   /** Guardrails of the registry that the policy enables: each gets its function, rules and Config rule. */
   guardrails: readonly AnyGuardrail[];
+  /** The infra hooks (`infra.ts`) of the enabled guardrails, by name. */
+  hooks: ReadonlyMap<string, HookWithConfig>;
   /** The central audit bus, from the policy. */
   bus: { name: string; account: string; region: string; arn: string };
 }
 
 /**
- * Validate the deployment config and the policy together; every inconsistency that would deploy a
- * silently broken logwarden (wrong bus, own roles not excluded, ungoverned regions) is an error.
+ * The deployment config's schema with the `member` sections the hooks own, e.g. `member.flowLogs`
+ * (flow-logs/infra.ts). A key may belong to one hook only, and not to the core settings.
  */
-export function loadDeployment(raw: unknown, registry: readonly AnyGuardrail[], root = ROOT): Deployment {
-  const parsed = deploymentConfigSchema.safeParse(raw);
+function deploymentConfigSchemaFor(hooks: ReadonlyMap<string, AnyGuardrailInfra>) {
+  const member = deploymentConfigSchema.shape.member;
+  const sections: Record<string, z.ZodType> = {};
+  for (const [name, hook] of hooks) {
+    if (!hook.config) continue;
+    const { key, schema } = hook.config;
+    if (key in member.shape || key in sections) {
+      throw new DeploymentConfigError(`${name}/infra.ts claims member.${key}, which is already taken`);
+    }
+    sections[key] = schema;
+  }
+  return deploymentConfigSchema.extend({ member: member.extend(sections) });
+}
+
+function parseConfig(raw: unknown, hooks: ReadonlyMap<string, AnyGuardrailInfra>): DeploymentConfig {
+  const parsed = deploymentConfigSchemaFor(hooks).safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new DeploymentConfigError(`invalid logwarden deployment config: ${issues.join('; ')}`, issues);
   }
-  const config = parsed.data;
+  return parsed.data as DeploymentConfig;
+}
+
+function readPolicy(config: DeploymentConfig, reg: Registry, root: string): { policy: Policy; policyJson: string } {
   const file = isAbsolute(config.policyFile) ? config.policyFile : join(root, config.policyFile);
   let policyJson: string;
   try {
@@ -136,9 +147,15 @@ export function loadDeployment(raw: unknown, registry: readonly AnyGuardrail[], 
     throw new DeploymentConfigError(`cannot read the policy file ${file}: ${(cause as Error).message}`);
   }
   // Strict: the deployment knows every guardrail, so an unknown section is a typo.
-  const policy = parsePolicy(JSON.parse(policyJson), registry, `policy file ${config.policyFile}`);
+  return { policy: parsePolicy(JSON.parse(policyJson), reg.guardrails, `policy file ${config.policyFile}`), policyJson };
+}
+
+const BUS_ARN = /^arn:aws[a-z-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/;
+
+/** What would deploy a silently broken logwarden: a wrong bus, own roles not excluded, ungoverned regions. */
+function inconsistencies(config: DeploymentConfig, policy: Policy): string[] {
   const issues: string[] = [];
-  const m = /^arn:aws[a-z-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/.exec(policy.audit.eventBus);
+  const m = BUS_ARN.exec(policy.audit.eventBus);
   if (!m) {
     issues.push(
       `audit.eventBus must be the ARN of the central bus (arn:aws:events:${config.central.region}:${config.central.account}:event-bus/NAME)`,
@@ -157,14 +174,35 @@ export function loadDeployment(raw: unknown, registry: readonly AnyGuardrail[], 
   for (const r of config.rollout.regions) {
     if (!policy.controller.regions.includes(r)) issues.push(`rollout region ${r} is not in the policy's controller.regions`);
   }
+  return issues;
+}
+
+/**
+ * Validate the deployment config and the policy together, with the infra hooks of the registry's
+ * guardrails (they own sections of the config); every inconsistency is an error. Async because the
+ * hooks are loaded from the guardrail folders.
+ */
+export async function loadDeployment(raw: unknown, reg: Registry = registry, root = ROOT): Promise<Deployment> {
+  const allHooks = await loadGuardrailInfra(reg);
+  const config = parseConfig(raw, allHooks);
+  const { policy, policyJson } = readPolicy(config, reg, root);
+  const issues = inconsistencies(config, policy);
   if (issues.length > 0) throw new DeploymentConfigError(`inconsistent deployment: ${issues.join('; ')}`, issues);
-  const guardrails = registry.filter((g) => policy.guardrails[g.name] !== undefined);
-  const [, busRegion, busAccount, busName] = m as RegExpExecArray;
+  const guardrails = reg.guardrails.filter((g) => policy.guardrails[g.name] !== undefined);
+  const hooks = new Map<string, HookWithConfig>();
+  for (const g of guardrails) {
+    const hook = allHooks.get(g.name);
+    const section = hook?.config ? (config.member as Record<string, unknown>)[hook.config.key] : undefined;
+    if (hook) hooks.set(g.name, { hook, config: section });
+  }
+  const [, busRegion, busAccount, busName] = BUS_ARN.exec(policy.audit.eventBus) as RegExpExecArray;
   return {
     config,
     policy,
     policyJson,
+    registry: reg,
     guardrails,
+    hooks,
     bus: { name: busName as string, account: busAccount as string, region: busRegion as string, arn: policy.audit.eventBus },
   };
 }

@@ -1,4 +1,4 @@
 import { buildApp } from './app.js';
 
 // `npx cdk synth` runs this (cdk.json). Offline: no credentials, no lookups.
-buildApp().app.synth();
+(await buildApp()).app.synth();

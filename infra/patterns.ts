@@ -1,8 +1,40 @@
+import type { aws_events as events } from 'aws-cdk-lib';
+import { LogwardenError } from '../controllers/core/errors.js';
 import { CLOUDTRAIL_DETAIL_TYPE, CONFIG_DETAIL_TYPE } from '../controllers/core/intake.js';
+import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE } from '../controllers/core/record.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 
 /** An EventBridge event pattern (JSON). Values may be CDK tokens until synthesis. */
 export type EventPattern = Record<string, unknown>;
+
+/** A pattern uses a key the CDK rendering below does not carry over. */
+export class EventPatternError extends LogwardenError {
+  readonly keys: readonly string[];
+  constructor(keys: readonly string[]) {
+    super('UnsupportedEventPattern', `unsupported event pattern keys ${keys.join(', ')}`);
+    this.keys = keys;
+  }
+}
+
+/**
+ * The CDK form of a pattern built here (CDK spells `detail-type` as `detailType`). Every rule of
+ * both stacks goes through it, so the emulator tests of these builders cover the deployed rules.
+ * Keys it does not know are refused rather than silently dropped. Pure.
+ */
+export function toCdkPattern(p: EventPattern): events.EventPattern {
+  const { source, 'detail-type': detailType, detail, ...rest } = p;
+  if (Object.keys(rest).length > 0) throw new EventPatternError(Object.keys(rest));
+  return {
+    ...(source === undefined ? {} : { source: source as string[] }),
+    ...(detailType === undefined ? {} : { detailType: detailType as string[] }),
+    ...(detail === undefined ? {} : { detail: detail as Record<string, unknown> }),
+  };
+}
+
+/** Every logwarden audit record on the central bus. Pure. */
+export function auditRecordPattern(): EventPattern {
+  return { source: [AUDIT_SOURCE], 'detail-type': [AUDIT_DETAIL_TYPE] };
+}
 
 /**
  * The CloudTrail rule patterns of a guardrail: one per event source. Failed calls are not delivered

@@ -1,3 +1,4 @@
+import { LogwardenError } from '../controllers/core/errors.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 
 /** A statement as the infrastructure grants it (before CDK renders it). */
@@ -12,10 +13,15 @@ const ACTION = /^[a-z0-9-]+:[A-Za-z0-9]+$/;
 /** Read actions: what a Config rule evaluation (observe/list) may call. */
 const READ_ACTION = /^[a-z0-9-]+:(Get|List|Describe|Head|Lookup|Search|BatchGet)[A-Za-z0-9]*$/;
 
-export class PermissionError extends Error {}
+/** A guardrail declares an IAM action or a scoped permission the infrastructure cannot grant exactly. */
+class PermissionError extends LogwardenError {
+  constructor(message: string) {
+    super('InvalidPermission', message);
+  }
+}
 
 /** Every declared action must be one exact action: no wildcards, no duplicates. Pure. */
-export function checkedActions(g: AnyGuardrail): string[] {
+function checkedActions(g: AnyGuardrail): string[] {
   for (const a of g.iamActions) {
     if (!ACTION.test(a)) throw new PermissionError(`${g.name}: IAM action "${a}" is not an exact action (service:Action)`);
   }
@@ -49,7 +55,7 @@ export function controllerGrants(g: AnyGuardrail, policySection: unknown, accoun
  * A function only ever acts in its own account: an ARN whose account is `*` is narrowed to it.
  * Pure; `account` may be a CDK token.
  */
-export function ownAccount(arn: string, account: string): string {
+function ownAccount(arn: string, account: string): string {
   const m = /^(arn:[^:]+:[^:]+:[^:]*:)\*(:.*)$/.exec(arn);
   return m ? `${m[1]}${account}${m[2]}` : arn;
 }

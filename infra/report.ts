@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { synthExample } from './testing.js';
 
 // Sizes for the deployment guide: `npx tsx infra/report.ts` (synthesizes the example app offline).
-const built = synthExample({ nag: false });
+const built = await synthExample({ nag: false });
 const rows: string[] = ['| template | bytes | resources |', '| --- | ---: | ---: |'];
 const templates: [string, string][] = [
   ['StackSet member template', built.templateFile],

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Registry } from '../controllers/companions.js';
 import { buildApp, type LogwardenApp } from './app.js';
 import { ROOT } from './config.js';
 
@@ -11,9 +12,16 @@ export function exampleConfig(): Record<string, unknown> {
 }
 
 /** Build and synthesize the whole app into a fresh directory. */
-export function synthExample(options: { nag?: boolean; config?: unknown } = {}): LogwardenApp & { outdir: string } {
+export async function synthExample(
+  options: { nag?: boolean; config?: unknown; registry?: Registry } = {},
+): Promise<LogwardenApp & { outdir: string }> {
   const outdir = mkdtempSync(join(tmpdir(), 'logwarden-cdk-'));
-  const built = buildApp({ outdir, config: options.config ?? exampleConfig(), nag: options.nag ?? false });
+  const built = await buildApp({
+    outdir,
+    config: options.config ?? exampleConfig(),
+    nag: options.nag ?? false,
+    registry: options.registry,
+  });
   built.app.synth();
   return { ...built, outdir };
 }

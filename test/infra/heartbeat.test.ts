@@ -48,7 +48,7 @@ describe('heartbeat', () => {
 
   it('the esbuild bundle runs as the Lambda would: policy.json next to the code, one heartbeat on the bus', async () => {
     const audit = await createAuditBus(emu.clients());
-    const b = bundle('heartbeat', undefined, JSON.stringify(policyWith({})));
+    const b = bundle({ kind: 'heartbeat' }, JSON.stringify(policyWith({})));
     const env = { ...process.env };
     Object.assign(process.env, {
       AWS_REGION: REGION,

@@ -9,8 +9,8 @@ const VENV = join(ROOT, '.venv', 'bin');
 let outdir: string;
 let templates: string[];
 
-beforeAll(() => {
-  outdir = synthExample({ nag: false }).outdir;
+beforeAll(async () => {
+  outdir = (await synthExample({ nag: false })).outdir;
   const list = (dir: string) =>
     readdirSync(dir)
       .filter((f) => f.endsWith('.template.json'))

@@ -3,8 +3,16 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queueBehindRule, type RuleQueue } from '../../cli/audit-bus.js';
 import { apiCallEvent, configComplianceEvent, type Identity } from '../../cli/events.js';
+import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE } from '../../controllers/core/record.js';
 import { guardrails as registry } from '../../controllers/registry.js';
-import { cloudTrailPatterns, configCompliancePattern } from '../../infra/patterns.js';
+import {
+  alarmStatePattern,
+  auditRecordPattern,
+  cloudTrailPatterns,
+  configCompliancePattern,
+  EventPatternError,
+  toCdkPattern,
+} from '../../infra/patterns.js';
 import { readTemplate, synthExample } from '../../infra/testing.js';
 import { ACCOUNT, REGION, useEmulator } from '../helpers/emulator.js';
 
@@ -85,8 +93,8 @@ function fixtures(): Fixture[] {
 
 describe('synthesized EventBridge patterns on the emulator', () => {
   let rules: { name: string; pattern: Record<string, unknown> }[];
-  beforeAll(() => {
-    const built = synthExample({ nag: false });
+  beforeAll(async () => {
+    const built = await synthExample({ nag: false });
     const json = readTemplate(built.templateFile);
     rules = Object.values(json.Resources)
       .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties?.EventPattern)
@@ -152,5 +160,12 @@ describe('pattern builders (unit)', () => {
       });
     }
     expect(configCompliancePattern('logwarden-x')).toMatchObject({ detail: { configRuleName: ['logwarden-x'] } });
+  });
+
+  it('render for CDK with exactly their keys (detail-type spelled detailType), and refuse a key the rendering would drop', () => {
+    expect(toCdkPattern(auditRecordPattern())).toEqual({ source: [AUDIT_SOURCE], detailType: [AUDIT_DETAIL_TYPE] });
+    const alarm = alarmStatePattern();
+    expect(toCdkPattern(alarm)).toEqual({ source: alarm.source, detailType: alarm['detail-type'], detail: alarm.detail });
+    expect(() => toCdkPattern({ ...alarm, account: ['123456789012'] })).toThrow(EventPatternError);
   });
 });

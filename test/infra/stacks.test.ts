@@ -1,57 +1,37 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { guardrails as registry } from '../../controllers/registry.js';
+import { registry } from '../../controllers/companions.js';
 import { buildApp } from '../../infra/app.js';
-import { DeploymentConfigError, loadDeployment } from '../../infra/config.js';
-import { type DeployedFunction, type MemberStack, STATE_TABLE_ACTIONS, STATE_TABLE_NAME } from '../../infra/member-stack.js';
+import { DeploymentConfigError, loadDeployment, ROOT } from '../../infra/config.js';
+import { MemberStack, STATE_TABLE_ACTIONS, STATE_TABLE_NAME } from '../../infra/member-stack.js';
 import { READ_ACTION } from '../../infra/permissions.js';
 import { assetBucketName } from '../../infra/rollout.js';
 import { exampleConfig, readTemplate, synthExample } from '../../infra/testing.js';
+import { actionsOf, statementsOf } from '../helpers/iam.js';
 
-type Built = ReturnType<typeof synthExample>;
+type Built = Awaited<ReturnType<typeof synthExample>>;
 let built: Built;
 let member: Template;
 let central: Template;
 let rollout: Template;
 
-beforeAll(() => {
-  built = synthExample({ nag: false });
+beforeAll(async () => {
+  built = await synthExample({ nag: false });
   member = Template.fromJSON(readTemplate(built.templateFile));
   central = Template.fromStack(built.central);
   rollout = Template.fromStack(built.rollout);
 }, 240_000);
 
-type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string };
-
-/** Every statement that applies to a role: its inline policies and any AWS::IAM::Policy attached to it. */
-function statementsOf(template: Template, stack: Stack, f: DeployedFunction): Statement[] {
-  const roleId = stack.getLogicalId(f.role.node.defaultChild as CfnRole);
-  const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-  const role = json.Resources[roleId];
-  expect(role?.Type).toBe('AWS::IAM::Role');
-  const out: Statement[] = [];
-  for (const p of (role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]) {
-    out.push(...p.PolicyDocument.Statement);
-  }
-  for (const r of Object.values(json.Resources)) {
-    if (r.Type !== 'AWS::IAM::Policy') continue;
-    const roles = (r.Properties.Roles ?? []) as { Ref?: string }[];
-    if (roles.some((x) => x.Ref === roleId)) out.push(...(r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-  }
-  return out;
-}
-const actionsOf = (s: Statement[]) => [...new Set(s.flatMap((x) => (Array.isArray(x.Action) ? x.Action : [x.Action])))].sort();
-
 describe('member stack (the StackSet template)', () => {
   it('deploys every guardrail the policy enables, each with its own function, DLQ, alarm, rules and Config rule', () => {
-    expect(built.deployment.guardrails.map((g) => g.name).sort()).toEqual(registry.map((g) => g.name).sort());
+    expect(built.deployment.guardrails.map((g) => g.name).sort()).toEqual(registry.guardrails.map((g) => g.name).sort());
     for (const g of built.deployment.guardrails) {
       member.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `logwarden-${g.name}`,
@@ -140,10 +120,10 @@ describe('member stack (the StackSet template)', () => {
     const stack = built.template as MemberStack;
     expect(stack.functions.length).toBe(built.deployment.guardrails.length * 2 + 1);
     for (const f of stack.functions) {
-      const statements = statementsOf(member, stack, f);
+      const statements = statementsOf(member, stack, f.role);
       member.hasResourceProperties('AWS::IAM::Role', { Path: '/logwarden/' });
       for (const a of actionsOf(statements)) expect(a, `${f.functionName}: ${a}`).not.toContain('*');
-      const g = registry.find((x) => x.name === f.guardrail);
+      const g = registry.guardrails.find((x) => x.name === f.guardrail);
       const infra = ['logs:CreateLogStream', 'logs:PutLogEvents'];
       if (f.kind === 'controller' && g) {
         const section = built.deployment.policy.guardrails[g.name];
@@ -240,6 +220,53 @@ describe('member stack (the StackSet template)', () => {
         expect(existsSync(join(built.outdir, entry?.source.path ?? 'missing'))).toBe(true);
       }
     }
+  });
+});
+
+describe('guardrail infra hooks in the member stack', () => {
+  /** A member stack for a variant of the example deployment, built with the app's bundles. */
+  async function variant(member: Record<string, unknown>, editPolicy?: (doc: Policy) => void): Promise<Template> {
+    const cfg = exampleConfig();
+    let policyFile = cfg.policyFile as string;
+    if (editPolicy) {
+      const doc = JSON.parse(readFileSync(join(ROOT, policyFile), 'utf8')) as Policy;
+      editPolicy(doc);
+      policyFile = join(mkdtempSync(join(tmpdir(), 'lw-policy-')), 'policy.json');
+      writeFileSync(policyFile, JSON.stringify(doc));
+    }
+    const d = await loadDeployment({ ...cfg, policyFile, member: { ...(cfg.member as object), ...member } }, registry);
+    return Template.fromStack(new MemberStack(new App(), 'Variant', { deployment: d, bundler: built.bundler }));
+  }
+  type Policy = { guardrails: Record<string, Record<string, unknown>> };
+
+  it('flow-logs/infra.ts creates the flow-log group and delivery role when flow logs go to CloudWatch Logs, and nothing for S3', async () => {
+    const cwl = await variant({ flowLogs: { destination: 'cloud-watch-logs', retentionDays: 90 } });
+    cwl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/logwarden/vpc-flow-logs', RetentionInDays: 90 });
+    cwl.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'vpc-flow-logs.amazonaws.com' } })],
+        Version: Match.anyValue(),
+      },
+    });
+    member.resourcePropertiesCountIs('AWS::Logs::LogGroup', { LogGroupName: '/logwarden/vpc-flow-logs' }, 0);
+  });
+
+  it('bucket-logging/infra.ts names the bucket from the policy’s logBucket template, and creates none when turned off or not enabled', async () => {
+    const acme = await variant({}, (doc) => {
+      doc.guardrails['bucket-logging'] = {
+        ...doc.guardrails['bucket-logging'],
+        logBucket: { prefix: 'acme', template: '{prefix}-logs-{region}-{account}' },
+      };
+    });
+    acme.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: { 'Fn::Join': ['', ['acme-logs-', { Ref: 'AWS::Region' }, '-', { Ref: 'AWS::AccountId' }]] },
+    });
+    (await variant({ accessLogBucket: { enabled: false } })).resourceCountIs('AWS::S3::Bucket', 0);
+    const disabled = await variant({}, (doc) => {
+      delete doc.guardrails['bucket-logging'];
+    });
+    disabled.resourceCountIs('AWS::S3::Bucket', 0);
+    disabled.resourcePropertiesCountIs('AWS::Lambda::Function', { FunctionName: 'logwarden-bucket-logging' }, 0);
   });
 });
 
@@ -353,8 +380,8 @@ function acknowledgementsUnder(scope: IConstruct): { id: string; reason: string 
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  it('has no unacknowledged finding in any stack, and every acknowledgement carries a reason', () => {
-    const nagged = buildApp({ outdir: built.outdir, config: exampleConfig(), nag: false });
+  it('has no unacknowledged finding in any stack, and every acknowledgement carries a reason', async () => {
+    const nagged = await buildApp({ outdir: built.outdir, config: exampleConfig(), nag: false });
     const stacks: IConstruct[] = [nagged.template, nagged.central, nagged.rollout, ...nagged.assetBuckets, ...nagged.management];
     for (const stack of stacks) {
       const report = new AwsSolutionsChecks().validateScope(stack);
@@ -378,13 +405,34 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('deployment config', () => {
-  it('rejects a policy whose audit bus is not the central one, own roles that miss the functions, and ungoverned regions', () => {
+  it('rejects a policy whose audit bus is not the central one, own roles that miss the functions, and ungoverned regions', async () => {
     const cfg = exampleConfig();
     const bad = { ...cfg, central: { ...(cfg.central as object), account: '333333333333' } };
-    expect(() => loadDeployment(bad, registry)).toThrow(DeploymentConfigError);
+    await expect(loadDeployment(bad, registry)).rejects.toThrow(DeploymentConfigError);
     const rollout = { ...(cfg.rollout as object), regions: ['us-east-1', 'ap-south-1'] };
-    expect(() => loadDeployment({ ...cfg, rollout }, registry)).toThrow(/ap-south-1 is not in the policy/);
-    expect(() => loadDeployment({ ...cfg, organizationId: 'nope' }, registry)).toThrow(/organizationId/);
-    expect(loadDeployment(cfg, registry).guardrails.length).toBe(registry.length);
+    await expect(loadDeployment({ ...cfg, rollout }, registry)).rejects.toThrow(/ap-south-1 is not in the policy/);
+    await expect(loadDeployment({ ...cfg, organizationId: 'nope' }, registry)).rejects.toThrow(/organizationId/);
+    expect((await loadDeployment(cfg, registry)).guardrails.length).toBe(registry.guardrails.length);
+  });
+
+  it('validates the member sections the guardrails’ infra hooks own with their schemas, and still refuses unknown keys', async () => {
+    const cfg = exampleConfig();
+    const member = cfg.member as Record<string, unknown>;
+    const d = await loadDeployment(cfg, registry);
+    expect(d.hooks.get('flow-logs')?.config).toEqual(member.flowLogs);
+    expect(d.hooks.get('bucket-logging')?.config).toEqual(member.accessLogBucket);
+    const withMember = (m: Record<string, unknown>) => ({ ...cfg, member: { ...member, ...m } });
+    await expect(loadDeployment(withMember({ flowLogs: { destination: 'kinesis' } }), registry)).rejects.toThrow(
+      /member\.flowLogs/,
+    );
+    await expect(loadDeployment(withMember({ accessLogBucket: { expireAfterDays: 0 } }), registry)).rejects.toThrow(
+      /member\.accessLogBucket\.expireAfterDays/,
+    );
+    await expect(loadDeployment(withMember({ flowLog: member.flowLogs }), registry)).rejects.toThrow(/flowLog/);
+    // Absent sections take the hooks' defaults.
+    const { flowLogs: _f, accessLogBucket: _a, ...core } = member;
+    const defaults = await loadDeployment({ ...cfg, member: core }, registry);
+    expect(defaults.hooks.get('flow-logs')?.config).toEqual({ destination: 'cloud-watch-logs', retentionDays: 365 });
+    expect(defaults.hooks.get('bucket-logging')?.config).toEqual({ enabled: true, expireAfterDays: 365 });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { budgetProblems, readBudgets } from '../../bench/budgets.js';
-import { bundleSizes } from '../../bench/bundle-size.js';
+import { bundleSizes, controllerTargets } from '../../bench/bundle-size.js';
 import { registry } from '../../controllers/companions.js';
 import { guardrails } from '../../controllers/registry.js';
 
@@ -15,11 +15,12 @@ const budgets = readBudgets();
 describe('bundle-size budgets', () => {
   const sizes = bundleSizes();
 
-  it('every registered guardrail has a budget, and every budget is of a registered guardrail', () => {
+  it('every registered guardrail has a bundle and a budget, and every budget is of a registered guardrail', () => {
+    expect(controllerTargets().map((t) => t.guardrail)).toEqual(guardrails.map((g) => g.name));
     expect(budgetProblems(registry, budgets)).toEqual([]);
   });
 
-  it.each(guardrails.map((g) => g.name))('%s: gzip size within its budget', (name) => {
+  it.each(controllerTargets().map((t) => t.guardrail))('%s: gzip size within its budget', (name) => {
     const size = sizes[name];
     const budget = budgets.gzipBytes[name];
     expect(size, `no bundle for ${name}`).toBeDefined();

@@ -1,0 +1,200 @@
+import {
+  aws_cloudwatch as cloudwatch,
+  aws_config as config,
+  aws_cloudwatch_actions as cwActions,
+  Duration,
+  aws_events as events,
+  aws_iam as iam,
+  type aws_kms as kms,
+  aws_logs as logs,
+  aws_sns as sns,
+  aws_sns_subscriptions as subs,
+  aws_events_targets as targets,
+} from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { HEARTBEAT_GUARDRAIL } from '../controllers/heartbeat/index.js';
+import { Group } from './group.js';
+import { acknowledge } from './nag.js';
+import { alarmStatePattern, toCdkPattern } from './patterns.js';
+
+const METRIC_NAMESPACE = 'logwarden';
+
+export interface AuditMetricsProps {
+  /** The audit log group: one audit record per event. */
+  logGroup: logs.ILogGroup;
+}
+
+/** Counts of audit records, from metric filters on the audit log group. */
+export class AuditMetrics extends Group {
+  readonly failures: cloudwatch.Metric;
+  readonly heartbeats: cloudwatch.Metric;
+  readonly remediations: cloudwatch.Metric;
+  readonly escalations: cloudwatch.Metric;
+
+  constructor(scope: Construct, id: string, props: AuditMetricsProps) {
+    super(scope, id);
+    const count = (metricName: string, field: string, value: string, period: Duration) =>
+      new logs.MetricFilter(this, `${metricName}Metric`, {
+        logGroup: props.logGroup,
+        metricNamespace: METRIC_NAMESPACE,
+        metricName,
+        filterPattern: logs.FilterPattern.stringValue(field, '=', value),
+        metricValue: '1',
+      }).metric({ statistic: 'Sum', period });
+    this.failures = count('Failures', '$.detail.outcome', 'failed', Duration.minutes(5));
+    // Hourly: the silent-deployment alarm compares it with the heartbeats expected per hour.
+    this.heartbeats = count('Heartbeats', '$.detail.guardrail', HEARTBEAT_GUARDRAIL, Duration.hours(1));
+    this.remediations = count('Remediations', '$.detail.outcome', 'remediated', Duration.minutes(5));
+    this.escalations = count('Escalations', '$.detail.outcome', 'escalated', Duration.minutes(5));
+  }
+}
+
+export interface AuditAlarmsProps {
+  metrics: AuditMetrics;
+  /** The audit bus, where the member deployments forward their DLQ alarms. */
+  bus: events.IEventBus;
+  /** Encrypts the alerts topic. */
+  key: kms.IKey;
+  alarmEmail?: string;
+  /** Accounts × regions that send heartbeats. */
+  expectedDeployments: number;
+  /** Heartbeats each deployment sends per hour. */
+  heartbeatsPerHour: number;
+}
+
+/** The alerts topic and what reaches it: failures, flapping, silent deployments, member DLQ alarms. */
+export class AuditAlarms extends Group {
+  readonly topic: sns.Topic;
+  readonly failures: cloudwatch.Alarm;
+  readonly escalations: cloudwatch.Alarm;
+  readonly silentDeployments: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: AuditAlarmsProps) {
+    super(scope, id);
+    this.topic = new sns.Topic(this, 'Alerts', { topicName: 'logwarden-alerts', masterKey: props.key, enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
+    new events.Rule(this, 'MemberAlarms', {
+      ruleName: 'logwarden-member-alarms',
+      eventBus: props.bus,
+      description: 'DLQ alarms of the member deployments',
+      eventPattern: toCdkPattern(alarmStatePattern()),
+      targets: [new targets.SnsTopic(this.topic)],
+    });
+    const whenAny = { threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD };
+    // Flapping: a resource was remediated too often and logwarden stopped re-applying (see the runbook).
+    this.escalations = this.alarm('EscalationsAlarm', {
+      alarmName: 'logwarden-escalations',
+      alarmDescription:
+        'logwarden: a resource keeps being changed back (outcome=escalated); logwarden stopped re-applying until the flapping window passes',
+      metric: props.metrics.escalations,
+      ...whenAny,
+    });
+    this.failures = this.alarm('FailuresAlarm', {
+      alarmName: 'logwarden-remediation-failures',
+      alarmDescription: 'logwarden: a guardrail reported outcome=failed (see the dashboard’s failures table)',
+      metric: props.metrics.failures,
+      ...whenAny,
+    });
+    // Heartbeats per hour below what the expected deployments send: some account or region is silent.
+    this.silentDeployments = this.alarm('SilentDeploymentsAlarm', {
+      alarmName: 'logwarden-silent-deployments',
+      alarmDescription: `logwarden: fewer heartbeats than ${props.expectedDeployments} deployments × ${props.heartbeatsPerHour}/hour; the dashboard lists the last heartbeat per account and region`,
+      metric: props.metrics.heartbeats,
+      threshold: props.expectedDeployments * props.heartbeatsPerHour,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+  }
+
+  /** One evaluation period; no data means nothing happened unless the props say otherwise. */
+  private alarm(id: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'>): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...props,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
+    return alarm;
+  }
+}
+
+export interface AuditDashboardProps {
+  logGroup: logs.ILogGroup;
+  metrics: AuditMetrics;
+  alarms: AuditAlarms;
+}
+
+/** The `logwarden` dashboard: outcomes, failures, time to remediate, the last heartbeat of each deployment. */
+export class AuditDashboard extends Group {
+  constructor(scope: Construct, id: string, props: AuditDashboardProps) {
+    super(scope, id);
+    const query = (title: string, queryLines: string[]) =>
+      new cloudwatch.LogQueryWidget({ title, logGroupNames: [props.logGroup.logGroupName], width: 12, queryLines });
+    new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: 'logwarden',
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Remediations and failures',
+            left: [props.metrics.remediations, props.metrics.failures],
+            width: 12,
+          }),
+          new cloudwatch.AlarmStatusWidget({
+            title: 'Alarms',
+            alarms: [props.alarms.failures, props.alarms.silentDeployments],
+            width: 12,
+          }),
+        ],
+        [
+          query('Outcomes by guardrail, outcome and account', [
+            `filter detail.guardrail != "${HEARTBEAT_GUARDRAIL}"`,
+            'stats count(*) as records by detail.guardrail, detail.outcome, detail.account',
+            'sort records desc',
+          ]),
+          query('Failures', [
+            'filter detail.outcome = "failed"',
+            'fields @timestamp, detail.account, detail.region, detail.guardrail, detail.resource.id, detail.reason',
+            'sort @timestamp desc',
+            'limit 100',
+          ]),
+        ],
+        [
+          query('Time to remediate (controller time, ms)', [
+            'filter detail.outcome = "remediated"',
+            'stats avg(detail.durationMs) as avg, pct(detail.durationMs, 95) as p95, max(detail.durationMs) as max, count(*) as n by detail.guardrail',
+          ]),
+          query('Last heartbeat per account and region (oldest first: silent deployments on top)', [
+            `filter detail.guardrail = "${HEARTBEAT_GUARDRAIL}"`,
+            'stats max(@timestamp) as lastHeartbeat by detail.account, detail.region',
+            'sort lastHeartbeat asc',
+          ]),
+        ],
+      ],
+    });
+  }
+}
+
+export interface OrganizationAggregatorProps {
+  regions: string[];
+}
+
+/** The AWS Config organization aggregator `logwarden` (the central account must be Config's delegated admin). */
+export class OrganizationAggregator extends Group {
+  constructor(scope: Construct, id: string, props: OrganizationAggregatorProps) {
+    super(scope, id);
+    const role = new iam.Role(this, 'AggregatorRole', {
+      assumedBy: new iam.ServicePrincipal('config.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSConfigRoleForOrganizations')],
+    });
+    acknowledge(
+      role,
+      'AwsSolutions-IAM4',
+      'AWSConfigRoleForOrganizations is the AWS-maintained policy made for organization aggregators (organizations:List*/Describe* only).',
+      'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSConfigRoleForOrganizations',
+    );
+    new config.CfnConfigurationAggregator(this, 'Aggregator', {
+      configurationAggregatorName: 'logwarden',
+      organizationAggregationSource: { roleArn: role.roleArn, awsRegions: props.regions },
+    });
+  }
+}

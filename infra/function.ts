@@ -1,0 +1,148 @@
+import {
+  Aws,
+  type Duration,
+  type aws_dynamodb as dynamodb,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  RemovalPolicy,
+  type aws_sqs as sqs,
+} from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Bundle, FunctionKind } from './bundle.js';
+import { ROLE_PATH } from './config.js';
+import { Group } from './group.js';
+import { acknowledge, acknowledgeFindings } from './nag.js';
+import type { Grant } from './permissions.js';
+
+/** What the controllers call on their state table: read, conditional write, lease release. */
+export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
+
+/** One deployed function, for tests and the size report. */
+export interface DeployedFunction {
+  /** The guardrail it serves, or `heartbeat`. */
+  guardrail: string;
+  kind: FunctionKind;
+  functionName: string;
+  fn: lambda.Function;
+  role: iam.Role;
+  bundle: Bundle;
+  grants: Grant[];
+}
+
+export interface LogwardenFunctionProps {
+  kind: FunctionKind;
+  guardrail: string;
+  functionName: string;
+  description: string;
+  /** The code, built before the construct (see `bundleList`). */
+  bundle: Bundle;
+  /** What the code calls, from the guardrail's declarations. The function's own log group is added. */
+  grants: Grant[];
+  timeout: Duration;
+  memorySize: number;
+  logRetentionDays: number;
+  /** The central audit bus, when the function publishes audit records. */
+  auditBusArn?: string;
+  /** The controllers' state table, when the function keeps flapping history and leases there. */
+  stateTable?: dynamodb.ITable;
+  retryAttempts: number;
+  maxEventAge: Duration;
+  deadLetterQueue?: sqs.IQueue;
+}
+
+/**
+ * One logwarden function: its log group, a role on the `/logwarden/` path with exactly the granted
+ * statements (no managed policy), and the function from its bundle (nodejs22.x, arm64, JSON logs).
+ * Its resources are named after `id` (the function's name), as they were before this construct.
+ */
+export class LogwardenFunction extends Group implements DeployedFunction {
+  readonly guardrail: string;
+  readonly kind: FunctionKind;
+  readonly functionName: string;
+  readonly bundle: Bundle;
+  readonly grants: Grant[];
+  readonly role: iam.Role;
+  readonly fn: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: LogwardenFunctionProps) {
+    super(scope, id);
+    this.guardrail = props.guardrail;
+    this.kind = props.kind;
+    this.functionName = props.functionName;
+    this.bundle = props.bundle;
+    this.grants = props.grants;
+    const logGroup = new logs.LogGroup(this, `${id}-Logs`, {
+      logGroupName: `/aws/lambda/${props.functionName}`,
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = this.roleFor(id, props, logGroup);
+    this.fn = new lambda.Function(this, id, {
+      functionName: props.functionName,
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(props.bundle.dir),
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        LOGWARDEN_ACCOUNT_ID: Aws.ACCOUNT_ID,
+        ...(props.stateTable ? { LOGWARDEN_STATE_TABLE: props.stateTable.tableName } : {}),
+      },
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
+      deadLetterQueue: props.deadLetterQueue,
+    });
+    acknowledge(
+      this.fn,
+      'AwsSolutions-L1',
+      'Pinned to nodejs22.x on purpose: the bundles are built for and tested on Node 22; a runtime upgrade is a reviewed change, not a drift.',
+    );
+  }
+
+  /** The grants, the own log group, the audit bus and the state table: one inline policy, nothing else. */
+  private roleFor(id: string, props: LogwardenFunctionProps, logGroup: logs.ILogGroup): iam.Role {
+    const statement = (sid: string, actions: readonly string[], resources: string[]) =>
+      new iam.PolicyStatement({ sid, actions: [...actions], resources });
+    const statements = props.grants.map((gr) => statement(gr.sid, gr.actions, gr.resources));
+    statements.push(statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroup.logGroupArn]));
+    if (props.auditBusArn) statements.push(statement('PublishAuditRecords', ['events:PutEvents'], [props.auditBusArn]));
+    if (props.stateTable) statements.push(statement('ControllerState', STATE_TABLE_ACTIONS, [props.stateTable.tableArn]));
+    const role = new iam.Role(this, `${id}-Role`, {
+      path: ROLE_PATH,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `logwarden ${props.functionName}: exactly the actions the code calls`,
+      inlinePolicies: { Logwarden: new iam.PolicyDocument({ statements }) },
+    });
+    acknowledgeWildcards(role, props.grants);
+    return role;
+  }
+}
+
+/** The cdk-nag acknowledgements of the resource wildcards a role's grants hold, each with its reason. */
+function acknowledgeWildcards(role: iam.Role, grants: readonly Grant[]): void {
+  // Scoped resources that still hold a wildcard (any detector, any region) are the guardrail's own choice.
+  const wildcards = grants
+    .filter((gr) => gr.sid.startsWith('GuardrailScoped'))
+    .flatMap((gr) => gr.resources)
+    .filter((r) => r !== '*' && r.includes('*'));
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    'Scoped statement declared by the guardrail (scopedPermissions): the account is narrowed to this one; the remaining wildcard names resources created at run time (a new detector, a service-linked role).',
+    [...new Set(wildcards)].map((r) => `Resource::${r.split(Aws.ACCOUNT_ID).join('<AWS::AccountId>')}`),
+  );
+  if (grants.some((gr) => gr.resources.includes('*'))) {
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5',
+      'Exact actions only (no action wildcards). Which trails, VPCs, buckets and detectors are governed is decided at run time by the policy and the triggering event, so the declared actions are granted on *; per-resource permissions (iam:PassRole) come from the guardrail as scoped statements.',
+      'Resource::*',
+    );
+  }
+}

@@ -1,0 +1,204 @@
+import {
+  Aws,
+  aws_cloudwatch as cloudwatch,
+  aws_config as config,
+  Duration,
+  type aws_dynamodb as dynamodb,
+  aws_events as events,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_sqs as sqs,
+  aws_events_targets as targets,
+} from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { configRuleName } from '../controllers/core/config-rule.js';
+import type { AnyGuardrail } from '../controllers/core/types.js';
+import type { Bundle } from './bundle.js';
+import type { Deployment, HookWithConfig } from './config.js';
+import { LogwardenFunction } from './function.js';
+import { Group } from './group.js';
+import { acknowledge } from './nag.js';
+import { cloudTrailPatterns, configCompliancePattern, toCdkPattern } from './patterns.js';
+import { controllerGrants, evaluatorGrants } from './permissions.js';
+
+type RulePurpose = 'cloudtrail' | 'compliance' | 'sweep' | 'heartbeat' | 'alarms';
+
+/** One EventBridge rule of a member stack, for tests. */
+export interface DeployedRule {
+  name: string;
+  /** The guardrail it triggers, `heartbeat`, or `-` for none. */
+  guardrail: string;
+  purpose: RulePurpose;
+  rule: events.Rule;
+}
+
+/** An EventBridge rule named `name`; its construct id is `Rule-<name>`, which its logical id comes from. */
+export function namedRule(
+  scope: Construct,
+  name: string,
+  owner: Pick<DeployedRule, 'guardrail' | 'purpose'>,
+  props: events.RuleProps,
+): DeployedRule {
+  return { name, ...owner, rule: new events.Rule(scope, `Rule-${name}`, { ruleName: name, ...props }) };
+}
+
+export interface GuardrailDeploymentProps {
+  guardrail: AnyGuardrail;
+  deployment: Deployment;
+  /** The controller's and the Config rule evaluator's code. */
+  code: { controller: Bundle; evaluator: Bundle };
+  stateTable: dynamodb.ITable;
+  /** `arn:<partition>:iam::<account>:role/logwarden/`: CloudTrail calls by these roles are logwarden's own. */
+  ownRolePrefix: string;
+  /** The guardrail's own infrastructure (its folder's `infra.ts`), if it has any. */
+  hook?: HookWithConfig;
+}
+
+/**
+ * One guardrail in one account and region: a dead-letter queue with its alarm, the controller function
+ * (its role built from the guardrail's declared actions), the rules that trigger it (CloudTrail calls,
+ * its Config rule's compliance changes, the sweep), and the Config custom rule with its read-only
+ * evaluator; then what the guardrail's infra hook adds. Its resources keep the ids they had in the
+ * member stack (they are named after the guardrail).
+ */
+export class GuardrailDeployment extends Group {
+  readonly guardrail: AnyGuardrail;
+  readonly dlq: sqs.Queue;
+  readonly controller: LogwardenFunction;
+  readonly evaluator: LogwardenFunction;
+  readonly rules: DeployedRule[];
+  readonly configRule: config.CfnConfigRule;
+
+  constructor(scope: Construct, id: string, props: GuardrailDeploymentProps) {
+    super(scope, id);
+    const g = props.guardrail;
+    const member = props.deployment.config.member;
+    this.guardrail = g;
+    this.dlq = this.deadLetterQueue();
+    const common = {
+      guardrail: g.name,
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      logRetentionDays: member.logRetentionDays,
+      maxEventAge: Duration.minutes(member.maxEventAgeMinutes),
+      deadLetterQueue: this.dlq,
+    };
+    this.controller = new LogwardenFunction(this, `logwarden-${g.name}`, {
+      ...common,
+      kind: 'controller',
+      functionName: `logwarden-${g.name}`,
+      description: `logwarden ${g.name} controller`,
+      bundle: props.code.controller,
+      grants: controllerGrants(g, props.deployment.policy.guardrails[g.name], Aws.ACCOUNT_ID),
+      auditBusArn: props.deployment.bus.arn,
+      stateTable: props.stateTable,
+      retryAttempts: member.retryAttempts,
+    });
+    this.rules = this.triggers(props);
+    // The Config rule: the same detection code, read-only, reported with PutEvaluations.
+    this.evaluator = new LogwardenFunction(this, `logwarden-${g.name}-config-rule`, {
+      ...common,
+      kind: 'config-rule',
+      functionName: `logwarden-${g.name}-config-rule`,
+      description: `logwarden ${g.name} config-rule`,
+      bundle: props.code.evaluator,
+      grants: evaluatorGrants(g),
+      retryAttempts: 0,
+    });
+    this.configRule = this.configRuleFor(member.configRuleFrequency);
+    props.hook?.hook.deploy(this, {
+      deployment: props.deployment,
+      policy: props.deployment.policy.guardrails[g.name],
+      member,
+      config: props.hook.config,
+    });
+  }
+
+  private deadLetterQueue(): sqs.Queue {
+    const g = this.guardrail;
+    const dlq = new sqs.Queue(this, `${g.name}-Dlq`, {
+      queueName: `logwarden-${g.name}-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(dlq, 'AwsSolutions-SQS3', 'This queue is the dead-letter queue of the guardrail function and its rules.');
+    new cloudwatch.Alarm(this, `${g.name}-DlqAlarm`, {
+      alarmName: `logwarden-${g.name}-dlq`,
+      alarmDescription: `logwarden ${g.name}: events that could not be handled after all retries (see ${g.runbook})`,
+      metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    return dlq;
+  }
+
+  /** The CloudTrail rules (one per event source), the compliance rule and the sweep, all to the controller. */
+  private triggers(props: GuardrailDeploymentProps): DeployedRule[] {
+    const g = this.guardrail;
+    const target = () =>
+      new targets.LambdaFunction(this.controller.fn, {
+        deadLetterQueue: this.dlq,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(2),
+      });
+    const owner = (purpose: RulePurpose) => ({ guardrail: g.name, purpose });
+    const cloudTrail = cloudTrailPatterns(g, props.ownRolePrefix).map((pattern, i) =>
+      namedRule(this, `logwarden-${g.name}-cloudtrail${i === 0 ? '' : `-${i + 1}`}`, owner('cloudtrail'), {
+        description: `logwarden ${g.name}: CloudTrail API calls that may weaken logging`,
+        eventPattern: toCdkPattern(pattern),
+        targets: [target()],
+      }),
+    );
+    const compliance = namedRule(this, `logwarden-${g.name}-compliance`, owner('compliance'), {
+      description: `logwarden ${g.name}: its Config rule found a non-compliant resource`,
+      eventPattern: toCdkPattern(configCompliancePattern(configRuleName(g.name))),
+      targets: [target()],
+    });
+    const sweep = namedRule(this, `logwarden-sweep-${g.name}`, owner('sweep'), {
+      description: `logwarden ${g.name}: periodic sweep of every governed resource`,
+      schedule: events.Schedule.expression(props.deployment.policy.controller.sweepSchedule),
+      targets: [target()],
+    });
+    return [...cloudTrail, compliance, sweep];
+  }
+
+  /** The AWS Config custom rule `logwarden-<guardrail>`, evaluated by the read-only evaluator. */
+  private configRuleFor(frequency: string): config.CfnConfigRule {
+    const g = this.guardrail;
+    this.evaluator.role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'ReportEvaluations', actions: ['config:PutEvaluations'], resources: ['*'] }),
+    );
+    acknowledge(
+      this.evaluator.role,
+      'AwsSolutions-IAM5',
+      'config:PutEvaluations supports no resource-level permissions; the result token ties it to the invoking rule.',
+      'Resource::*',
+    );
+    // L1 on purpose: the L2 CustomRule attaches AWSConfigRulesExecutionRole (broad reads) to the evaluator's role.
+    const invoke = new lambda.CfnPermission(this, `${g.name}-ConfigRuleInvoke`, {
+      action: 'lambda:InvokeFunction',
+      functionName: this.evaluator.fn.functionArn,
+      principal: 'config.amazonaws.com',
+      sourceAccount: Aws.ACCOUNT_ID,
+    });
+    const rule = new config.CfnConfigRule(this, `${g.name}-ConfigRule`, {
+      configRuleName: configRuleName(g.name),
+      description: `logwarden ${g.name}: ${g.title} (exempt resources are NOT_APPLICABLE; see ${g.runbook})`,
+      source: {
+        owner: 'CUSTOM_LAMBDA',
+        sourceIdentifier: this.evaluator.fn.functionArn,
+        sourceDetails: [
+          { eventSource: 'aws.config', messageType: 'ConfigurationItemChangeNotification' },
+          { eventSource: 'aws.config', messageType: 'OversizedConfigurationItemChangeNotification' },
+          { eventSource: 'aws.config', messageType: 'ScheduledNotification', maximumExecutionFrequency: frequency },
+        ],
+      },
+      scope: { complianceResourceTypes: [g.resourceType] },
+    });
+    rule.node.addDependency(invoke);
+    return rule;
+  }
+}
