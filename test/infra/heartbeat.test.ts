@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sweepEvent } from '../../cli/events.js';
 import { EventBridgeAuditPublisher } from '../../controllers/core/audit.js';
@@ -8,6 +6,7 @@ import { auditRecordSchema } from '../../controllers/core/record.js';
 import { beat, DEPLOYMENT_RESOURCE_TYPE, heartbeatRecord } from '../../controllers/heartbeat/index.js';
 import { guardrails as registry } from '../../controllers/registry.js';
 import { bundle } from '../../infra/bundle.js';
+import { invokeBundle } from '../helpers/bundled-handler.js';
 import { ACCOUNT, AUDIT_BUS, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
 import { policyWith } from '../helpers/policy.js';
 
@@ -49,22 +48,8 @@ describe('heartbeat', () => {
   it('the esbuild bundle runs as the Lambda would: policy.json next to the code, one heartbeat on the bus', async () => {
     const audit = await createAuditBus(emu.clients());
     const b = bundle({ kind: 'heartbeat' }, JSON.stringify(policyWith({})));
-    const env = { ...process.env };
-    Object.assign(process.env, {
-      AWS_REGION: REGION,
-      LAMBDA_TASK_ROOT: b.dir,
-      AWS_ENDPOINT_URL: emu.endpoint,
-      LOGWARDEN_ACCOUNT_ID: ACCOUNT,
-    });
-    try {
-      const mod = (await import(pathToFileURL(join(b.dir, 'index.mjs')).href)) as {
-        handler: (e: unknown, c: unknown) => Promise<{ id: string }>;
-      };
-      const out = await mod.handler(sweepEvent({ account: ACCOUNT, region: REGION }), {});
-      const onBus = await audit.drain();
-      expect(onBus.map((r) => [r.id, r.guardrail, r.resource.id])).toEqual([[out.id, 'heartbeat', `${ACCOUNT}/${REGION}`]]);
-    } finally {
-      process.env = env;
-    }
+    const out = await invokeBundle<{ id: string }>(b.dir, emu.endpoint, sweepEvent({ account: ACCOUNT, region: REGION }));
+    const onBus = await audit.drain();
+    expect(onBus.map((r) => [r.id, r.guardrail, r.resource.id])).toEqual([[out.id, 'heartbeat', `${ACCOUNT}/${REGION}`]]);
   });
 });

@@ -6,7 +6,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -26,6 +25,7 @@ import type { LogwardenFunction } from '../../infra/function.js';
 import { STATE_TABLE_ACTIONS } from '../../infra/member-stack.js';
 import { exampleConfig, readTemplate } from '../../infra/testing.js';
 import { exampleLogs } from '../fixtures/guardrails/example-logs/index.js';
+import { invokeBundle } from '../helpers/bundled-handler.js';
 import { ACCOUNT, createAuditBus, REGION, useEmulator } from '../helpers/emulator.js';
 import { actionsOf, statementsOf } from '../helpers/iam.js';
 import { policyWith } from '../helpers/policy.js';
@@ -154,21 +154,7 @@ describe('the fixture guardrail, added to a registry and enabled by a policy, an
       JSON.stringify(policyWith({ 'example-logs': section })),
       withFixture,
     );
-    const env = { ...process.env };
-    Object.assign(process.env, {
-      AWS_REGION: REGION,
-      LAMBDA_TASK_ROOT: b.dir,
-      AWS_ENDPOINT_URL: emu.endpoint,
-      LOGWARDEN_ACCOUNT_ID: ACCOUNT,
-    });
-    try {
-      const mod = (await import(pathToFileURL(join(b.dir, 'index.mjs')).href)) as {
-        handler: (e: unknown, c: unknown) => Promise<unknown>;
-      };
-      await mod.handler(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'example-logs' }), {});
-    } finally {
-      process.env = env;
-    }
+    await invokeBundle(b.dir, emu.endpoint, sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'example-logs' }));
     const groups = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/app/orders' }));
     expect(groups.logGroups?.[0]?.retentionInDays).toBe(30);
     expect((await audit.drain()).map((r) => [r.guardrail, r.resource.id, r.outcome])).toEqual([
