@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-guardduty';
 import { errorCode, errorMessage, RemediationError } from '../core/errors.js';
 import { MANAGED_TAG } from '../core/tags.js';
-import type { Scope } from '../core/types.js';
+import type { Observation, Scope } from '../core/types.js';
 import type {
   Administrator,
   DesiredGuardDuty,
@@ -105,31 +105,56 @@ async function detectorTags(scope: Scope<GuardDutyPolicy>, region: string, detec
  * (three reads). When the named detector is gone but another exists, that one is read: the
  * region must have one enabled detector, whatever its id.
  */
-async function observeDetector(ref: DetectorRef, scope: Scope<GuardDutyPolicy>): Promise<DetectorState> {
+async function observeDetector(
+  ref: DetectorRef,
+  scope: Scope<GuardDutyPolicy>,
+  observation: Observation<GuardDutyState, GuardDutyStep> = { purpose: 'decide' },
+): Promise<DetectorState> {
+  const before = observation.purpose === 'verify' ? observation.before : null;
+  if (before?.kind === 'detector' && before.exists && observation.purpose === 'verify') {
+    // UpdateDetector changes only what GetDetector reports: the detector list and administrator stay as seen.
+    if (observation.steps.every((s) => s.api === 'guardduty:UpdateDetector')) return rereadDetector(before, scope, ref.region);
+  }
   const ids = await listDetectorIds(scope, ref.region);
   const id = ids.includes(ref.id) ? ref.id : ids[0];
   if (!id) return { kind: 'detector', exists: false };
-  const gd = client(scope, ref.region);
-  let detector: GetDetectorCommandOutput;
-  try {
-    detector = await gd.send(new GetDetectorCommand({ DetectorId: id }));
-  } catch (error) {
-    // Deleted between the two reads.
-    if (isNotFound(error)) return { kind: 'detector', exists: false };
-    throw error;
-  }
-  const admin = await gd.send(new GetAdministratorAccountCommand({ DetectorId: id }));
+  const detector = await getDetector(scope, ref.region, id);
+  if (!detector) return { kind: 'detector', exists: false };
+  const admin = await client(scope, ref.region).send(new GetAdministratorAccountCommand({ DetectorId: id }));
   return {
+    ...detectorSettings(detector),
     kind: 'detector',
     exists: true,
     id,
     detectorCount: ids.length,
+    administrator: administratorOf(admin),
+  };
+}
+
+type ExistingDetector = Extract<DetectorState, { exists: true }>;
+
+/** GetDetector, or null when it is gone (deleted between two reads). */
+async function getDetector(scope: Scope<GuardDutyPolicy>, region: string, id: string): Promise<GetDetectorCommandOutput | null> {
+  try {
+    return await client(scope, region).send(new GetDetectorCommand({ DetectorId: id }));
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+function detectorSettings(detector: GetDetectorCommandOutput) {
+  return {
     status: detector.Status ?? 'UNKNOWN',
     findingPublishingFrequency: detector.FindingPublishingFrequency ?? null,
     features: featureStatuses(detector),
     tags: detector.Tags ?? {},
-    administrator: administratorOf(admin),
   };
+}
+
+async function rereadDetector(before: ExistingDetector, scope: Scope<GuardDutyPolicy>, region: string): Promise<DetectorState> {
+  const detector = await getDetector(scope, region, before.id);
+  return detector ? { ...before, ...detectorSettings(detector) } : { kind: 'detector', exists: false };
 }
 
 async function observeFilter(ref: GuardDutyRef & { detectorId: string }, scope: Scope<GuardDutyPolicy>): Promise<FilterState> {
@@ -219,10 +244,14 @@ export async function resolveDetectorRef(ref: DetectorRef, scope: Scope<GuardDut
 }
 
 /** Read the real state of any GuardDuty resource. */
-export function observeGuardDuty(ref: GuardDutyRef, scope: Scope<GuardDutyPolicy>): Promise<GuardDutyState> {
+export function observeGuardDuty(
+  ref: GuardDutyRef,
+  scope: Scope<GuardDutyPolicy>,
+  observation?: Observation<GuardDutyState, GuardDutyStep>,
+): Promise<GuardDutyState> {
   switch (ref.kind) {
     case 'detector':
-      return observeDetector(ref, scope);
+      return observeDetector(ref, scope, observation);
     case 'filter':
       return observeFilter(ref, scope);
     case 'ipset':
