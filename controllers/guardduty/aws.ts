@@ -157,75 +157,63 @@ async function rereadDetector(before: ExistingDetector, scope: Scope<GuardDutyPo
   return detector ? { ...before, ...detectorSettings(detector) } : { kind: 'detector', exists: false };
 }
 
-async function observeFilter(ref: GuardDutyRef & { detectorId: string }, scope: Scope<GuardDutyPolicy>): Promise<FilterState> {
+type ChildRef = GuardDutyRef & { detectorId: string };
+type Child = FilterState | IpSetState | DestinationState;
+
+/**
+ * A resource of the detector (filter, IP set, publishing destination): the detector's tags (for
+ * exemptions) and one read; gone when the detector or the resource is.
+ */
+async function observeChild<S extends Child>(
+  kind: S['kind'],
+  ref: ChildRef,
+  scope: Scope<GuardDutyPolicy>,
+  read: (gd: GuardDutyClient) => Promise<Omit<Extract<S, { exists: true }>, 'kind' | 'exists' | 'tags'>>,
+): Promise<S> {
   const tags = await detectorTags(scope, ref.region, ref.detectorId);
-  if (tags === null) return { kind: 'filter', exists: false, tags: {} };
+  if (tags === null) return { kind, exists: false, tags: {} } as S;
   try {
-    const f = await client(scope, ref.region).send(new GetFilterCommand({ DetectorId: ref.detectorId, FilterName: ref.id }));
+    return { kind, exists: true, ...(await read(client(scope, ref.region))), tags } as unknown as S;
+  } catch (error) {
+    if (isNotFound(error)) return { kind, exists: false, tags } as S;
+    throw error;
+  }
+}
+
+const observeFilter = (ref: ChildRef, scope: Scope<GuardDutyPolicy>) =>
+  observeChild<FilterState>('filter', ref, scope, async (gd) => {
+    const f = await gd.send(new GetFilterCommand({ DetectorId: ref.detectorId, FilterName: ref.id }));
     return {
-      kind: 'filter',
-      exists: true,
       action: f.Action ?? 'NOOP',
       description: f.Description ?? null,
       rank: f.Rank ?? null,
       findingCriteria: f.FindingCriteria ?? null,
-      tags,
     };
-  } catch (error) {
-    if (isNotFound(error)) return { kind: 'filter', exists: false, tags };
-    throw error;
-  }
-}
+  });
 
-async function observeIpSet(ref: GuardDutyRef & { detectorId: string }, scope: Scope<GuardDutyPolicy>): Promise<IpSetState> {
-  const tags = await detectorTags(scope, ref.region, ref.detectorId);
-  if (tags === null) return { kind: 'ipset', exists: false, tags: {} };
-  try {
-    const s = await client(scope, ref.region).send(new GetIPSetCommand({ DetectorId: ref.detectorId, IpSetId: ref.id }));
+const observeIpSet = (ref: ChildRef, scope: Scope<GuardDutyPolicy>) =>
+  observeChild<IpSetState>('ipset', ref, scope, async (gd) => {
+    const set = await gd.send(new GetIPSetCommand({ DetectorId: ref.detectorId, IpSetId: ref.id }));
     return {
-      kind: 'ipset',
-      exists: true,
-      name: s.Name ?? null,
-      status: s.Status ?? 'UNKNOWN',
-      format: s.Format ?? null,
-      location: s.Location ?? null,
-      tags,
+      name: set.Name ?? null,
+      status: set.Status ?? 'UNKNOWN',
+      format: set.Format ?? null,
+      location: set.Location ?? null,
     };
-  } catch (error) {
-    if (isNotFound(error)) return { kind: 'ipset', exists: false, tags };
-    throw error;
-  }
-}
+  });
 
-async function observeDestination(
-  ref: GuardDutyRef & { detectorId: string },
-  scope: Scope<GuardDutyPolicy>,
-): Promise<DestinationState> {
-  const tags = await detectorTags(scope, ref.region, ref.detectorId);
-  if (tags === null) return { kind: 'destination', exists: false, tags: {} };
-  try {
-    const d = await client(scope, ref.region).send(
-      new DescribePublishingDestinationCommand({ DetectorId: ref.detectorId, DestinationId: ref.id }),
-    );
+const observeDestination = (ref: ChildRef, scope: Scope<GuardDutyPolicy>) =>
+  observeChild<DestinationState>('destination', ref, scope, async (gd) => {
+    const dest = await gd.send(new DescribePublishingDestinationCommand({ DetectorId: ref.detectorId, DestinationId: ref.id }));
     return {
-      kind: 'destination',
-      exists: true,
-      status: d.Status ?? null,
-      destinationType: d.DestinationType ?? null,
-      destinationArn: d.DestinationProperties?.DestinationArn ?? null,
-      kmsKeyArn: d.DestinationProperties?.KmsKeyArn ?? null,
-      tags,
+      status: dest.Status ?? null,
+      destinationType: dest.DestinationType ?? null,
+      destinationArn: dest.DestinationProperties?.DestinationArn ?? null,
+      kmsKeyArn: dest.DestinationProperties?.KmsKeyArn ?? null,
     };
-  } catch (error) {
-    if (isNotFound(error)) return { kind: 'destination', exists: false, tags };
-    throw error;
-  }
-}
+  });
 
-async function observeMembership(
-  ref: GuardDutyRef & { detectorId: string },
-  scope: Scope<GuardDutyPolicy>,
-): Promise<MembershipState> {
+async function observeMembership(ref: ChildRef, scope: Scope<GuardDutyPolicy>): Promise<MembershipState> {
   const tags = await detectorTags(scope, ref.region, ref.detectorId);
   if (tags === null) return { kind: 'membership', detectorExists: false, tags: {} };
   const out = await client(scope, ref.region).send(new GetAdministratorAccountCommand({ DetectorId: ref.detectorId }));
