@@ -1,3 +1,4 @@
+import { CommanderError } from 'commander';
 import { LogwardenError } from '../controllers/core/errors.js';
 
 // Results go to stdout; logs (warnings and errors only, unless LOGWARDEN_LOG_LEVEL says otherwise) go to stderr.
@@ -8,12 +9,20 @@ const { buildProgram, EXIT } = await import('./program.js');
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (error) {
-  const message =
-    error instanceof LogwardenError
-      ? `${error.code}: ${error.message}`
-      : error instanceof Error
-        ? `${error.name}: ${error.message}`
-        : String(error);
-  process.stderr.write(`logwarden: ${message}\n`);
-  process.exitCode = EXIT.error;
+  process.exitCode = exitCodeOf(error);
+  // Commander has already printed its usage error (or the help or version asked for, exit code 0).
+  if (!(error instanceof CommanderError)) process.stderr.write(`logwarden: ${messageOf(error)}\n`);
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.error;
+  return EXIT.error;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof LogwardenError
+    ? `${error.code}: ${error.message}`
+    : error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : String(error);
 }

@@ -6,9 +6,15 @@ import { registerAuditCommand } from './audit/command.js';
 import { cliRuntime } from './context.js';
 import { runDemo } from './demo/index.js';
 import { jsonLines, recordsTable } from './format.js';
+import { checkedSelection } from './selection.js';
 
-/** Exit codes: 0 ok, 1 findings (drift or failed remediation), 2 error. */
+/** Exit codes: 0 ok, 1 findings (drift or failed remediation), 2 error (usage errors included). */
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
+
+/** The version in package.json. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 function readEvents(source: string): unknown[] {
   let text: string;
@@ -52,6 +58,8 @@ interface SweepOptions {
   publish?: boolean;
   /** `remediate --dry-run`; `scan` is always detect-only. */
   dryRun?: boolean;
+  /** Every row in the table, not only those that need attention. */
+  all?: boolean;
 }
 
 /**
@@ -63,6 +71,7 @@ function sweepAction(command: 'scan' | 'remediate') {
   return async (options: SweepOptions) => {
     const detectOnly = command === 'scan' || options.dryRun === true;
     const runtime = await cliRuntime({ config: options.config, dryRun: detectOnly });
+    const selection = checkedSelection(options, runtime.controller.guardrails, runtime.policy);
     const records = await runtime.controller.sweep({
       trigger: {
         type: 'cli',
@@ -70,10 +79,9 @@ function sweepAction(command: 'scan' | 'remediate') {
         eventName: options.dryRun ? `${command} --dry-run` : command,
         actor: process.env.USER ?? null,
       },
-      regions: options.region,
-      guardrails: options.guardrail,
+      ...selection,
     });
-    process.stdout.write(`${options.json ? jsonLines(records) : recordsTable(records)}\n`);
+    process.stdout.write(`${options.json ? jsonLines(records) : recordsTable(records, { all: options.all === true })}\n`);
     await publishIfAsked(options.publish === true, runtime.sink, records);
     const findings = records.some((record) => record.outcome === 'failed' || (detectOnly && record.outcome === 'drift-detected'));
     process.exitCode = findings ? EXIT.findings : EXIT.ok;
@@ -83,8 +91,12 @@ function sweepAction(command: 'scan' | 'remediate') {
 export function buildProgram(): Command {
   const program = new Command('logwarden')
     .description('Keeps AWS logging switched on: CloudTrail, VPC flow logs, S3 access logs, GuardDuty.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    // Usage errors (unknown option or command, missing argument) throw a CommanderError instead of
+    // exiting 1, so main.ts can exit 2 as documented; subcommands inherit this setting.
+    .exitOverride();
 
   const configOption = new Option(
     '-c, --config <file>',
@@ -100,6 +112,8 @@ export function buildProgram(): Command {
     .option('--no-publish', 'do not send the records to the audit bus')
     .action(async (event: string, options: { config?: string; dryRun?: boolean; publish: boolean }) => {
       const events = readEvents(event);
+      if (events.length === 0)
+        throw new LogwardenError('NoEvents', `${event === '-' ? 'standard input' : event} holds no event (an empty list)`);
       const runtime = await cliRuntime({ config: options.config, dryRun: options.dryRun });
       const records = await runtime.controller.handleEvents(events);
       process.stdout.write(`${jsonLines(records)}\n`);
@@ -115,7 +129,11 @@ export function buildProgram(): Command {
       .addOption(configOption)
       .option('-r, --region <region...>', 'regions to sweep (default: every region in the policy)')
       .option('-g, --guardrail <name...>', 'guardrails to sweep (default: all enabled)')
-      .option('--json', 'one JSON audit record per line instead of a table');
+      .option('--json', 'one JSON audit record per line instead of a table')
+      .option(
+        '--all',
+        'a table row for every resource (default: a summary per guardrail and region, and the rows that need attention)',
+      );
 
   sweepCommand('scan', 'detect-only sweep of the account; exit 1 when drift is found')
     .option('--publish', 'also send the records to the audit bus')

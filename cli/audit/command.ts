@@ -5,15 +5,20 @@ import { type Command, Option } from 'commander';
 import type { AwsClients } from '../../controllers/core/aws.js';
 import { ConfigError } from '../../controllers/core/errors.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
+import { HEARTBEAT_GUARDRAIL } from '../../controllers/core/record.js';
+import { guardrails } from '../../controllers/registry.js';
 import { jsonLines } from '../format.js';
 import { AuditReportError } from './errors.js';
-import { type AuditQuery, parseOutcomes, parseSortField, sortRecords, splitList } from './filters.js';
+import { type AuditQuery, parseGuardrails, parseOutcomes, parseSortField, sortRecords, splitList } from './filters.js';
 import { auditTable, integrityText, summaryText } from './format.js';
 import { type ReadProgress, readAudit } from './read.js';
 import { renderReport } from './report.js';
 import { DEFAULT_SOURCE, openSource, parseSourceSpec } from './sources/index.js';
 import { type AuditSummary, DEFAULT_TOP, hasFindings, SummaryBuilder } from './summary.js';
 import { parseDuration, parseTime } from './time.js';
+
+/** Every `guardrail` a record can name: the registered guardrails, the heartbeat, and `logwarden` (input no guardrail took). */
+const RECORD_GUARDRAILS = [...guardrails.map((g) => g.name), HEARTBEAT_GUARDRAIL, 'logwarden'];
 
 /** Exit codes of `logwarden audit` (the CLI's): 0 nothing to act on, 1 findings, 2 error. */
 const AUDIT_EXIT = { ok: 0, findings: 1, error: 2 } as const;
@@ -114,7 +119,7 @@ function positiveInt(flag: string, text: string): number {
 
 function queryFrom(options: CommonOptions, now: Date): AuditQuery {
   const query: AuditQuery = {
-    guardrail: splitList(options.guardrail),
+    guardrail: parseGuardrails(splitList(options.guardrail), RECORD_GUARDRAILS),
     account: splitList(options.account),
     region: splitList(options.region),
     resource: splitList(options.resource),

@@ -32,6 +32,18 @@ export function parseOutcomes(values: readonly string[] | undefined): Outcome[] 
   return list as Outcome[];
 }
 
+/** `--guardrail` values checked against the guardrails that write records (the registry, the heartbeat, intake). */
+export function parseGuardrails(values: readonly string[] | undefined, known: readonly string[]): string[] | undefined {
+  if (!values) return undefined;
+  const list = values.flatMap((value) => value.split(',')).filter((value) => value.length > 0);
+  for (const name of list) {
+    if (!known.includes(name)) {
+      throw new ConfigError('--guardrail', `unknown guardrail ${JSON.stringify(name)} (one of ${known.join(', ')})`);
+    }
+  }
+  return list;
+}
+
 export function parseSortField(value: string | undefined): SortField {
   const field = value ?? 'time';
   if (!(SORT_FIELDS as readonly string[]).includes(field)) {

@@ -97,8 +97,9 @@ function jsonSize(value: unknown): number {
   }
 }
 
-const unknownTrigger = (eventId: string | null = null): Trigger => ({
-  type: 'cloudtrail',
+/** The trigger of an input logwarden could not recognise (not an event, or of an unsupported kind). */
+const unknownTrigger = (eventId: string | null = null, type: Trigger['type'] = 'unrecognised'): Trigger => ({
+  type,
   eventId,
   eventName: null,
   actor: null,
@@ -107,12 +108,17 @@ const unknownTrigger = (eventId: string | null = null): Trigger => ({
 type Envelope = z.infer<typeof envelopeSchema>;
 type Invalid = Extract<Intake, { kind: 'invalid' }>;
 
-const invalid = (reason: string, eventId: string | null = null, where?: { account: string; region: string }): Invalid => ({
+const invalid = (
+  reason: string,
+  eventId: string | null = null,
+  where?: { account: string; region: string },
+  type?: Trigger['type'],
+): Invalid => ({
   kind: 'invalid',
   reason,
   account: where?.account ?? null,
   region: where?.region ?? null,
-  trigger: unknownTrigger(eventId),
+  trigger: unknownTrigger(eventId, type),
 });
 
 /** Classify one EventBridge event. */
@@ -138,7 +144,7 @@ export function classify(input: unknown): Intake {
 
 function cloudTrailIntake(e: Envelope, eventId: string | null): Intake {
   const d = cloudTrailDetailSchema.safeParse(e.detail);
-  if (!d.success) return invalid(`malformed CloudTrail record: ${issuesText(d.error)}`, eventId, e);
+  if (!d.success) return invalid(`malformed CloudTrail record: ${issuesText(d.error)}`, eventId, e, 'cloudtrail');
   const detail: CloudTrailDetail = {
     eventName: d.data.eventName,
     eventSource: d.data.eventSource,

@@ -14,7 +14,8 @@ export const DEPLOYMENT_RESOURCE_TYPE = 'logwarden::Deployment';
 export const OUTCOMES = ['remediated', 'compliant', 'exempt', 'drift-detected', 'failed', 'ignored', 'escalated'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-const TRIGGER_TYPES = ['cloudtrail', 'config', 'sweep', 'cli'] as const;
+/** `unrecognised`: input that is not an event logwarden handles (its record is `ignored`, with the reason). */
+const TRIGGER_TYPES = ['cloudtrail', 'config', 'sweep', 'cli', 'unrecognised'] as const;
 
 const resourceSchema = z.object({
   type: z.string(),

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudTrailClient, GetTrailStatusCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
@@ -106,5 +106,52 @@ describe('logwarden CLI against the emulator (AWS_ENDPOINT_URL)', () => {
     const notJson = logwarden(['handle', '-'], '{ nope');
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toMatch(/InputNotJson: standard input is not JSON/);
+  });
+
+  it('handle records unrecognised input with trigger type "unrecognised", a malformed CloudTrail record as "cloudtrail"', () => {
+    const malformed = { ...trailEvent('StopLogging', { name: TRAIL }), detail: { eventName: 42 } };
+    const res = logwarden(['handle', '--dry-run', '--no-publish', '-'], JSON.stringify([{ hello: 'world' }, malformed]));
+    expect(res.records.map((r) => [r.outcome, r.trigger.type])).toEqual([
+      ['ignored', 'unrecognised'],
+      ['ignored', 'cloudtrail'],
+    ]);
+  });
+
+  it('scan shows the reason of a row that needs attention, and a summary line per guardrail and region', () => {
+    const res = logwarden(['scan']);
+    expect(res.stdout).toMatch(/^cloudtrail us-east-1: 1 resource\(s\): 1 drift-detected$/m);
+    expect(res.stdout).toMatch(
+      /drift-detected\s+drift: exists; 1 difference\(s\) from the policy; dry-run mode, would run: cloudtrail:CreateTrail/,
+    );
+  });
+});
+
+describe('exit codes: 0 ok, 1 findings, 2 errors (usage errors included)', () => {
+  it.each([
+    ['an unknown option', ['scan', '--bogus'], /unknown option '--bogus'/],
+    ['an unknown command', ['sacn'], /unknown command 'sacn'/],
+    ['a missing argument', ['handle'], /missing required argument 'event'/],
+    ['audit report without --html', ['audit', 'report'], /required option '--html <file>' not specified/],
+    ['a misspelt guardrail', ['scan', '-g', 'cloudtrial'], /unknown or ungoverned guardrail "cloudtrial".*valid: cloudtrail/],
+    [
+      'a guardrail the policy switches off',
+      ['remediate', '-g', 'guardduty'],
+      /guardrail guardduty is switched off in the policy/,
+    ],
+    ['a region the policy does not govern', ['scan', '-r', 'eu-west-1'], /ungoverned region "eu-west-1".*valid: us-east-1/],
+    ['an unknown guardrail in audit', ['audit', '-g', 'cloudtrial', join(dir, 'none.jsonl')], /unknown guardrail "cloudtrial"/],
+    ['an empty event list', ['handle', '-'], /NoEvents: standard input holds no event/],
+  ])('%s: exit 2 with the reason on stderr, nothing on stdout', (_what, args, message) => {
+    const res = logwarden(args, args[0] === 'handle' && args[1] === '-' ? '[]' : undefined);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(message);
+    expect(res.stdout).toBe('');
+  });
+
+  it('--version prints the package version and exits 0; --help exits 0', () => {
+    const version = logwarden(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+    expect(logwarden(['--help']).code).toBe(0);
   });
 });
