@@ -3,6 +3,7 @@ import type { AwsClients } from './aws.js';
 import { mapLimit } from './concurrency.js';
 import { type Decision, decide, resourceKey, withNotes } from './decide.js';
 import { errorCode, errorMessage, isRetryable } from './errors.js';
+import type { ExemptionGrant } from './exemptions.js';
 import { filteredOut } from './filters.js';
 import { checkFlapping, type FlapStore, noteRemediation } from './flapping.js';
 import { classify, type Intake } from './intake.js';
@@ -70,6 +71,7 @@ interface RecordFields {
   actions?: ActionResult[];
   verified?: boolean | null;
   retryable?: boolean;
+  exemption?: ExemptionGrant;
 }
 
 /** One resource being reconciled: the guardrail, where, why, and the record fields it shares. */
@@ -131,6 +133,7 @@ export class Controller {
       retryable: fields.retryable ?? false,
       durationMs: Math.max(0, Date.now() - base.started),
       runbook: base.runbook,
+      ...(fields.exemption ? { exemption: fields.exemption } : {}),
     };
   }
 
@@ -359,7 +362,8 @@ export class Controller {
   private decide(run: Reconciliation, state: unknown): Decision {
     const detectOnly = this.options.dryRun || run.scope.policy.mode === 'notify';
     const { guardrail, ref, desired, scope } = run;
-    return decide({ guardrail, ref, state, desired, scope, now: this.options.now(), detectOnly });
+    const { exemptions } = this.policy;
+    return decide({ guardrail, ref, state, desired, scope, now: this.options.now(), exemptions, detectOnly });
   }
 
   /** The record of a decision that ends the reconciliation (anything but `remediate`). */
@@ -368,7 +372,12 @@ export class Controller {
       case 'skip':
         return this.record(run.base, { outcome: 'ignored', reason: decision.reason });
       case 'exempt':
-        return this.record(run.base, { outcome: 'exempt', reason: decision.reason, drift: decision.drift });
+        return this.record(run.base, {
+          outcome: 'exempt',
+          reason: decision.reason,
+          drift: decision.drift,
+          exemption: decision.grant,
+        });
       case 'compliant':
         return this.record(run.base, { outcome: 'compliant', reason: withNotes('matches the policy', decision.notes) });
       case 'report': {
