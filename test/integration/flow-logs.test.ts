@@ -20,6 +20,7 @@ import {
   flowLogsOf,
   flowLogsPolicy,
   isManaged,
+  tagVpc,
   userFlowLog,
 } from '../helpers/flow-logs.js';
 import { controllerOn, type Harness, harness } from '../helpers/harness.js';
@@ -243,9 +244,15 @@ describe('flow-logs guardrail on the emulator: events', () => {
     expect(managed).toHaveLength(1);
   });
 
-  it('an exemption tag alone never exempts: the VPC gets its flow log and the request is noted', async () => {
-    const vpcId = await createVpc(clients(), '10.0.0.0/16', { 'logwarden:exempt': 'lab VPC, ticket SEC-42' });
-    const [record] = await h.deliver(createVpcEvent(vpcId));
+  it('an exemption tag alone never exempts: tagged, then its flow log deleted, the VPC gets it back and the request is noted', async () => {
+    const vpcId = await createVpc(clients(), '10.0.0.0/16');
+    await h.deliver(createVpcEvent(vpcId));
+    const [first] = await compliantIds(vpcId);
+    await tagVpc(clients(), vpcId, { 'logwarden:exempt': 'lab VPC, ticket SEC-42' });
+    await deleteFlowLogs(clients(), [first as string]);
+
+    const [record] = await h.deliver(deleteFlowLogsEvent([first as string]));
+
     expect(record?.outcome).toBe('remediated');
     expect(record?.reason).toMatch(UNAPPROVED);
     expect(await compliantIds(vpcId)).toHaveLength(1);
