@@ -418,15 +418,20 @@ export class Controller {
     }
   }
 
-  /** Flapping check, the writes, the verification: the record of a remediation. */
+  /**
+   * Flapping check, the writes, the verification: the record of a remediation. A flapping resource
+   * is `escalated`; its settings-level drift is held back for the window, but drift that turns logging
+   * off is re-applied every time (the record is then `escalated` with the writes made and verified).
+   */
   private async remediate(run: Reconciliation, decision: RemediateDecision): Promise<AuditRecord> {
     const { drift, steps } = decision;
     const flapping = this.policy.controller.flapping;
     const flap = await checkFlapping(this.options.flapStore, run.key, this.options.now(), flapping, this.options.logger);
-    if (flap.escalate) {
+    const loggingOff = drift.some((d) => run.guardrail.loggingOffDrift.includes(d.property));
+    if (flap.escalate && !loggingOff) {
       const reason = withNotes(
         `remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: stopped re-applying (something keeps changing it back); resumes after ${flap.resumesAt.toISOString()}`,
-        decision.notes,
+        [...decision.notes, ...flap.notes],
       );
       return this.record(run.base, { outcome: 'escalated', reason, drift });
     }
@@ -449,9 +454,22 @@ export class Controller {
       });
     }
     const noted = await noteRemediation(this.options.flapStore, run.key, this.options.now(), flapping, this.options.logger);
-    const notes = [...decision.notes, ...(flap.note ? [flap.note] : []), ...(noted ? [noted] : [])];
-    const reason = withNotes(`restored ${drift.map((d) => d.property).join(', ')}`, notes);
-    return this.record(run.base, { outcome: 'remediated', reason, drift, actions: applied.actions, verified: true });
+    const notes = [...decision.notes, ...flap.notes, ...(noted ? [noted] : [])];
+    const restored = `restored ${drift.map((d) => d.property).join(', ')}`;
+    if (!flap.escalate) {
+      return this.record(run.base, {
+        outcome: 'remediated',
+        reason: withNotes(restored, notes),
+        drift,
+        actions: applied.actions,
+        verified: true,
+      });
+    }
+    const reason = withNotes(
+      `${restored}; remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: something keeps turning logging off, logwarden re-applies every time`,
+      notes,
+    );
+    return this.record(run.base, { outcome: 'escalated', reason, drift, actions: applied.actions, verified: true });
   }
 
   /** The writes in order; each gets the outputs of the earlier ones. Stops at the first failure. */

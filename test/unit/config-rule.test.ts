@@ -41,6 +41,7 @@ function fakeGuardrail(world: Map<string, Thing | Error>, opts: { listError?: Er
     resourceType: TYPE,
     runbook: 'runbooks/things.md',
     policySchema,
+    loggingOffDrift: ['exists', 'enabled'],
     iamActions: ['test:GetThing'],
     cloudTrailEvents: [],
     refsFromCloudTrail: () => ({ refs: [] }),
