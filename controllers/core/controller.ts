@@ -412,7 +412,9 @@ export class Controller {
       const state = await run.guardrail.observe(run.ref, run.scope);
       const again = this.decide(run, state);
       if (again.kind !== 'remediate') return this.decisionRecord(run, again);
-      return await this.remediate(run, { ...again, state });
+      // A forged lease taken over is reported with the remediation.
+      const notes = lease.note ? [...again.notes, lease.note] : again.notes;
+      return await this.remediate(run, { ...again, notes, state });
     } finally {
       await releaseLease(store, run.key, lease.owner, this.options.logger);
     }

@@ -1,7 +1,7 @@
 import { type AttributeValue, ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { errorCode, errorMessage, LogwardenError } from './errors.js';
 import type { Logger } from './log.js';
-import { StateTableStore } from './state-table.js';
+import { CLOCK_SKEW_MS, StateTableStore } from './state-table.js';
 
 const MAX_WRITE_ATTEMPTS = 20;
 
@@ -25,9 +25,6 @@ export interface FlapSettings {
   maxRemediations: number;
   windowMinutes: number;
 }
-
-/** Clocks of the Lambda fleet may differ this much; a state-table time further ahead is forged. */
-export const CLOCK_SKEW_MS = 60_000;
 
 export type FlapCheck =
   | { escalate: false; notes: string[] }

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { apiCallEvent } from '../../cli/events.js';
 import { AwsClients } from '../../controllers/core/aws.js';
 import { Controller, stateKey } from '../../controllers/core/controller.js';
-import { CLOCK_SKEW_MS, type FlapStore, flapDecision, MemoryFlapStore } from '../../controllers/core/flapping.js';
+import { type FlapStore, flapDecision, MemoryFlapStore } from '../../controllers/core/flapping.js';
 import { createLogger } from '../../controllers/core/log.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
+import { CLOCK_SKEW_MS } from '../../controllers/core/state-table.js';
 import { fakeGuardrail, type Widget } from '../helpers/fake-guardrail.js';
 import { policyWith } from '../helpers/policy.js';
 
