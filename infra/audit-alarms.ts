@@ -85,11 +85,11 @@ export class AuditAlarms extends Group {
       targets: [new targets.SnsTopic(this.topic)],
     });
     const whenAny = { threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD };
-    // Flapping: a resource was remediated too often and logwarden stopped re-applying (see the runbook).
+    // Flapping: a resource was remediated too often. Logging-off drift is still re-applied; settings drift is held back.
     this.escalations = this.alarm('EscalationsAlarm', {
       alarmName: 'logwarden-escalations',
       alarmDescription:
-        'logwarden: a resource keeps being changed back (outcome=escalated); logwarden stopped re-applying until the flapping window passes',
+        'logwarden: a resource keeps being changed back (outcome=escalated); logging-off drift is re-applied every time, settings drift is held back until the flapping window passes',
       metric: props.metrics.escalations,
       ...whenAny,
     });
