@@ -30,6 +30,8 @@ export class AuditMetrics extends Group {
   readonly heartbeats: cloudwatch.Metric;
   readonly remediations: cloudwatch.Metric;
   readonly escalations: cloudwatch.Metric;
+  /** `exempt` records: policy exemptions being exercised, counted per hour (sweeps are hourly by default). */
+  readonly exemptions: cloudwatch.Metric;
 
   constructor(scope: Construct, id: string, props: AuditMetricsProps) {
     super(scope, id);
@@ -46,6 +48,7 @@ export class AuditMetrics extends Group {
     this.heartbeats = count('Heartbeats', '$.detail.guardrail', HEARTBEAT_GUARDRAIL, Duration.hours(1));
     this.remediations = count('Remediations', '$.detail.outcome', 'remediated', Duration.minutes(5));
     this.escalations = count('Escalations', '$.detail.outcome', 'escalated', Duration.minutes(5));
+    this.exemptions = count('Exemptions', '$.detail.outcome', 'exempt', Duration.hours(1));
   }
 }
 
@@ -67,6 +70,7 @@ export class AuditAlarms extends Group {
   readonly topic: sns.Topic;
   readonly failures: cloudwatch.Alarm;
   readonly escalations: cloudwatch.Alarm;
+  readonly exemptions: cloudwatch.Alarm;
   readonly silentDeployments: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: AuditAlarmsProps) {
@@ -81,12 +85,21 @@ export class AuditAlarms extends Group {
       targets: [new targets.SnsTopic(this.topic)],
     });
     const whenAny = { threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD };
-    // Flapping: a resource was remediated too often and logwarden stopped re-applying (see the runbook).
+    // Flapping: a resource was remediated too often. Logging-off drift is still re-applied; settings drift is held back.
     this.escalations = this.alarm('EscalationsAlarm', {
       alarmName: 'logwarden-escalations',
       alarmDescription:
-        'logwarden: a resource keeps being changed back (outcome=escalated); logwarden stopped re-applying until the flapping window passes',
+        'logwarden: a resource keeps being changed back (outcome=escalated); logging-off drift is re-applied every time, settings drift is held back until the flapping window passes',
       metric: props.metrics.escalations,
+      ...whenAny,
+    });
+    // Exemptions in use: in ALARM while any resource is left out of policy by an exemption, so the
+    // topic hears when the first one starts being used and OK once the last one has lapsed.
+    this.exemptions = this.alarm('ExemptionsAlarm', {
+      alarmName: 'logwarden-exemptions-in-use',
+      alarmDescription:
+        'logwarden: resources are left out of policy by a policy exemption (outcome=exempt); `logwarden audit --summary` lists them and their expiry',
+      metric: props.metrics.exemptions,
       ...whenAny,
     });
     this.failures = this.alarm('FailuresAlarm', {
@@ -141,7 +154,7 @@ export class AuditDashboard extends Group {
           }),
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',
-            alarms: [props.alarms.failures, props.alarms.silentDeployments],
+            alarms: [props.alarms.failures, props.alarms.silentDeployments, props.alarms.exemptions],
             width: 12,
           }),
         ],

@@ -1,7 +1,7 @@
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { OUTCOMES } from '../../controllers/core/record.js';
 import { table } from '../format.js';
-import type { AuditSummary, Integrity } from './summary.js';
+import { type AuditSummary, EXEMPTION_EXPIRING_DAYS, type Integrity } from './summary.js';
 
 /** Problems listed in text output; `--json` lists them all (up to MAX_LISTED_PROBLEMS). */
 const TEXT_PROBLEMS = 20;
@@ -61,6 +61,29 @@ export function integrityText(integrity: Integrity, max = TEXT_PROBLEMS): string
   }
   if (integrity.rejected > max) lines.push(`  … and ${integrity.rejected - max} more (all are listed by --summary --json)`);
   return lines.join('\n');
+}
+
+/** Active policy exemptions, those ending soon marked. */
+function exemptionsText(exemptions: AuditSummary['exemptions']): string[] {
+  const soon = new Set(exemptions.expiringSoon);
+  return [
+    `EXEMPTIONS IN USE (${exemptions.active.length}; ${exemptions.expiringSoon.length} ending within ${EXEMPTION_EXPIRING_DAYS} days)`,
+    exemptions.active.length === 0
+      ? '  none'
+      : table(
+          ['GUARDRAIL', 'ACCOUNT', 'REGION', 'RESOURCE', 'EXPIRES', 'APPROVER', 'TICKET', ''],
+          exemptions.active.map((e) => [
+            e.guardrail,
+            e.account,
+            e.region,
+            clip(e.resource, 60),
+            e.expires,
+            clip(e.approver ?? '-', 30),
+            clip(e.ticket ?? '-', 30),
+            soon.has(e) ? 'expiring soon' : '',
+          ]),
+        ),
+  ];
 }
 
 /** The `--summary` text. */
@@ -144,6 +167,9 @@ export function summaryText(summary: AuditSummary, options: { heartbeatStaleMs: 
       );
     }
   }
+  out.push('');
+
+  out.push(...exemptionsText(summary.exemptions));
   out.push('');
 
   out.push(

@@ -1,3 +1,4 @@
+import { expiryOf } from '../../controllers/core/exemptions.js';
 import {
   type AuditRecord,
   DEPLOYMENT_RESOURCE_TYPE,
@@ -67,6 +68,18 @@ export interface FailingResource extends ResourceRef {
   retryable: boolean;
 }
 
+/** A policy exemption in use: the latest record of the resource is `exempt`, and it has not expired. */
+export interface ExemptionInUse extends ResourceRef {
+  expires: string;
+  approver: string | null;
+  ticket: string | null;
+  /** The latest `exempt` record. */
+  lastSeen: string;
+}
+
+/** Exemptions ending within this many days are listed apart, to renew or let lapse. */
+export const EXEMPTION_EXPIRING_DAYS = 14;
+
 export interface AuditSummary {
   /** Time of the oldest and newest record selected, and the time heartbeats are judged at. */
   window: { first: string | null; last: string | null; asOf: string };
@@ -102,6 +115,11 @@ export interface AuditSummary {
   remediationsPerDay: { day: string; byGuardrail: Record<string, number>; total: number }[];
   /** The newest remediated / failed / escalated / drift-detected / exempt records, newest first. */
   timeline: AuditRecord[];
+  /**
+   * Active exemptions (by expiry, soonest first), and those of them ending within
+   * {@link EXEMPTION_EXPIRING_DAYS} days of `window.asOf`.
+   */
+  exemptions: { active: ExemptionInUse[]; expiringSoon: ExemptionInUse[] };
 }
 
 function emptyOutcomeCounts(): OutcomeCounts {
@@ -141,7 +159,7 @@ export class SummaryBuilder {
   private readonly byGuardrail = new Map<string, OutcomeCounts>();
   private readonly remediated = new Map<string, { ref: ResourceRef; count: number; first: number; last: number }>();
   /** Per resource: the time of its latest record, and what to follow up when that record is a failure. Nothing more, to stay small. */
-  private readonly latest = new Map<string, { time: number; failing: FailingResource | null }>();
+  private readonly latest = new Map<string, { time: number; failing: FailingResource | null; exempt: ExemptionInUse | null }>();
   private readonly failures = new Map<string, { failed: number; escalated: number; last: number }>();
   private readonly beats = new Map<string, { account: string; region: string; last: number }>();
   private readonly durations = new Map<string, number[]>();
@@ -184,6 +202,7 @@ export class SummaryBuilder {
               retryable: record.retryable,
             }
           : null,
+        exempt: exemptionInUse(record),
       });
     }
 
@@ -256,6 +275,7 @@ export class SummaryBuilder {
     allDurations.sort((a, b) => a - b);
 
     this.trimTimeline();
+    const exemptions = this.exemptionsAt(asOf);
     return {
       window: {
         first: this.selected > 0 ? iso(this.first) : null,
@@ -315,8 +335,24 @@ export class SummaryBuilder {
           total: [...perGuardrail.values()].reduce((sum, count) => sum + count, 0),
         })),
       timeline: this.timeline.map((entry) => entry.record),
+      exemptions,
     };
   }
+
+  /** Exemptions whose resource's latest record is `exempt` and that have not ended at `asOf`. */
+  private exemptionsAt(asOf: Date): AuditSummary['exemptions'] {
+    const soon = asOf.getTime() + EXEMPTION_EXPIRING_DAYS * 86_400_000;
+    const active = [...this.latest.values()]
+      .flatMap(({ exempt }) => (exempt && expiryOf(exempt.expires) > asOf.getTime() ? [exempt] : []))
+      .sort((a, b) => expiryOf(a.expires) - expiryOf(b.expires) || a.resource.localeCompare(b.resource));
+    return { active, expiringSoon: active.filter((e) => expiryOf(e.expires) <= soon) };
+  }
+}
+
+/** The exemption an `exempt` record carries, or null (older records carry none). */
+function exemptionInUse(record: AuditRecord): ExemptionInUse | null {
+  if (record.outcome !== 'exempt' || !record.exemption) return null;
+  return { ...refOf(record), ...record.exemption, lastSeen: record.time };
 }
 
 /** The summary of a list of records. Pure. */

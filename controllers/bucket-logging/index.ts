@@ -19,6 +19,8 @@ export const bucketLogging: Guardrail<BucketLoggingPolicy, BucketRef, BucketStat
   resourceType: RESOURCE_TYPE,
   runbook: RUNBOOK,
   policySchema: bucketLoggingPolicySchema,
+  // Access logging off. A different target bucket or prefix is settings-level.
+  loggingOffDrift: ['loggingEnabled'],
   iamActions: [
     's3:ListAllMyBuckets',
     's3:GetBucketLocation',

@@ -24,6 +24,8 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
   resourceType: RESOURCE_TYPE,
   runbook: 'runbooks/cloudtrail.md',
   policySchema: cloudTrailPolicySchema,
+  // Deleted, or not logging. Selectors, bucket, KMS key and the rest are settings.
+  loggingOffDrift: ['exists', 'isLogging'],
   iamActions: [
     'cloudtrail:GetTrail',
     'cloudtrail:GetTrailStatus',

@@ -6,6 +6,7 @@ import { invocationAccount, startLambda } from './bootstrap.js';
 import { mapLimit } from './concurrency.js';
 import { type Decision, decide, resourceKey, withNotes } from './decide.js';
 import { ConfigError, errorCode, errorMessage, LogwardenError } from './errors.js';
+import type { PolicyExemption } from './exemptions.js';
 import { filteredOut } from './filters.js';
 import type { Logger } from './log.js';
 import type { Policy } from './policy.js';
@@ -163,12 +164,13 @@ export async function evaluateRef(
   ref: ResourceRef,
   scope: Scope<GuardrailPolicyBase>,
   at: Date,
+  exemptions: readonly PolicyExemption[],
   preread?: unknown,
 ): Promise<Evaluation> {
   try {
     const desired = guardrail.desired(ref, scope.policy);
     const state = preread !== undefined ? preread : await guardrail.observe(ref, scope);
-    const decision = decide({ guardrail, ref, state, desired, scope, now: scope.now(), detectOnly: true });
+    const decision = decide({ guardrail, ref, state, desired, scope, now: scope.now(), exemptions, detectOnly: true });
     const { compliance, why } = complianceOf(decision);
     return evaluation(ref.type, ref.id, compliance, why, at);
   } catch (error) {
@@ -210,7 +212,9 @@ export async function evaluationsFor(request: RuleRequest, o: EvaluateOptions): 
   const found = request.kind === 'change' ? changedResource(request, g, scope) : await everyResource(g, scope);
   if ('evaluate' in found) return found.evaluate(resourceEval, accountEval);
   const unique = [...new Map(found.refs.map((r) => [resourceKey(r), r])).values()];
-  return mapLimit(unique, o.policy.controller.concurrency, (ref) => evaluateRef(g, ref, scope, at, found.preread?.get(ref.id)));
+  return mapLimit(unique, o.policy.controller.concurrency, (ref) =>
+    evaluateRef(g, ref, scope, at, o.policy.exemptions, found.preread?.get(ref.id)),
+  );
 }
 
 type Reply = (c: ComplianceType, why: string) => Evaluation[];

@@ -3,6 +3,7 @@ import type { AwsClients } from './aws.js';
 import { mapLimit } from './concurrency.js';
 import { type Decision, decide, resourceKey, withNotes } from './decide.js';
 import { errorCode, errorMessage, isRetryable } from './errors.js';
+import type { ExemptionGrant } from './exemptions.js';
 import { filteredOut } from './filters.js';
 import { checkFlapping, type FlapStore, noteRemediation } from './flapping.js';
 import { classify, type Intake } from './intake.js';
@@ -70,6 +71,7 @@ interface RecordFields {
   actions?: ActionResult[];
   verified?: boolean | null;
   retryable?: boolean;
+  exemption?: ExemptionGrant;
 }
 
 /** One resource being reconciled: the guardrail, where, why, and the record fields it shares. */
@@ -131,6 +133,7 @@ export class Controller {
       retryable: fields.retryable ?? false,
       durationMs: Math.max(0, Date.now() - base.started),
       runbook: base.runbook,
+      ...(fields.exemption ? { exemption: fields.exemption } : {}),
     };
   }
 
@@ -359,7 +362,8 @@ export class Controller {
   private decide(run: Reconciliation, state: unknown): Decision {
     const detectOnly = this.options.dryRun || run.scope.policy.mode === 'notify';
     const { guardrail, ref, desired, scope } = run;
-    return decide({ guardrail, ref, state, desired, scope, now: this.options.now(), detectOnly });
+    const { exemptions } = this.policy;
+    return decide({ guardrail, ref, state, desired, scope, now: this.options.now(), exemptions, detectOnly });
   }
 
   /** The record of a decision that ends the reconciliation (anything but `remediate`). */
@@ -368,7 +372,12 @@ export class Controller {
       case 'skip':
         return this.record(run.base, { outcome: 'ignored', reason: decision.reason });
       case 'exempt':
-        return this.record(run.base, { outcome: 'exempt', reason: decision.reason, drift: decision.drift });
+        return this.record(run.base, {
+          outcome: 'exempt',
+          reason: decision.reason,
+          drift: decision.drift,
+          exemption: decision.grant,
+        });
       case 'compliant':
         return this.record(run.base, { outcome: 'compliant', reason: withNotes('matches the policy', decision.notes) });
       case 'report': {
@@ -403,21 +412,28 @@ export class Controller {
       const state = await run.guardrail.observe(run.ref, run.scope);
       const again = this.decide(run, state);
       if (again.kind !== 'remediate') return this.decisionRecord(run, again);
-      return await this.remediate(run, { ...again, state });
+      // A forged lease taken over is reported with the remediation.
+      const notes = lease.note ? [...again.notes, lease.note] : again.notes;
+      return await this.remediate(run, { ...again, notes, state });
     } finally {
       await releaseLease(store, run.key, lease.owner, this.options.logger);
     }
   }
 
-  /** Flapping check, the writes, the verification: the record of a remediation. */
+  /**
+   * Flapping check, the writes, the verification: the record of a remediation. A flapping resource
+   * is `escalated`; its settings-level drift is held back for the window, but drift that turns logging
+   * off is re-applied every time (the record is then `escalated` with the writes made and verified).
+   */
   private async remediate(run: Reconciliation, decision: RemediateDecision): Promise<AuditRecord> {
     const { drift, steps } = decision;
     const flapping = this.policy.controller.flapping;
     const flap = await checkFlapping(this.options.flapStore, run.key, this.options.now(), flapping, this.options.logger);
-    if (flap.escalate) {
+    const loggingOff = drift.some((d) => run.guardrail.loggingOffDrift.includes(d.property));
+    if (flap.escalate && !loggingOff) {
       const reason = withNotes(
         `remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: stopped re-applying (something keeps changing it back); resumes after ${flap.resumesAt.toISOString()}`,
-        decision.notes,
+        [...decision.notes, ...flap.notes],
       );
       return this.record(run.base, { outcome: 'escalated', reason, drift });
     }
@@ -440,9 +456,22 @@ export class Controller {
       });
     }
     const noted = await noteRemediation(this.options.flapStore, run.key, this.options.now(), flapping, this.options.logger);
-    const notes = [...decision.notes, ...(flap.note ? [flap.note] : []), ...(noted ? [noted] : [])];
-    const reason = withNotes(`restored ${drift.map((d) => d.property).join(', ')}`, notes);
-    return this.record(run.base, { outcome: 'remediated', reason, drift, actions: applied.actions, verified: true });
+    const notes = [...decision.notes, ...flap.notes, ...(noted ? [noted] : [])];
+    const restored = `restored ${drift.map((d) => d.property).join(', ')}`;
+    if (!flap.escalate) {
+      return this.record(run.base, {
+        outcome: 'remediated',
+        reason: withNotes(restored, notes),
+        drift,
+        actions: applied.actions,
+        verified: true,
+      });
+    }
+    const reason = withNotes(
+      `${restored}; remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: something keeps turning logging off, logwarden re-applies every time`,
+      notes,
+    );
+    return this.record(run.base, { outcome: 'escalated', reason, drift, actions: applied.actions, verified: true });
   }
 
   /** The writes in order; each gets the outputs of the earlier ones. Stops at the first failure. */

@@ -1,4 +1,4 @@
-import { exemptionFrom } from './exemptions.js';
+import { type ExemptionGrant, exemptionFor, type PolicyExemption } from './exemptions.js';
 import type { Drift } from './record.js';
 import type { AnyGuardrail, GuardrailPolicyBase, ResourceRef, Scope, Step } from './types.js';
 
@@ -10,17 +10,20 @@ export interface DecisionInput {
   desired: unknown;
   scope: Pick<Scope<GuardrailPolicyBase>, 'account' | 'region' | 'policy'>;
   now: Date;
+  /** The policy's exemptions: the only way a resource is exempt. */
+  exemptions: readonly PolicyExemption[];
   /** Only report drift: a dry run, or the guardrail's `notify` mode. */
   detectOnly: boolean;
 }
 
 /**
- * What to do about one resource. `notes` are remarks for the record (an expired exemption), kept as
+ * What to do about one resource. `notes` are remarks for the record (an expired exemption, an
+ * unapproved exemption tag), kept as
  * a list until the record's reason is written.
  */
 export type Decision =
   | { kind: 'skip'; reason: string }
-  | { kind: 'exempt'; reason: string; drift: Drift[] }
+  | { kind: 'exempt'; reason: string; drift: Drift[]; grant: ExemptionGrant }
   | { kind: 'compliant'; notes: string[] }
   | { kind: 'report'; drift: Drift[]; steps: Step[]; notes: string[]; reportOnly: string | null }
   | { kind: 'remediate'; drift: Drift[]; steps: Step[]; notes: string[] };
@@ -33,12 +36,11 @@ export function decide(input: DecisionInput): Decision {
   const { guardrail: g, ref, state, desired, scope } = input;
   const skip = g.skipReason?.(ref, state, scope) ?? null;
   if (skip) return { kind: 'skip', reason: skip };
-  const exemption = exemptionFrom(g.tagsOf(state), input.now);
+  const exemption = exemptionFor(input.exemptions, g.name, ref, scope.account, g.tagsOf(state), input.now);
   if (exemption.exempt) {
-    const until = exemption.until ? ` (until ${exemption.until})` : '';
-    return { kind: 'exempt', reason: `exempt: ${exemption.reason}${until}`, drift: g.diff(state, desired) };
+    return { kind: 'exempt', reason: `exempt: ${exemption.reason}`, drift: g.diff(state, desired), grant: exemption.grant };
   }
-  const notes = exemption.note ? [exemption.note] : [];
+  const { notes } = exemption;
   const drift: Drift[] = g.diff(state, desired);
   if (drift.length === 0) return { kind: 'compliant', notes };
   const steps: Step[] = g.plan(state, desired, drift);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PolicyError } from './errors.js';
+import { DEFAULT_MAX_EXEMPTION_DAYS, exemptionSchema, expiryOf, type PolicyExemption } from './exemptions.js';
 import type { AnyGuardrail } from './types.js';
 
 /** Shared fields of every guardrail section. */
@@ -49,6 +50,8 @@ const controllerSettingsSchema = z
       })
       .strict()
       .default({ maxRemediations: 5, windowMinutes: 60 }),
+    /** The longest an exemption may run, counted from when the policy is loaded. */
+    maxExemptionDays: z.number().int().min(1).max(366).default(DEFAULT_MAX_EXEMPTION_DAYS),
   })
   .strict();
 
@@ -64,11 +67,20 @@ const auditSettingsSchema = z
   })
   .strict();
 
+interface SchemaOptions {
+  /** False in a Lambda bundle, which knows only its own guardrail: other sections and names pass. */
+  onlyThese?: boolean;
+  /** When the policy is loaded: exemptions may end at most `controller.maxExemptionDays` after it. */
+  now?: Date;
+}
+
 /** Build the policy schema from the explicit list of guardrails. */
-function policySchemaFor(guardrails: readonly AnyGuardrail[], options: { onlyThese?: boolean } = {}) {
+function policySchemaFor(guardrails: readonly AnyGuardrail[], options: SchemaOptions = {}) {
   const sections: Record<string, z.ZodTypeAny> = {};
   for (const g of guardrails) sections[g.name] = g.policySchema.optional();
   const sectionsSchema = z.object(sections);
+  const known = new Set(guardrails.map((g) => g.name));
+  const loadedAt = (options.now ?? new Date()).getTime();
   return z
     .object({
       version: z.literal(1),
@@ -76,8 +88,21 @@ function policySchemaFor(guardrails: readonly AnyGuardrail[], options: { onlyThe
       audit: auditSettingsSchema,
       // The CLI knows every guardrail and rejects unknown sections (typos); a Lambda bundle knows only its own.
       guardrails: options.onlyThese === false ? sectionsSchema.passthrough() : sectionsSchema.strict(),
+      exemptions: z.array(exemptionSchema).default([]),
     })
-    .strict();
+    .strict()
+    .superRefine((policy, ctx) => {
+      const maxDays = policy.controller.maxExemptionDays;
+      policy.exemptions.forEach((e, i) => {
+        if (options.onlyThese !== false && !known.has(e.guardrail)) {
+          ctx.addIssue({ code: 'custom', path: ['exemptions', i, 'guardrail'], message: `unknown guardrail "${e.guardrail}"` });
+        }
+        if (expiryOf(e.expires) > loadedAt + maxDays * 86_400_000) {
+          const message = `more than controller.maxExemptionDays (${maxDays}) days after the policy was loaded`;
+          ctx.addIssue({ code: 'custom', path: ['exemptions', i, 'expires'], message });
+        }
+      });
+    });
 }
 
 export interface Policy {
@@ -85,6 +110,7 @@ export interface Policy {
   controller: z.infer<typeof controllerSettingsSchema>;
   audit: z.infer<typeof auditSettingsSchema>;
   guardrails: Record<string, unknown>;
+  exemptions: PolicyExemption[];
 }
 
 function pathOf(path: readonly PropertyKey[]): string {
@@ -101,7 +127,7 @@ export function parsePolicy(
   doc: unknown,
   guardrails: readonly AnyGuardrail[],
   source = 'policy',
-  options: { onlyThese?: boolean } = {},
+  options: SchemaOptions = {},
 ): Policy {
   const result = policySchemaFor(guardrails, options).safeParse(doc);
   if (!result.success) {
@@ -115,7 +141,7 @@ export function parsePolicy(
 }
 
 /** Read and validate a policy file. Throws {@link PolicyError} on any problem. */
-export function loadPolicyFile(file: string, guardrails: readonly AnyGuardrail[], options: { onlyThese?: boolean } = {}): Policy {
+export function loadPolicyFile(file: string, guardrails: readonly AnyGuardrail[], options: SchemaOptions = {}): Policy {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -46,6 +46,13 @@ const actionSchema = z.object({
 });
 export type ActionResult = z.infer<typeof actionSchema>;
 
+/** On `exempt` records: the policy exemption that applied (optional: older records lack it). */
+const exemptionGrantSchema = z.object({
+  expires: z.string(),
+  approver: z.string().nullable(),
+  ticket: z.string().nullable(),
+});
+
 /** The audit record: one per resource and trigger. Documented in the README. */
 export const auditRecordSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
@@ -66,5 +73,6 @@ export const auditRecordSchema = z.object({
   durationMs: z.number(),
   runbook: z.string(),
   truncated: z.boolean().optional(),
+  exemption: exemptionGrantSchema.optional(),
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;

@@ -97,6 +97,13 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
   /** Every IAM action the guardrail's code calls. The infrastructure builds its role from this list. */
   readonly iamActions: readonly string[];
   /**
+   * The `diff` properties whose drift means logging is off (a trail stopped or deleted, a flow log
+   * gone, access logging off, a detector deleted or suspended). The flapping breaker never holds these
+   * back: a resource someone keeps switching off is switched back on every time, and escalated.
+   * Drift in any other property is settings-level: the breaker may hold it back for its window.
+   */
+  readonly loggingOffDrift: readonly string[];
+  /**
    * Permissions that apply only to some resources or only with some policies (e.g. `iam:PassRole`
    * for the configured delivery role). The infrastructure adds them as scoped statements.
    */

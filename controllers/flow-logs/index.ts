@@ -20,6 +20,8 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
   resourceType: RESOURCE_TYPE,
   runbook: 'runbooks/flow-logs.md',
   policySchema: flowLogsPolicySchema,
+  // No flow log to the policy destination (deleted, or only wrong ones left). `vpc`: the VPC is gone, nothing to log.
+  loggingOffDrift: ['flowLog'],
   iamActions: ['ec2:DescribeVpcs', 'ec2:DescribeFlowLogs', 'ec2:CreateFlowLogs', 'ec2:CreateTags'],
   scopedPermissions: (policy) =>
     policy.destination.type === 'cloud-watch-logs'

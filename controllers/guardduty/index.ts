@@ -39,6 +39,8 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
   resourceType: RESOURCE_TYPE,
   runbook: 'runbooks/guardduty.md',
   policySchema: guardDutyPolicySchema,
+  // The detector deleted or suspended. Features, frequency, filters, IP sets and the rest are settings.
+  loggingOffDrift: ['exists', 'status'],
   iamActions: [
     'guardduty:ListDetectors',
     'guardduty:GetDetector',

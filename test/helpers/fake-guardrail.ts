@@ -10,7 +10,13 @@ export interface Widget {
 
 export function fakeGuardrail(
   world: Map<string, Widget>,
-  hooks: { failApply?: unknown; noop?: boolean; observeError?: unknown } = {},
+  hooks: {
+    failApply?: unknown;
+    noop?: boolean;
+    observeError?: unknown;
+    /** A disabled widget means logging is off (the breaker never holds it back); default: a setting. */
+    loggingOff?: boolean;
+  } = {},
 ) {
   const calls: string[] = [];
   const g: Guardrail<
@@ -25,6 +31,7 @@ export function fakeGuardrail(
     resourceType: 'Test::Widget',
     runbook: 'runbooks/widgets.md',
     policySchema: z.object({ mode: modeSchema, widgets: z.array(z.string()) }).strict(),
+    loggingOffDrift: hooks.loggingOff ? ['enabled'] : [],
     iamActions: ['widgets:Get', 'widgets:Enable'],
     cloudTrailEvents: [{ source: 'aws.widgets', eventNames: ['DisableWidget'], sample: { requestParameters: { ids: ['w-1'] } } }],
     refsFromCloudTrail(detail, scope) {

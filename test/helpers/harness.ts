@@ -18,24 +18,53 @@ export interface Harness {
   writes(): string[];
 }
 
+/**
+ * Another controller on the same emulator (as another Lambda container with another policy or clock
+ * would be): no audit bus, no call recorder.
+ */
+export function controllerOn(
+  emu: ReturnType<typeof useEmulator>,
+  guardrails: readonly AnyGuardrail[],
+  sections: Record<string, unknown>,
+  opts: { exemptions?: unknown[]; now?: () => Date } = {},
+): Runtime['controller'] {
+  return createRuntime({
+    guardrails,
+    policy: parsePolicy({ ...policyWith(sections), exemptions: opts.exemptions ?? [] }, guardrails),
+    account: ACCOUNT,
+    region: REGION,
+    logger: quietLogger(),
+    clients: emu.clients(),
+    now: opts.now,
+  }).controller;
+}
+
 /** A controller wired to the emulator with a call recorder and an audit bus read back through SQS. */
 export async function harness(
   emu: ReturnType<typeof useEmulator>,
   guardrails: readonly AnyGuardrail[],
   sections: Record<string, unknown>,
-  opts: { dryRun?: boolean; controller?: Parameters<typeof policyWith>[1] } = {},
+  opts: {
+    dryRun?: boolean;
+    controller?: Parameters<typeof policyWith>[1];
+    /** The policy's `exemptions`. */
+    exemptions?: unknown[];
+    /** The controller's clock (the policy is loaded at the real time). */
+    now?: () => Date;
+  } = {},
 ): Promise<Harness> {
   const calls: string[] = [];
   const audit = await createAuditBus(emu.clients());
   const clients = emu.clients(({ action }) => calls.push(action));
   const runtime = createRuntime({
     guardrails,
-    policy: parsePolicy(policyWith(sections, opts.controller), guardrails),
+    policy: parsePolicy({ ...policyWith(sections, opts.controller), exemptions: opts.exemptions ?? [] }, guardrails),
     account: ACCOUNT,
     region: REGION,
     logger: quietLogger(),
     clients,
     dryRun: opts.dryRun,
+    now: opts.now,
   });
   const deliverSettled = async (...events: unknown[]) => {
     const records = await runtime.controller.handleEvents(events);

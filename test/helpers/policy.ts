@@ -24,3 +24,15 @@ export function policyWith(guardrails: Record<string, unknown>, overrides: Recor
     guardrails,
   };
 }
+
+/** A policy exemption for one resource, approved by ticket, ending `days` after now (a timestamp). */
+export function exemptionOf(guardrail: string, resource: string, days = 30): Record<string, unknown> {
+  const expires = new Date(Date.now() + days * 86_400_000).toISOString();
+  return { guardrail, resource, reason: 'migration window', ticket: 'CHG-42', expires };
+}
+
+/** A clock `days` after now, for running past an exemption's expiry. */
+export const daysLater = (days: number) => () => new Date(Date.now() + days * 86_400_000);
+
+/** The note a record carries when exemption tags asked for what only the policy grants. */
+export const UNAPPROVED = /unapproved exemption request ignored: tag logwarden:exempt="[^"]*"/;

@@ -10,7 +10,7 @@ import { evaluatorGrants } from '../../infra/permissions.js';
 import { createTrailBucket, TRAIL, trailPolicy } from '../helpers/cloudtrail.js';
 import { ACCOUNT, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
 import { harness } from '../helpers/harness.js';
-import { policyWith } from '../helpers/policy.js';
+import { exemptionOf, policyWith } from '../helpers/policy.js';
 
 // The guardrail's real detection code runs against the emulator; only PutEvaluations is mocked
 // (emulator gap: moto's PutEvaluations needs TestMode and it has no compliance reads to check with).
@@ -52,10 +52,16 @@ describe('Config rule evaluator with the CloudTrail guardrail on the emulator', 
     expect(off?.Annotation).toContain('isLogging');
     const trailArn = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${TRAIL}`;
     await ct.send(new AddTagsCommand({ ResourceId: trailArn, TagsList: [{ Key: 'logwarden:exempt', Value: 'INC-9 window' }] }));
-    const [exempt] = await handleConfigRuleEvent(periodic, o);
-    expect(exempt).toMatchObject({ ComplianceType: 'NOT_APPLICABLE', Annotation: 'exempt: INC-9 window' });
+    const [tagged] = await handleConfigRuleEvent(periodic, o);
+    expect(tagged).toMatchObject({ ComplianceType: 'NON_COMPLIANT' });
+    const exemptions = [exemptionOf('cloudtrail', trailArn)];
+    const exempting = { ...o, policy: parsePolicy({ ...policyWith({ cloudtrail: trailPolicy() }), exemptions }, [cloudtrail]) };
+    const [exempt] = await handleConfigRuleEvent(periodic, exempting);
+    expect(exempt).toMatchObject({ ComplianceType: 'NOT_APPLICABLE' });
+    expect(exempt?.Annotation).toMatch(/^exempt: migration window \(ticket CHG-42; until /);
 
     expect(config.commandCalls(PutEvaluationsCommand).map((c) => c.args[0].input.ResultToken)).toEqual([
+      'token-ct',
       'token-ct',
       'token-ct',
       'token-ct',

@@ -335,6 +335,21 @@ describe('central stack', () => {
       FilterPattern: '{ $.detail.outcome = "escalated" }',
       MetricTransformations: [Match.objectLike({ MetricName: 'Escalations' })],
     });
+    // Exempt records feed a central metric; its alarm tells the topic while exemptions are in use.
+    central.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.detail.outcome = "exempt" }',
+      MetricTransformations: [Match.objectLike({ MetricNamespace: 'logwarden', MetricName: 'Exemptions', MetricValue: '1' })],
+    });
+    central.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'logwarden-exemptions-in-use',
+      MetricName: 'Exemptions',
+      Namespace: 'logwarden',
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [Match.anyValue()],
+    });
     // 20 expected deployments × 4 heartbeats an hour.
     central.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'logwarden-silent-deployments',

@@ -20,7 +20,8 @@ import {
   tagBucket,
 } from '../helpers/bucket-logging.js';
 import { ACCOUNT, REGION, useEmulator } from '../helpers/emulator.js';
-import { type Harness, harness } from '../helpers/harness.js';
+import { controllerOn, type Harness, harness } from '../helpers/harness.js';
+import { daysLater, exemptionOf, UNAPPROVED } from '../helpers/policy.js';
 
 const emu = useEmulator();
 const APP = 'app-data';
@@ -195,21 +196,45 @@ describe('bucket-logging guardrail on the emulator', () => {
     expect(h.writes()).toEqual([]);
   });
 
-  it('an exempt bucket is untouched and reported exempt', async () => {
+  it('an exemption tag alone never exempts: access logging is put back and the request noted', async () => {
     const h = await setup();
     await tagBucket(emu.clients(), APP, { 'logwarden:exempt': 'CHG-7 vendor bucket, logs go elsewhere' });
     await setLogging(emu.clients(), APP, null);
 
     const [record] = await h.deliver(bucketEvent('PutBucketLogging', putBucketLoggingRequest(APP, REGION, null)));
 
+    expect(record?.outcome).toBe('remediated');
+    expect(record?.reason).toMatch(UNAPPROVED);
+    expect(await readLogging(emu.clients(), APP)).toMatchObject(wanted(APP));
+  });
+
+  it('a policy exemption leaves the bucket untouched and reported exempt; past its expiry logging is put back', async () => {
+    const exemptions = [exemptionOf('bucket-logging', `arn:aws:s3:::${APP}`, 10)];
+    const h = await setup(bucketLoggingSection(), { exemptions });
+    await setLogging(emu.clients(), APP, null);
+    const event = bucketEvent('PutBucketLogging', putBucketLoggingRequest(APP, REGION, null));
+
+    const [record] = await h.deliver(event);
+
     expect(record).toMatchObject({
       outcome: 'exempt',
-      reason: 'exempt: CHG-7 vendor bucket, logs go elsewhere',
       drift: [{ property: 'loggingEnabled', observed: false, desired: true }],
       actions: [],
+      exemption: { ticket: 'CHG-42' },
     });
     expect(await readLogging(emu.clients(), APP)).toBeNull();
     expect(h.writes()).toEqual([]);
+
+    const later = controllerOn(
+      emu,
+      [bucketLogging],
+      { 'bucket-logging': bucketLoggingSection() },
+      { exemptions, now: daysLater(11) },
+    );
+    const [expired] = await later.handleEvent(event);
+    expect(expired?.outcome).toBe('remediated');
+    expect(expired?.reason).toMatch(/policy exemption expired on /);
+    expect(await readLogging(emu.clients(), APP)).toMatchObject(wanted(APP));
   });
 
   it('notify mode changes nothing and reports drift-detected', async () => {
@@ -230,7 +255,8 @@ describe('bucket-logging guardrail on the emulator', () => {
   });
 
   it('the sweep over a mixed set of buckets fixes exactly the non-compliant ones', async () => {
-    const h = await setup(bucketLoggingSection({ excludeBuckets: ['scratch-*'] }));
+    const exemptions = [exemptionOf('bucket-logging', 'exempt-one')];
+    const h = await setup(bucketLoggingSection({ excludeBuckets: ['scratch-*'] }), { exemptions });
     const c = emu.clients();
     await compliantBucket(c, 'good-1');
     await createBucket(c, 'bare');
@@ -239,7 +265,6 @@ describe('bucket-logging guardrail on the emulator', () => {
     await compliantBucket(c, 'wrong-prefix');
     await setLogging(c, 'wrong-prefix', { bucket: LOG_BUCKET, prefix: 'elsewhere/' });
     await createBucket(c, 'exempt-one');
-    await tagBucket(c, 'exempt-one', { 'logwarden:exempt': 'INC-9' });
     await createBucket(c, 'scratch-tmp');
     // Another region's bucket and log bucket: not listed by this region's sweep, never touched.
     await createAccountLogBucket(c, OTHER_REGION);

@@ -14,7 +14,8 @@ import { configComplianceEvent, sweepEvent } from '../../cli/events.js';
 import { cloudtrail } from '../../controllers/cloudtrail/index.js';
 import { BUCKET, createTrailBucket, KMS_KEY, LOG_GROUP, TRAIL, trailEvent, trailPolicy } from '../helpers/cloudtrail.js';
 import { ACCOUNT, REGION, useEmulator } from '../helpers/emulator.js';
-import { type Harness, harness } from '../helpers/harness.js';
+import { controllerOn, type Harness, harness } from '../helpers/harness.js';
+import { daysLater, exemptionOf, UNAPPROVED } from '../helpers/policy.js';
 
 const emu = useEmulator();
 const TRAIL_ARN = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${TRAIL}`;
@@ -233,24 +234,32 @@ describe('CloudTrail guardrail on the emulator', () => {
     expect(await h.audit.drain()).toHaveLength(1);
   });
 
-  it('an exempt trail is untouched and reported exempt; an expired exemption no longer applies', async () => {
+  it('an exemption tag alone never exempts: the stopped trail is restarted and the request noted', async () => {
     await ct().send(
       new AddTagsCommand({ ResourceId: TRAIL_ARN, TagsList: [{ Key: 'logwarden:exempt', Value: 'INC-42 migration window' }] }),
     );
     await ct().send(new StopLoggingCommand({ Name: TRAIL }));
-    const [exempt] = await h.deliver(trailEvent('StopLogging', { name: TRAIL }));
-    expect(exempt).toMatchObject({ outcome: 'exempt', reason: 'exempt: INC-42 migration window' });
-    expect((await readTrail()).isLogging).toBe(false);
-    expect(h.writes()).toEqual([]);
-
-    await ct().send(
-      new AddTagsCommand({ ResourceId: TRAIL_ARN, TagsList: [{ Key: 'logwarden:exempt-until', Value: '2020-01-31' }] }),
-    );
-    const [expired] = await h.deliver(trailEvent('StopLogging', { name: TRAIL }));
-    expect(expired?.outcome).toBe('remediated');
-    expect(expired?.reason).toContain('exemption expired on 2020-01-31');
+    const [record] = await h.deliver(trailEvent('StopLogging', { name: TRAIL }));
+    expect(record?.outcome).toBe('remediated');
+    expect(record?.reason).toMatch(UNAPPROVED);
+    expect(record?.reason).toContain('INC-42 migration window');
     expect((await readTrail()).isLogging).toBe(true);
-    expect((await h.audit.drain()).map((r) => r.outcome)).toEqual(['exempt', 'remediated']);
+  });
+
+  it('a policy exemption leaves the trail stopped and reported exempt; past its expiry it is restarted', async () => {
+    const exemptions = [exemptionOf('cloudtrail', TRAIL_ARN, 30)];
+    const exempted = controllerOn(emu, [cloudtrail], { cloudtrail: trailPolicy() }, { exemptions });
+    await ct().send(new StopLoggingCommand({ Name: TRAIL }));
+    const [exempt] = await exempted.handleEvent(trailEvent('StopLogging', { name: TRAIL }));
+    expect(exempt).toMatchObject({ outcome: 'exempt', actions: [], exemption: { ticket: 'CHG-42', approver: null } });
+    expect(exempt?.reason).toMatch(/^exempt: migration window \(ticket CHG-42; until /);
+    expect((await readTrail()).isLogging).toBe(false);
+
+    const later = controllerOn(emu, [cloudtrail], { cloudtrail: trailPolicy() }, { exemptions, now: daysLater(31) });
+    const [expired] = await later.handleEvent(trailEvent('StopLogging', { name: TRAIL }));
+    expect(expired?.outcome).toBe('remediated');
+    expect(expired?.reason).toMatch(/policy exemption expired on .* \(ticket CHG-42\)/);
+    expect((await readTrail()).isLogging).toBe(true);
   });
 
   it('a Config compliance change for the trail reconciles it', async () => {

@@ -79,7 +79,7 @@ async function answers(demo: DemoGuardrail, policy: Policy, refs: ResourceRef[])
   const out: { resource: string; controller: ComplianceType; config: ComplianceType; reason: string }[] = [];
   for (const ref of refs) {
     const record = await detectOnly.reconcile(demo.guardrail, ref, scopeOf(demo, policy), TRIGGER);
-    const evaluation = await evaluateRef(demo.guardrail, ref, scopeOf(demo, policy), new Date());
+    const evaluation = await evaluateRef(demo.guardrail, ref, scopeOf(demo, policy), new Date(), policy.exemptions);
     const resource = `${ref.type}|${ref.id}`;
     out.push({
       resource,

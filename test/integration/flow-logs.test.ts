@@ -23,8 +23,8 @@ import {
   tagVpc,
   userFlowLog,
 } from '../helpers/flow-logs.js';
-import { type Harness, harness } from '../helpers/harness.js';
-import { policyWith } from '../helpers/policy.js';
+import { controllerOn, type Harness, harness } from '../helpers/harness.js';
+import { daysLater, exemptionOf, policyWith, UNAPPROVED } from '../helpers/policy.js';
 
 const emu = useEmulator();
 
@@ -49,12 +49,12 @@ const RUNBOOK = 'runbooks/flow-logs.md';
 const REJECTS_BUCKET = 'network-rejects';
 const REJECTS_BUCKET_ARN = `arn:aws:s3:::${REJECTS_BUCKET}`;
 
-async function setup(section = flowLogsPolicy(), opts: { bucket?: boolean } = {}): Promise<Harness> {
+async function setup(section = flowLogsPolicy(), opts: { bucket?: boolean; exemptions?: unknown[] } = {}): Promise<Harness> {
   if (opts.bucket !== false) {
     await createFlowBucket(clients());
     await createFlowBucket(clients(), REJECTS_BUCKET);
   }
-  return harness(emu, [flowLogs], { 'flow-logs': section });
+  return harness(emu, [flowLogs], { 'flow-logs': section }, { exemptions: opts.exemptions });
 }
 
 /** Is there an ACTIVE ALL flow log to the policy destination on the VPC? */
@@ -244,13 +244,34 @@ describe('flow-logs guardrail on the emulator: events', () => {
     expect(managed).toHaveLength(1);
   });
 
-  it('an exempt VPC is left untouched and reported exempt', async () => {
-    const vpcId = await createVpc(clients(), '10.0.0.0/16', { 'logwarden:exempt': 'lab VPC, ticket SEC-42' });
-    const [record] = await h.deliver(createVpcEvent(vpcId));
-    expect(record).toMatchObject({ outcome: 'exempt', reason: 'exempt: lab VPC, ticket SEC-42', actions: [] });
+  it('an exemption tag alone never exempts: tagged, then its flow log deleted, the VPC gets it back and the request is noted', async () => {
+    const vpcId = await createVpc(clients(), '10.0.0.0/16');
+    await h.deliver(createVpcEvent(vpcId));
+    const [first] = await compliantIds(vpcId);
+    await tagVpc(clients(), vpcId, { 'logwarden:exempt': 'lab VPC, ticket SEC-42' });
+    await deleteFlowLogs(clients(), [first as string]);
+
+    const [record] = await h.deliver(deleteFlowLogsEvent([first as string]));
+
+    expect(record?.outcome).toBe('remediated');
+    expect(record?.reason).toMatch(UNAPPROVED);
+    expect(await compliantIds(vpcId)).toHaveLength(1);
+  });
+
+  it('a policy exemption leaves the VPC untouched and reported exempt; past its expiry it gets its flow log', async () => {
+    const vpcId = await createVpc(clients(), '10.0.0.0/16');
+    const exemptions = [exemptionOf('flow-logs', `arn:aws:ec2:*:*:vpc/${vpcId}`, 5)];
+    const exempted = controllerOn(emu, [flowLogs], { 'flow-logs': flowLogsPolicy() }, { exemptions });
+    const [record] = await exempted.handleEvent(createVpcEvent(vpcId));
+    expect(record).toMatchObject({ outcome: 'exempt', actions: [], exemption: { ticket: 'CHG-42' } });
     expect(record?.drift.map((d) => d.property)).toEqual(['flowLog']);
     expect(await flowLogsOf(clients(), vpcId)).toEqual([]);
-    expect(h.writes()).toEqual([]);
+
+    const later = controllerOn(emu, [flowLogs], { 'flow-logs': flowLogsPolicy() }, { exemptions, now: daysLater(6) });
+    const [expired] = await later.handleEvent(createVpcEvent(vpcId));
+    expect(expired?.outcome).toBe('remediated');
+    expect(expired?.reason).toMatch(/policy exemption expired on /);
+    expect(await compliantIds(vpcId)).toHaveLength(1);
   });
 
   it('bad input ends in clear ignored or failed records, never a crash', async () => {
@@ -361,7 +382,8 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
   });
 
   it('the sweep fixes every non-compliant VPC with two listings, leaves compliant and exempt ones alone', async () => {
-    const h = await setup();
+    await createFlowBucket(clients());
+    await createFlowBucket(clients(), REJECTS_BUCKET);
     const bare = [
       await createVpc(clients(), '10.1.0.0/16'),
       await createVpc(clients(), '10.2.0.0/16'),
@@ -372,7 +394,7 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
     const rejectOnly = await createVpc(clients(), '10.5.0.0/16');
     await userFlowLog(clients(), rejectOnly, { TrafficType: 'REJECT', LogDestination: REJECTS_BUCKET_ARN });
     const exempt = await createVpc(clients(), '10.6.0.0/16');
-    await tagVpc(clients(), exempt, { 'logwarden:exempt': 'migration until Q3' });
+    const h = await setup(flowLogsPolicy(), { bucket: false, exemptions: [exemptionOf('flow-logs', exempt)] });
     const all = await allVpcIds(clients());
     const defaults = all.filter((id) => ![...bare, covered, rejectOnly, exempt].includes(id));
     expect(defaults).toHaveLength(1);

@@ -11,7 +11,8 @@ import { configComplianceEvent, sweepEvent } from '../../cli/events.js';
 import { guardduty } from '../../controllers/guardduty/index.js';
 import { ACCOUNT, REGION, useEmulator } from '../helpers/emulator.js';
 import { GOVERNED_FEATURES, gd, guardDutyEvent, guardDutyPolicy, readDetectors } from '../helpers/guardduty.js';
-import { type Harness, harness } from '../helpers/harness.js';
+import { controllerOn, type Harness, harness } from '../helpers/harness.js';
+import { daysLater, exemptionOf, UNAPPROVED } from '../helpers/policy.js';
 
 const emu = useEmulator();
 const OTHER_REGION = 'eu-west-1';
@@ -380,7 +381,7 @@ describe('GuardDuty guardrail: modes, exemptions, regions', () => {
     expect((await h.audit.drain())[0]?.outcome).toBe('remediated');
   });
 
-  it('an exempt detector (tag on the detector) is left suspended and reported exempt', async () => {
+  it('an exemption tag on the detector alone never exempts: it is re-enabled and the request noted', async () => {
     const { DetectorId } = await gd(emu.clients()).send(
       new CreateDetectorCommand({
         Enable: false,
@@ -391,13 +392,36 @@ describe('GuardDuty guardrail: modes, exemptions, regions', () => {
     );
     const h = await harness(emu, [guardduty], { guardduty: guardDutyPolicy() });
     const [record] = await h.deliver(guardDutyEvent('UpdateDetector', { detectorId: DetectorId, enable: false }));
+    expect(record?.outcome).toBe('remediated');
+    expect(record?.reason).toMatch(UNAPPROVED);
+    expect((await readDetectors(emu.clients()))[0]?.status).toBe('ENABLED');
+  });
+
+  it('a policy exemption leaves the detector suspended and reported exempt; past its expiry it is re-enabled', async () => {
+    const { DetectorId } = await gd(emu.clients()).send(
+      new CreateDetectorCommand({
+        Enable: false,
+        FindingPublishingFrequency: 'FIFTEEN_MINUTES',
+        Features: Object.entries(GOVERNED_FEATURES).map(([Name, Status]) => ({ Name: Name as 'S3_DATA_EVENTS', Status })),
+      }),
+    );
+    const exemptions = [exemptionOf('guardduty', `arn:aws:guardduty:${REGION}:*:detector/${DetectorId}`, 60)];
+    const h = await harness(emu, [guardduty], { guardduty: guardDutyPolicy() }, { exemptions });
+    const event = guardDutyEvent('UpdateDetector', { detectorId: DetectorId, enable: false });
+    const [record] = await h.deliver(event);
     expect(record).toMatchObject({
       outcome: 'exempt',
-      reason: 'exempt: SEC-7 GuardDuty cost review (until 2999-12-31)',
       drift: [{ property: 'status', observed: 'DISABLED', desired: 'ENABLED' }],
+      exemption: { ticket: 'CHG-42' },
     });
     expect((await readDetectors(emu.clients()))[0]?.status).toBe('DISABLED');
     expect(h.writes()).toEqual([]);
+
+    const later = controllerOn(emu, [guardduty], { guardduty: guardDutyPolicy() }, { exemptions, now: daysLater(61) });
+    const [expired] = await later.handleEvent(event);
+    expect(expired?.outcome).toBe('remediated');
+    expect(expired?.reason).toMatch(/policy exemption expired on /);
+    expect((await readDetectors(emu.clients()))[0]?.status).toBe('ENABLED');
   });
 
   it('a second detector (possible only on the emulator) is reported, never deleted, and no third is created', async () => {

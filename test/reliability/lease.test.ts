@@ -2,7 +2,7 @@
  * Per-resource leases (controllers/core/lease.ts): the DynamoDB store on the emulator, and the
  * lease in the reconcile loop (wait, busy, broken store, released after verify).
  */
-import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { apiCallEvent } from '../../cli/events.js';
 import { AwsClients } from '../../controllers/core/aws.js';
@@ -29,11 +29,11 @@ describe('DynamoLeaseStore on the emulator', () => {
     const key = stateKey('guardduty', '123456789012', { type: 'AWS::GuardDuty::Detector', region: 'us-east-1', id: 'detector' });
     const t = 1_000_000;
 
-    expect(await store.acquire(key, 'a', 30_000, t)).toBe(true);
-    expect(await store.acquire(key, 'b', 30_000, t + 1)).toBe(false);
-    expect(await store.acquire(key, 'a', 30_000, t + 2)).toBe(true); // the holder renews
+    expect((await store.acquire(key, 'a', 30_000, t)).taken).toBe(true);
+    expect((await store.acquire(key, 'b', 30_000, t + 1)).taken).toBe(false);
+    expect((await store.acquire(key, 'a', 30_000, t + 2)).taken).toBe(true); // the holder renews
     await store.release(key, 'b'); // not b's: nothing happens
-    expect(await store.acquire(key, 'b', 30_000, t + 3)).toBe(false);
+    expect((await store.acquire(key, 'b', 30_000, t + 3)).taken).toBe(false);
     const item = await emu
       .clients()
       .get(DynamoDBClient, REGION)
@@ -42,17 +42,43 @@ describe('DynamoLeaseStore on the emulator', () => {
     expect(Number(item.Item?.expiresAt?.N)).toBeGreaterThan((t + 30_000) / 1000); // the table's TTL attribute
 
     await store.release(key, 'a');
-    expect(await store.acquire(key, 'b', 30_000, t + 4)).toBe(true);
+    expect((await store.acquire(key, 'b', 30_000, t + 4)).taken).toBe(true);
     // b crashes without releasing: after the TTL anyone may take it.
-    expect(await store.acquire(key, 'c', 30_000, t + 5)).toBe(false);
-    expect(await store.acquire(key, 'c', 30_000, t + 30_010)).toBe(true);
+    expect((await store.acquire(key, 'c', 30_000, t + 5)).taken).toBe(false);
+    expect((await store.acquire(key, 'c', 30_000, t + 30_010)).taken).toBe(true);
+  });
+
+  it('a forged lease (ending past ttl + skew, or with no numeric end) is taken over and reported; a genuine one is not', async () => {
+    await createTable();
+    const store = new DynamoLeaseStore(emu.clients(), REGION, TABLE);
+    const db = emu.clients().get(DynamoDBClient, REGION);
+    const forge = (key: string, expiresAtMs: AttributeValue) =>
+      db.send(
+        new PutItemCommand({ TableName: TABLE, Item: { pk: { S: `lease#${key}` }, owner: { S: 'mallory' }, expiresAtMs } }),
+      );
+    const t = Date.parse('2026-11-26T10:00:00Z');
+    await forge('year-9999', { N: String(Date.parse('9999-12-31T00:00:00Z')) });
+    expect(await store.acquire('year-9999', 'a', 30_000, t)).toEqual({
+      taken: true,
+      overrode: 'forged lease taken over (it ran until 9999-12-31T00:00:00.000Z, past the 90 s maximum)',
+    });
+    await forge('not-a-number', { S: 'forever' });
+    expect(await store.acquire('not-a-number', 'a', 30_000, t)).toEqual({
+      taken: true,
+      overrode: 'forged lease taken over (it ran until unreadable, past the 90 s maximum)',
+    });
+    // Within ttl + skew: a genuine lease of another invocation (or a slightly fast clock) is respected.
+    await forge('genuine', { N: String(t + 30_000 + 50_000) });
+    expect(await store.acquire('genuine', 'a', 30_000, t)).toEqual({ taken: false });
+    const taken = await db.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'lease#year-9999' } } }));
+    expect(taken.Item?.owner?.S).toBe('a');
   });
 
   it('10 concurrent acquisitions: exactly one wins', async () => {
     await createTable();
     const store = new DynamoLeaseStore(emu.clients(), REGION, TABLE);
     const won = await Promise.all(Array.from({ length: 10 }, (_, i) => store.acquire('race', `owner-${i}`, 30_000, Date.now())));
-    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(won.filter((w) => w.taken)).toHaveLength(1);
   });
 
   it('GuardDuty DeleteDetector delivered 10× concurrently with leases in DynamoDB: one CreateDetector, one detector', async () => {
@@ -133,7 +159,7 @@ describe('the lease in the reconcile loop', () => {
     expect(r2?.outcome).toBe('compliant');
     expect(store.acquisitions).toBe(1);
     // It was given back: anyone may take it now.
-    expect(await store.acquire(W1_KEY, 'someone', 1000, Date.now())).toBe(true);
+    expect((await store.acquire(W1_KEY, 'someone', 1000, Date.now())).taken).toBe(true);
   });
 
   it('a lease held elsewhere past the wait: failed, retryable, nothing written', async () => {
@@ -158,6 +184,18 @@ describe('the lease in the reconcile loop', () => {
     const [r] = await controller.handleEvent(event);
     expect(r?.outcome).toBe('compliant');
     expect(calls).toEqual(['get w1', 'get w1']);
+  });
+
+  it('a forged lease ending in year 9999 never blocks a remediation: taken over, noted in the record', async () => {
+    const store = new MemoryLeaseStore();
+    store.forge(W1_KEY, 'mallory', Date.parse('9999-12-31T00:00:00Z'));
+    const { world, controller } = setup(store);
+    const [r] = await controller.handleEvent(event);
+    expect(r?.outcome).toBe('remediated');
+    expect(r?.reason).toBe(
+      'restored enabled (forged lease taken over (it ran until 9999-12-31T00:00:00.000Z, past the 90 s maximum))',
+    );
+    expect((world.get('w1') as Widget).enabled).toBe(true);
   });
 
   it('a broken lease store never blocks a remediation (noted in the record)', async () => {

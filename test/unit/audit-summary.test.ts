@@ -109,3 +109,38 @@ describe('audit summary of a known record set', () => {
     expect(big.timeToRemediate).toMatchObject({ count: 1000, p50Ms: 499, p95Ms: 949 });
   });
 });
+
+describe('audit summary: exemptions in use', () => {
+  const exempt = (resource: string, expires: string, time = '2026-11-26T10:00') => ({
+    ...rec('cloudtrail', A, 'us-east-1', resource, 'exempt', time),
+    exemption: { expires, approver: 'ciso', ticket: `CHG-${resource}` },
+  });
+
+  it('lists active exemptions by expiry and those ending within 14 days; expired, superseded and legacy ones are not listed', () => {
+    const records = [
+      exempt('far', '2027-01-31'),
+      exempt('soon', '2026-12-05'),
+      exempt('over', '2026-11-20'),
+      exempt('fixed', '2027-01-01', '2026-11-25T10:00'),
+      rec('cloudtrail', A, 'us-east-1', 'fixed', 'remediated', '2026-11-26T09:00'),
+      rec('cloudtrail', A, 'us-east-1', 'legacy', 'exempt', '2026-11-26T09:00'),
+    ];
+    const { exemptions } = summarize(records, { now: NOW });
+    expect(exemptions.active.map((e) => [e.resource, e.expires, e.approver, e.ticket])).toEqual([
+      ['soon', '2026-12-05', 'ciso', 'CHG-soon'],
+      ['far', '2027-01-31', 'ciso', 'CHG-far'],
+    ]);
+    expect(exemptions.expiringSoon.map((e) => e.resource)).toEqual(['soon']);
+    expect(exemptions.active[0]).toMatchObject({ guardrail: 'cloudtrail', account: A, lastSeen: '2026-11-26T10:00:00.000Z' });
+  });
+
+  it('prints them in the text summary, the soon-ending marked', async () => {
+    const { summaryText } = await import('../../cli/audit/format.js');
+    const text = summaryText(summarize([exempt('soon', '2026-12-05'), exempt('far', '2027-01-31')], { now: NOW }), {
+      heartbeatStaleMs: 3_600_000,
+    });
+    expect(text).toContain('EXEMPTIONS IN USE (2; 1 ending within 14 days)');
+    expect(text).toMatch(/soon\s+2026-12-05\s+ciso\s+CHG-soon\s+expiring soon/);
+    expect(text).toMatch(/far\s+2027-01-31\s+ciso\s+CHG-far\s*\n/);
+  });
+});

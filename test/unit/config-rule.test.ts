@@ -41,6 +41,7 @@ function fakeGuardrail(world: Map<string, Thing | Error>, opts: { listError?: Er
     resourceType: TYPE,
     runbook: 'runbooks/things.md',
     policySchema,
+    loggingOffDrift: ['exists', 'enabled'],
     iamActions: ['test:GetThing'],
     cloudTrailEvents: [],
     refsFromCloudTrail: () => ({ refs: [] }),
@@ -104,10 +105,16 @@ const change = (resourceId: string, resourceType = TYPE, status = 'OK') =>
 const config = mockClient(ConfigServiceClient);
 const quiet = { info() {}, warn() {}, error() {}, debug() {} } as never;
 
-function options(g: ReturnType<typeof fakeGuardrail>, names: string[], controller: Record<string, unknown> = {}) {
+function options(
+  g: ReturnType<typeof fakeGuardrail>,
+  names: string[],
+  controller: Record<string, unknown> = {},
+  exemptions: Record<string, unknown>[] = [],
+) {
+  const doc = { ...policyWith({ things: { names } }, { regions: [REGION], ...controller }), exemptions };
   return {
     guardrail: g,
-    policy: parsePolicy(policyWith({ things: { names } }, { regions: [REGION], ...controller }), [g]),
+    policy: parsePolicy(doc, [g], 'policy', { now: new Date('2025-01-02T04:00:00.000Z') }),
     account: ACCOUNT,
     region: REGION,
     clients: new AwsClients({ credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 }),
@@ -143,19 +150,25 @@ describe('Config rule evaluator', () => {
     });
   });
 
-  it('exempt (tag) and skipped (another owner) resources are NOT_APPLICABLE; an expired exemption is evaluated', async () => {
+  it('policy-exempt and skipped (another owner) resources are NOT_APPLICABLE; expired or tag-only exemptions are evaluated', async () => {
     const world = new Map<string, Thing | Error>([
-      ['exempt', { exists: true, enabled: false, tags: { 'logwarden:exempt': 'INC-7 migration' } }],
-      ['expired', { exists: true, enabled: false, tags: { 'logwarden:exempt': 'old', 'logwarden:exempt-until': '2020-01-01' } }],
+      ['exempt', { exists: true, enabled: false, tags: {} }],
+      ['expired', { exists: true, enabled: false, tags: {} }],
+      ['tagged', { exists: true, enabled: false, tags: { 'logwarden:exempt': 'INC-8' } }],
       ['foreign', { exists: true, enabled: false, tags: {}, owner: '999999999999' }],
     ]);
+    const exemptions = [
+      { guardrail: 'things', resource: 'exempt', reason: 'migration', ticket: 'INC-7', expires: '2025-02-01' },
+      { guardrail: 'things', resource: 'expired', reason: 'old', ticket: 'INC-6', expires: '2024-12-31' },
+    ];
     const evaluations = await evaluationsFor(
       { kind: 'periodic', resultToken: 't', orderingTimestamp: new Date() },
-      options(fakeGuardrail(world), ['exempt', 'expired', 'foreign']),
+      options(fakeGuardrail(world), ['exempt', 'expired', 'tagged', 'foreign'], {}, exemptions),
     );
     expect(evaluations.map((e) => [e.ComplianceResourceId, e.ComplianceType, e.Annotation])).toEqual([
-      ['exempt', 'NOT_APPLICABLE', 'exempt: INC-7 migration'],
+      ['exempt', 'NOT_APPLICABLE', 'exempt: migration (ticket INC-7; until 2025-02-01)'],
       ['expired', 'NON_COMPLIANT', 'differs from the logwarden policy: enabled'],
+      ['tagged', 'NON_COMPLIANT', 'differs from the logwarden policy: enabled'],
       ['foreign', 'NOT_APPLICABLE', 'thing foreign belongs to 999999999999'],
     ]);
   });

@@ -18,13 +18,19 @@ function setup(
     dryRun?: boolean;
     hooks?: Parameters<typeof fakeGuardrail>[1];
     widgets?: Record<string, Widget>;
+    exemptions?: Record<string, unknown>[];
   } = {},
 ) {
   const world = new Map(Object.entries(opts.widgets ?? { w1: { enabled: false, tags: {} }, w2: { enabled: true, tags: {} } }));
   const { g, calls } = fakeGuardrail(world, opts.hooks);
   const policy = parsePolicy(
-    policyWith({ widgets: { mode: opts.mode ?? 'remediate', widgets: [...world.keys(), 'elsewhere'] } }),
+    {
+      ...policyWith({ widgets: { mode: opts.mode ?? 'remediate', widgets: [...world.keys(), 'elsewhere'] } }),
+      exemptions: opts.exemptions ?? [],
+    },
     [g],
+    'policy',
+    { now: new Date('2026-11-26T12:00:00Z') },
   );
   const controller = new Controller({
     guardrails: [g],
@@ -124,19 +130,31 @@ describe('Controller', () => {
     }
   });
 
-  it('an exempt resource is reported exempt and untouched; an expired one is remediated', async () => {
+  it('a policy-exempt resource is reported exempt and untouched; an expired one and a tag-only request are remediated', async () => {
     const { controller, world } = setup({
       widgets: {
-        w1: { enabled: false, tags: { 'logwarden:exempt': 'CHG-7', 'logwarden:exempt-until': '2027-01-01' } },
-        w2: { enabled: false, tags: { 'logwarden:exempt': 'CHG-6', 'logwarden:exempt-until': '2026-01-01' } },
+        w1: { enabled: false, tags: {} },
+        w2: { enabled: false, tags: {} },
+        w3: { enabled: false, tags: { 'logwarden:exempt': 'CHG-5' } },
       },
+      exemptions: [
+        { guardrail: 'widgets', resource: 'w1', reason: 'migration', ticket: 'CHG-7', expires: '2027-01-01' },
+        { guardrail: 'widgets', resource: 'w2', reason: 'old', approver: 'ciso', expires: '2026-01-01' },
+      ],
     });
-    const records = await controller.handleEvent(disable(['w1', 'w2']));
+    const records = await controller.handleEvent(disable(['w1', 'w2', 'w3']));
     expect(records.map((r) => [r.outcome, r.reason])).toEqual([
-      ['exempt', 'exempt: CHG-7 (until 2027-01-01)'],
-      ['remediated', 'restored enabled (exemption expired on 2026-01-01)'],
+      ['exempt', 'exempt: migration (ticket CHG-7; until 2027-01-01)'],
+      ['remediated', 'restored enabled (policy exemption expired on 2026-01-01 (approved by ciso))'],
+      [
+        'remediated',
+        'restored enabled (unapproved exemption request ignored: tag logwarden:exempt="CHG-5"; exemptions are granted in the policy)',
+      ],
     ]);
+    expect(records[0]?.exemption).toEqual({ expires: '2027-01-01', approver: null, ticket: 'CHG-7' });
+    expect(records[1]?.exemption).toBeUndefined();
     expect(world.get('w1')?.enabled).toBe(false);
+    expect(world.get('w3')?.enabled).toBe(true);
   });
 
   it('a failed write is a failed record with the API error; throttling is retryable, access denied is not', async () => {

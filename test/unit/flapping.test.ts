@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { apiCallEvent } from '../../cli/events.js';
 import { AwsClients } from '../../controllers/core/aws.js';
-import { Controller } from '../../controllers/core/controller.js';
+import { Controller, stateKey } from '../../controllers/core/controller.js';
 import { type FlapStore, flapDecision, MemoryFlapStore } from '../../controllers/core/flapping.js';
 import { createLogger } from '../../controllers/core/log.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
+import { CLOCK_SKEW_MS } from '../../controllers/core/state-table.js';
 import { fakeGuardrail, type Widget } from '../helpers/fake-guardrail.js';
 import { policyWith } from '../helpers/policy.js';
 
@@ -13,28 +14,42 @@ const MIN = 60_000;
 describe('flapDecision (pure)', () => {
   const settings = { maxRemediations: 3, windowMinutes: 10 };
   it('lets remediations through below the limit, counting only the window', () => {
-    expect(flapDecision([], 0, settings)).toEqual({ escalate: false });
-    expect(flapDecision([1 * MIN, 2 * MIN], 5 * MIN, settings)).toEqual({ escalate: false });
-    expect(flapDecision([0, 1 * MIN, 2 * MIN, 3 * MIN], 12 * MIN + 1, settings)).toEqual({ escalate: false });
+    expect(flapDecision([], 0, settings)).toEqual({ escalate: false, notes: [] });
+    expect(flapDecision([1 * MIN, 2 * MIN], 5 * MIN, settings)).toEqual({ escalate: false, notes: [] });
+    expect(flapDecision([0, 1 * MIN, 2 * MIN, 3 * MIN], 12 * MIN + 1, settings)).toEqual({ escalate: false, notes: [] });
   });
   it('escalates at the limit and says when re-applying resumes', () => {
     expect(flapDecision([1 * MIN, 2 * MIN, 4 * MIN], 5 * MIN, settings)).toEqual({
       escalate: true,
       count: 3,
       resumesAt: new Date(11 * MIN),
+      notes: [],
     });
     expect(flapDecision([1 * MIN, 2 * MIN, 3 * MIN, 4 * MIN], 5 * MIN, settings)).toMatchObject({
       count: 4,
       resumesAt: new Date(12 * MIN),
     });
   });
+
+  it('ignores times in the future beyond the clock skew (a forged item) and says so', () => {
+    const year9999 = Date.parse('9999-12-31T00:00:00Z');
+    expect(flapDecision([year9999, year9999, year9999, 6 * MIN], 5 * MIN, settings)).toEqual({
+      escalate: false,
+      notes: ['3 flap time(s) in the future ignored (forged or clock skew)'],
+    });
+    // Within the skew allowance a time still counts.
+    expect(flapDecision([1 * MIN, 2 * MIN, 5 * MIN + CLOCK_SKEW_MS], 5 * MIN, settings)).toMatchObject({
+      escalate: true,
+      notes: [],
+    });
+  });
 });
 
 describe('flapping in the reconcile loop', () => {
   const ACCOUNT = '123456789012';
-  function setup(store: FlapStore) {
+  function setup(store: FlapStore, opts: { loggingOff?: boolean } = {}) {
     const world = new Map<string, Widget>([['w1', { enabled: false, tags: {} }]]);
-    const { g, calls } = fakeGuardrail(world);
+    const { g, calls } = fakeGuardrail(world, { loggingOff: opts.loggingOff });
     let now = Date.parse('2026-11-26T10:00:00Z');
     const controller = new Controller({
       guardrails: [g],
@@ -99,5 +114,45 @@ describe('flapping in the reconcile loop', () => {
     expect(r?.reason).toBe(
       'restored enabled (flap state unreadable: ResourceNotFoundException) (flap state not written: ResourceNotFoundException)',
     );
+  });
+
+  it('drift that turns logging off is re-applied every time: escalated with the fix made and verified', async () => {
+    const { world, calls, tamperAndDeliver, advance } = setup(new MemoryFlapStore(), { loggingOff: true });
+    const records = [];
+    for (let i = 0; i < 6; i++) {
+      records.push(await tamperAndDeliver());
+      expect(world.get('w1')?.enabled).toBe(true);
+      advance(1 * MIN);
+    }
+    expect(records.map((r) => r?.outcome)).toEqual([
+      'remediated',
+      'remediated',
+      'remediated',
+      'escalated',
+      'escalated',
+      'escalated',
+    ]);
+    expect(records[3]).toMatchObject({ verified: true, actions: [{ api: 'widgets:Enable', ok: true, error: null }] });
+    expect(records[3]?.reason).toBe(
+      'restored enabled; remediated 3 times in the last 30 minutes: something keeps turning logging off, logwarden re-applies every time',
+    );
+    expect(calls.filter((c) => c.startsWith('enable'))).toHaveLength(6);
+  });
+
+  it('forged flap times in year 9999 never hold a resource back; the record says they were ignored', async () => {
+    const store = new MemoryFlapStore();
+    const key = stateKey('widgets', ACCOUNT, { type: 'Test::Widget', region: 'us-east-1', id: 'w1' });
+    const year9999 = Date.parse('9999-12-31T00:00:00Z');
+    store.forge(
+      key,
+      Array.from({ length: 50 }, () => year9999),
+    );
+    const { world, tamperAndDeliver } = setup(store);
+    const r = await tamperAndDeliver();
+    expect(r?.outcome).toBe('remediated');
+    expect(r?.reason).toBe('restored enabled (50 flap time(s) in the future ignored (forged or clock skew))');
+    expect(world.get('w1')?.enabled).toBe(true);
+    // Noting the remediation drops the forged times.
+    expect(await store.recent(key, 0)).toEqual([Date.parse('2026-11-26T10:00:00Z')]);
   });
 });
