@@ -48,8 +48,8 @@ export interface GuardrailDeploymentProps {
   /** The controller's and the Config rule evaluator's code. */
   code: { controller: Bundle; evaluator: Bundle };
   stateTable: dynamodb.ITable;
-  /** `arn:<partition>:iam::<account>:role/logwarden/`: CloudTrail calls by these roles are logwarden's own. */
-  ownRolePrefix: string;
+  /** logwarden's own role ARNs in this account and region, exactly: CloudTrail calls by them are not delivered. */
+  ownRoleArns: readonly string[];
   /** The guardrail's own infrastructure (its folder's `infra.ts`), if it has any. */
   hook?: HookWithConfig;
 }
@@ -145,7 +145,7 @@ export class GuardrailDeployment extends Group {
         maxEventAge: Duration.hours(2),
       });
     const owner = (purpose: RulePurpose) => ({ guardrail: g.name, purpose });
-    const cloudTrail = cloudTrailPatterns(g, props.ownRolePrefix).map((pattern, i) =>
+    const cloudTrail = cloudTrailPatterns(g, props.ownRoleArns).map((pattern, i) =>
       namedRule(this, `logwarden-${g.name}-cloudtrail${i === 0 ? '' : `-${i + 1}`}`, owner('cloudtrail'), {
         description: `logwarden ${g.name}: CloudTrail API calls that may weaken logging`,
         eventPattern: toCdkPattern(pattern),
