@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { configRuleName } from '../controllers/core/config-rule.js';
+import { sweepScheduleOf } from '../controllers/core/policy.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 import type { Bundle } from './bundle.js';
 import type { Deployment, HookWithConfig } from './config.js';
@@ -159,7 +160,7 @@ export class GuardrailDeployment extends Group {
     });
     const sweep = namedRule(this, `logwarden-sweep-${g.name}`, owner('sweep'), {
       description: `logwarden ${g.name}: periodic sweep of every governed resource`,
-      schedule: events.Schedule.expression(props.deployment.policy.controller.sweepSchedule),
+      schedule: events.Schedule.expression(sweepScheduleOf(props.deployment.policy, g)),
       targets: [target()],
     });
     return [...cloudTrail, compliance, sweep];

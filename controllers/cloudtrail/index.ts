@@ -40,6 +40,8 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
     const roles = [...new Set(policy.trails.flatMap((t) => (t.cloudWatchLogs ? [t.cloudWatchLogs.roleArn] : [])))];
     return roles.length > 0 ? [{ actions: ['iam:PassRole'], resources: roles }] : [];
   },
+  // A stopped or deleted trail is a blind spot for every other guardrail: sweep it more often than the rest.
+  sweepSchedule: 'rate(15 minutes)',
   cloudTrailEvents: [{ source: 'aws.cloudtrail', eventNames: TRAIL_EVENTS, sample: TRAIL_EVENT_SAMPLE }],
   refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope.policy, scope),
   refFromResourceId: (id, scope) => resolveTrail(id, scope.policy, scope),

@@ -9,6 +9,9 @@ export const modeSchema = z.enum(['remediate', 'notify']).default('remediate');
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
 
+/** An EventBridge schedule expression. */
+const scheduleSchema = z.string().regex(/^(rate\(.+\)|cron\(.+\))$/, 'must be rate(...) or cron(...)');
+
 /** Placeholders of an own-role ARN: the governed account, and each governed region. */
 const ACCOUNT_PLACEHOLDER = '{account}';
 const REGION_PLACEHOLDER = '{region}';
@@ -38,11 +41,10 @@ const controllerSettingsSchema = z
     ownRoleArns: z.array(ownRoleArn).min(1),
     /** Accounts never governed (e.g. a break-glass sandbox). */
     excludeAccounts: z.array(accountId).default([]),
-    /** Scheduled sweep, as an EventBridge schedule expression. */
-    sweepSchedule: z
-      .string()
-      .regex(/^(rate\(.+\)|cron\(.+\))$/, 'must be rate(...) or cron(...)')
-      .default('rate(1 hour)'),
+    /** Scheduled sweep of the guardrails that declare no default of their own (see `sweepScheduleOf`). */
+    sweepSchedule: scheduleSchema.default('rate(1 hour)'),
+    /** Per-guardrail sweep schedules, by guardrail name: they win over every default. */
+    sweepSchedules: z.record(z.string(), scheduleSchema).default({}),
     /** Resources handled in parallel within one invocation. */
     concurrency: z.number().int().min(1).max(64).default(8),
     /** Flapping: past `maxRemediations` in `windowMinutes`, stop re-applying and escalate. */
@@ -89,6 +91,13 @@ function policySchemaFor(guardrails: readonly AnyGuardrail[], options: { onlyThe
     .strict();
 }
 
+/** An override for a guardrail the policy does not enable is a typo or a leftover: it would schedule nothing. */
+function sweepOverrideIssues(policy: Policy): string[] {
+  return Object.keys(policy.controller.sweepSchedules)
+    .filter((name) => policy.guardrails[name] === undefined)
+    .map((name) => `controller.sweepSchedules.${name}: no guardrail ${name} is enabled in this policy`);
+}
+
 export interface Policy {
   version: 1;
   controller: z.infer<typeof controllerSettingsSchema>;
@@ -113,13 +122,13 @@ export function parsePolicy(
   options: { onlyThese?: boolean } = {},
 ): Policy {
   const result = policySchemaFor(guardrails, options).safeParse(doc);
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => {
-      const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
-      return `${pathOf(i.path)}: ${i.message}${keys}`;
-    });
-    throw new PolicyError(`invalid ${source}: ${issues.join('; ')}`, issues);
-  }
+  const issues = result.success
+    ? sweepOverrideIssues(result.data as Policy)
+    : result.error.issues.map((i) => {
+        const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+        return `${pathOf(i.path)}: ${i.message}${keys}`;
+      });
+  if (issues.length > 0) throw new PolicyError(`invalid ${source}: ${issues.join('; ')}`, issues);
   return result.data as Policy;
 }
 
@@ -157,4 +166,12 @@ export function ownRoleArnsIn(
     else for (const r of regions) arns.add(inAccount.split(REGION_PLACEHOLDER).join(r));
   }
   return [...arns];
+}
+
+/**
+ * The sweep schedule of a guardrail: the policy's override for it, else the guardrail's own default
+ * (CloudTrail sweeps more often: a stopped trail is a blind spot), else `controller.sweepSchedule`. Pure.
+ */
+export function sweepScheduleOf(policy: Policy, guardrail: Pick<AnyGuardrail, 'name' | 'sweepSchedule'>): string {
+  return policy.controller.sweepSchedules[guardrail.name] ?? guardrail.sweepSchedule ?? policy.controller.sweepSchedule;
 }

@@ -10,6 +10,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../controllers/companions.js';
 import { functionRoleName } from '../../controllers/core/identity.js';
+import { sweepScheduleOf } from '../../controllers/core/policy.js';
 import { buildApp } from '../../infra/app.js';
 import { DeploymentConfigError, loadDeployment, ROOT } from '../../infra/config.js';
 import { MemberStack, STATE_TABLE_ACTIONS, STATE_TABLE_NAME } from '../../infra/member-stack.js';
@@ -57,7 +58,7 @@ describe('member stack (the StackSet template)', () => {
       });
       member.hasResourceProperties('AWS::Events::Rule', {
         Name: `logwarden-sweep-${g.name}`,
-        ScheduleExpression: built.deployment.policy.controller.sweepSchedule,
+        ScheduleExpression: sweepScheduleOf(built.deployment.policy, g),
       });
       member.hasResourceProperties('AWS::Events::Rule', {
         Name: `logwarden-${g.name}-compliance`,
@@ -80,6 +81,21 @@ describe('member stack (the StackSet template)', () => {
       { MaximumRetryAttempts: 2 },
       built.deployment.guardrails.length,
     );
+  });
+
+  it('sweeps CloudTrail every 15 minutes by default, the other guardrails on the policy’s controller.sweepSchedule', () => {
+    const schedules = Object.fromEntries(
+      Object.values(readTemplate(built.templateFile).Resources)
+        .filter((r) => r.Type === 'AWS::Events::Rule' && String(r.Properties?.Name).startsWith('logwarden-sweep-'))
+        .map((r) => [r.Properties?.Name, r.Properties?.ScheduleExpression]),
+    );
+    expect(built.deployment.policy.controller.sweepSchedule).toBe('rate(6 hours)');
+    expect(schedules).toEqual({
+      'logwarden-sweep-cloudtrail': 'rate(15 minutes)',
+      'logwarden-sweep-flow-logs': 'rate(6 hours)',
+      'logwarden-sweep-bucket-logging': 'rate(6 hours)',
+      'logwarden-sweep-guardduty': 'rate(6 hours)',
+    });
   });
 
   it('gives every function role a fixed name per region, and its CloudTrail rules leave out exactly the policy’s roles', () => {

@@ -6,8 +6,10 @@ import { cloudtrail } from '../../controllers/cloudtrail/index.js';
 import { PolicyError } from '../../controllers/core/errors.js';
 import { filteredOut } from '../../controllers/core/filters.js';
 import { ownRoleArnTemplate } from '../../controllers/core/identity.js';
-import { loadPolicyFile, ownRoleArnsIn, parsePolicy } from '../../controllers/core/policy.js';
+import { loadPolicyFile, ownRoleArnsIn, parsePolicy, sweepScheduleOf } from '../../controllers/core/policy.js';
+import { guardrails as registry } from '../../controllers/registry.js';
 import { trailPolicy } from '../helpers/cloudtrail.js';
+import { flowLogsPolicy } from '../helpers/flow-logs.js';
 import { policyWith } from '../helpers/policy.js';
 
 const parse = (doc: unknown) => parsePolicy(doc, [cloudtrail]);
@@ -165,5 +167,39 @@ describe('own roles: exact ARNs only', () => {
       `arn:aws:iam::${ACCOUNT}:role/logwarden/logwarden-guardduty-controller-us-east-1`,
     ];
     for (const arn of lookAlikes) expect(by(arn), arn).toBeNull();
+  });
+});
+
+describe('sweep schedule per guardrail', () => {
+  const base = { cloudtrail: trailPolicy(), 'flow-logs': flowLogsPolicy() };
+  const parseAll = (controller: Record<string, unknown>) => parsePolicy(policyWith(base, controller), registry);
+  const flowLogs = registry.find((g) => g.name === 'flow-logs') as (typeof registry)[number];
+
+  it('CloudTrail sweeps every 15 minutes by default; the others take controller.sweepSchedule', () => {
+    const policy = parseAll({ sweepSchedule: 'rate(6 hours)' });
+    expect(sweepScheduleOf(policy, cloudtrail)).toBe('rate(15 minutes)');
+    expect(sweepScheduleOf(policy, flowLogs)).toBe('rate(6 hours)');
+    expect(sweepScheduleOf(parseAll({}), flowLogs)).toBe('rate(1 hour)');
+  });
+
+  it('controller.sweepSchedules overrides any default for the guardrail it names', () => {
+    const policy = parseAll({ sweepSchedules: { cloudtrail: 'rate(5 minutes)', 'flow-logs': 'cron(0 * * * ? *)' } });
+    expect(sweepScheduleOf(policy, cloudtrail)).toBe('rate(5 minutes)');
+    expect(sweepScheduleOf(policy, flowLogs)).toBe('cron(0 * * * ? *)');
+  });
+
+  it('rejects an override for a guardrail the policy does not enable, and a bad expression, by field', () => {
+    const issues = (() => {
+      try {
+        parseAll({ sweepSchedules: { guarduty: 'rate(1 hour)' } });
+      } catch (error) {
+        return (error as PolicyError).issues;
+      }
+      return [];
+    })();
+    expect(issues).toEqual(['controller.sweepSchedules.guarduty: no guardrail guarduty is enabled in this policy']);
+    expect(() => parseAll({ sweepSchedules: { cloudtrail: 'hourly' } })).toThrow(
+      /controller\.sweepSchedules\.cloudtrail: must be rate\(\.\.\.\) or cron/,
+    );
   });
 });
