@@ -118,6 +118,30 @@ describe('member stack (the StackSet template)', () => {
     );
   });
 
+  it('lets the CloudTrail controller act on the organization trail: the Organizations reads and its service-linked role only', () => {
+    const stack = built.template as MemberStack;
+    const controller = stack.functions.find((f) => f.guardrail === 'cloudtrail' && f.kind === 'controller');
+    if (!controller) throw new Error('no cloudtrail controller');
+    const statements = statementsOf(member, stack, controller.role);
+    const allowing = (action: string) =>
+      statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action)).map((s) => s.Resource);
+    expect(allowing('organizations:DescribeOrganization')).toEqual(['*']);
+    expect(allowing('organizations:ListAWSServiceAccessForOrganization')).toEqual(['*']);
+    // The example's organization trail is owned by 111111111111: only there do the IAM actions grant anything.
+    const slr = 'arn:aws:iam::111111111111:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail';
+    expect(allowing('iam:CreateServiceLinkedRole')).toEqual([slr]);
+    expect(allowing('iam:GetRole')).toEqual([slr]);
+    // No other function gets them.
+    for (const f of stack.functions.filter((x) => x !== controller)) {
+      const other = statementsOf(member, stack, f.role);
+      expect(
+        actionsOf(other).filter((a) => a.startsWith('organizations:')),
+        f.functionName,
+      ).toEqual([]);
+      expect(JSON.stringify(other)).not.toContain('AWSServiceRoleForCloudTrail');
+    }
+  });
+
   it('has the heartbeat on its own schedule, not named like a sweep', () => {
     member.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'logwarden-heartbeat', Runtime: 'nodejs22.x' });
     member.hasResourceProperties('AWS::Events::Rule', { Name: 'logwarden-heartbeat', ScheduleExpression: 'rate(15 minutes)' });
