@@ -20,6 +20,7 @@ import { bucketLogging } from '../controllers/bucket-logging/index.js';
 import { MemoryAuditSink } from '../controllers/core/audit.js';
 import { AwsClients } from '../controllers/core/aws.js';
 import { mapLimit } from '../controllers/core/concurrency.js';
+import { ownRoleArnTemplate } from '../controllers/core/identity.js';
 import { createLogger } from '../controllers/core/log.js';
 import { parsePolicy } from '../controllers/core/policy.js';
 import { createRuntime, outcomeCounts } from '../controllers/core/runtime.js';
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     const policy = parsePolicy(
       {
         version: 1,
-        controller: { regions: [REGION], ownRoleArns: [`arn:aws:iam::*:role/logwarden/*`], concurrency },
+        controller: { regions: [REGION], ownRoleArns: [ownRoleArnTemplate('bucket-logging')], concurrency },
         audit: { eventBus: 'logwarden-audit' },
         guardrails: { 'bucket-logging': section },
       },

@@ -19,6 +19,7 @@ import { startEmulator } from '../cli/emulator.js';
 import { AwsClients } from '../controllers/core/aws.js';
 import { mapLimit } from '../controllers/core/concurrency.js';
 import { Controller } from '../controllers/core/controller.js';
+import { ownRoleArnTemplate } from '../controllers/core/identity.js';
 import { createLogger } from '../controllers/core/log.js';
 import { parsePolicy } from '../controllers/core/policy.js';
 import type { AuditRecord } from '../controllers/core/record.js';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     const policy = parsePolicy(
       {
         version: 1,
-        controller: { regions: [REGION], ownRoleArns: ['arn:aws:iam::*:role/logwarden/*'] },
+        controller: { regions: [REGION], ownRoleArns: [ownRoleArnTemplate('flow-logs')] },
         audit: { eventBus: 'logwarden-audit' },
         guardrails: {
           'flow-logs': { mode: 'remediate', destination: { type: 's3', bucketArn: 'arn:aws:s3:::central-flow-logs' } },

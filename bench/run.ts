@@ -27,6 +27,7 @@ import { registry } from '../controllers/companions.js';
 import { AwsClients, type AwsOptions } from '../controllers/core/aws.js';
 import { Controller } from '../controllers/core/controller.js';
 import type { DemoContext, DemoGuardrail } from '../controllers/core/demo.js';
+import { ownRoleArnTemplate } from '../controllers/core/identity.js';
 import { createLogger } from '../controllers/core/log.js';
 import { type Policy, parsePolicy } from '../controllers/core/policy.js';
 import type { AuditRecord } from '../controllers/core/record.js';
@@ -55,7 +56,7 @@ function demoPolicy(demo: DemoGuardrail): Policy {
   return parsePolicy(
     {
       version: 1,
-      controller: { regions: [REGION], ownRoleArns: ['arn:aws:iam::*:role/logwarden/*'] },
+      controller: { regions: [REGION], ownRoleArns: [ownRoleArnTemplate(demo.guardrail.name)] },
       audit: { eventBus: 'logwarden-audit' },
       guardrails: { [demo.guardrail.name]: demo.policySection({ account: ACCOUNT, region: REGION }) },
     },

@@ -8,9 +8,6 @@ import { type Registry, registry } from '../controllers/companions.js';
 import { LogwardenError } from '../controllers/core/errors.js';
 import { ROOT } from './config.js';
 
-/** The three kinds of function logwarden deploys. */
-export type FunctionKind = 'controller' | 'config-rule' | 'heartbeat';
-
 /** One function's code: a guardrail's controller or Config rule evaluator, or the heartbeat. */
 export type BundleTarget = { kind: 'controller' | 'config-rule'; guardrail: string } | { kind: 'heartbeat' };
 

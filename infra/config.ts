@@ -3,12 +3,13 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { type Registry, registry } from '../controllers/companions.js';
 import { LogwardenError } from '../controllers/core/errors.js';
-import { isOwnRole, type Policy, parsePolicy } from '../controllers/core/policy.js';
+import { type FunctionKind, functionRoleName, ownRoleArnTemplate } from '../controllers/core/identity.js';
+import { type Policy, parsePolicy } from '../controllers/core/policy.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 import { type AnyGuardrailInfra, loadGuardrailInfra } from './guardrail-infra.js';
 
-/** The IAM path of every role logwarden's functions run as: the policy's own-role pattern matches it. */
-export const ROLE_PATH = '/logwarden/';
+/** IAM's limit on a role name. */
+const MAX_ROLE_NAME = 64;
 /** Root of the repository (infra/..). */
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -152,8 +153,37 @@ function readPolicy(config: DeploymentConfig, reg: Registry, root: string): { po
 
 const BUS_ARN = /^arn:aws[a-z-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/;
 
+/**
+ * The policy must name exactly the controllers' roles (`arn:<partition>:iam::{account}:role/logwarden/
+ * logwarden-<guardrail>-controller-{region}`): a missing one makes logwarden react to its own calls, an
+ * extra one trusts a role logwarden does not create, which an account's admin could. Only the
+ * controllers write; the evaluators and the heartbeat cannot make a call the rules watch, so they are
+ * not trusted either. Every role name must also fit IAM's limit in every rollout region.
+ */
+function ownRoleIssues(config: DeploymentConfig, policy: Policy, guardrails: readonly AnyGuardrail[]): string[] {
+  const issues: string[] = [];
+  // Compared without the partition: the policy names it, the check is about which roles.
+  const rolePart = (arn: string) => arn.replace(/^arn:[^:]+:/, '');
+  const expected = guardrails.map((g) => ownRoleArnTemplate(g.name));
+  const named = policy.controller.ownRoleArns.map(rolePart);
+  for (const arn of expected.filter((a) => !named.includes(rolePart(a)))) {
+    issues.push(`controller.ownRoleArns must name ${arn}, or logwarden reacts to its own calls`);
+  }
+  for (const arn of policy.controller.ownRoleArns.filter((a) => !expected.map(rolePart).includes(rolePart(a)))) {
+    issues.push(`controller.ownRoleArns names ${arn}, which is not one of the controllers' roles (its calls would be trusted)`);
+  }
+  const kinds: FunctionKind[] = ['controller', 'config-rule'];
+  for (const region of config.rollout.regions) {
+    const roleNames = guardrails.flatMap((g) => kinds.map((k) => functionRoleName(k, g.name, region)));
+    for (const name of [...roleNames, functionRoleName('heartbeat', 'heartbeat', region)]) {
+      if (name.length > MAX_ROLE_NAME) issues.push(`role name ${name} is longer than ${MAX_ROLE_NAME} characters`);
+    }
+  }
+  return issues;
+}
+
 /** What would deploy a silently broken logwarden: a wrong bus, own roles not excluded, ungoverned regions. */
-function inconsistencies(config: DeploymentConfig, policy: Policy): string[] {
+function inconsistencies(config: DeploymentConfig, policy: Policy, guardrails: readonly AnyGuardrail[]): string[] {
   const issues: string[] = [];
   const m = BUS_ARN.exec(policy.audit.eventBus);
   if (!m) {
@@ -165,16 +195,10 @@ function inconsistencies(config: DeploymentConfig, policy: Policy): string[] {
       `audit.eventBus ${policy.audit.eventBus} is not in the central account and region ${config.central.account}/${config.central.region}`,
     );
   }
-  const probe = `arn:aws:iam::${config.adminAccount}:role${ROLE_PATH}probe`;
-  if (!isOwnRole(probe, policy.controller.ownRoleArns)) {
-    issues.push(
-      `controller.ownRoleArns must match the functions' roles (arn:aws:iam::*:role${ROLE_PATH}*), or logwarden reacts to its own calls`,
-    );
-  }
   for (const r of config.rollout.regions) {
     if (!policy.controller.regions.includes(r)) issues.push(`rollout region ${r} is not in the policy's controller.regions`);
   }
-  return issues;
+  return [...issues, ...ownRoleIssues(config, policy, guardrails)];
 }
 
 /**
@@ -186,9 +210,9 @@ export async function loadDeployment(raw: unknown, reg: Registry = registry, roo
   const allHooks = await loadGuardrailInfra(reg);
   const config = parseConfig(raw, allHooks);
   const { policy, policyJson } = readPolicy(config, reg, root);
-  const issues = inconsistencies(config, policy);
-  if (issues.length > 0) throw new DeploymentConfigError(`inconsistent deployment: ${issues.join('; ')}`, issues);
   const guardrails = reg.guardrails.filter((g) => policy.guardrails[g.name] !== undefined);
+  const issues = inconsistencies(config, policy, guardrails);
+  if (issues.length > 0) throw new DeploymentConfigError(`inconsistent deployment: ${issues.join('; ')}`, issues);
   const hooks = new Map<string, HookWithConfig>();
   for (const g of guardrails) {
     const hook = allHooks.get(g.name);

@@ -9,8 +9,8 @@ import {
   type aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { Bundle, FunctionKind } from './bundle.js';
-import { ROLE_PATH } from './config.js';
+import { type FunctionKind, functionRoleName, ROLE_PATH } from '../controllers/core/identity.js';
+import type { Bundle } from './bundle.js';
 import { Group } from './group.js';
 import { acknowledge, acknowledgeFindings } from './nag.js';
 import type { Grant } from './permissions.js';
@@ -52,7 +52,8 @@ export interface LogwardenFunctionProps {
 }
 
 /**
- * One logwarden function: its log group, a role on the `/logwarden/` path with exactly the granted
+ * One logwarden function: its log group, a role with a fixed name (`functionRoleName`) on the
+ * `/logwarden/` path with exactly the granted
  * statements (no managed policy), and the function from its bundle (nodejs22.x, arm64, JSON logs).
  * Its resources are named after `id` (the function's name), as they were before this construct.
  */
@@ -114,6 +115,8 @@ export class LogwardenFunction extends Group implements DeployedFunction {
     if (props.auditBusArn) statements.push(statement('PublishAuditRecords', ['events:PutEvents'], [props.auditBusArn]));
     if (props.stateTable) statements.push(statement('ControllerState', STATE_TABLE_ACTIONS, [props.stateTable.tableArn]));
     const role = new iam.Role(this, `${id}-Role`, {
+      // A fixed name, so that the policy and the rules can name logwarden's roles exactly (config.ts).
+      roleName: functionRoleName(props.kind, props.guardrail, Aws.REGION),
       path: ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `logwarden ${props.functionName}: exactly the actions the code calls`,

@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { configRuleName } from '../controllers/core/config-rule.js';
+import { sweepScheduleOf } from '../controllers/core/policy.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 import type { Bundle } from './bundle.js';
 import type { Deployment, HookWithConfig } from './config.js';
@@ -48,8 +49,8 @@ export interface GuardrailDeploymentProps {
   /** The controller's and the Config rule evaluator's code. */
   code: { controller: Bundle; evaluator: Bundle };
   stateTable: dynamodb.ITable;
-  /** `arn:<partition>:iam::<account>:role/logwarden/`: CloudTrail calls by these roles are logwarden's own. */
-  ownRolePrefix: string;
+  /** logwarden's own role ARNs in this account and region, exactly: CloudTrail calls by them are not delivered. */
+  ownRoleArns: readonly string[];
   /** The guardrail's own infrastructure (its folder's `infra.ts`), if it has any. */
   hook?: HookWithConfig;
 }
@@ -145,7 +146,7 @@ export class GuardrailDeployment extends Group {
         maxEventAge: Duration.hours(2),
       });
     const owner = (purpose: RulePurpose) => ({ guardrail: g.name, purpose });
-    const cloudTrail = cloudTrailPatterns(g, props.ownRolePrefix).map((pattern, i) =>
+    const cloudTrail = cloudTrailPatterns(g, props.ownRoleArns).map((pattern, i) =>
       namedRule(this, `logwarden-${g.name}-cloudtrail${i === 0 ? '' : `-${i + 1}`}`, owner('cloudtrail'), {
         description: `logwarden ${g.name}: CloudTrail API calls that may weaken logging`,
         eventPattern: toCdkPattern(pattern),
@@ -159,7 +160,7 @@ export class GuardrailDeployment extends Group {
     });
     const sweep = namedRule(this, `logwarden-sweep-${g.name}`, owner('sweep'), {
       description: `logwarden ${g.name}: periodic sweep of every governed resource`,
-      schedule: events.Schedule.expression(props.deployment.policy.controller.sweepSchedule),
+      schedule: events.Schedule.expression(sweepScheduleOf(props.deployment.policy, g)),
       targets: [target()],
     });
     return [...cloudTrail, compliance, sweep];

@@ -9,9 +9,10 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ownRoleArnsIn } from '../controllers/core/policy.js';
 import { HEARTBEAT_RULE_NAME } from '../controllers/heartbeat/index.js';
 import { type Bundle, Bundler, type BundleTarget, BundlingError, bundleList, bundleName } from './bundle.js';
-import { type Deployment, ROLE_PATH } from './config.js';
+import type { Deployment } from './config.js';
 import { type DeployedFunction, LogwardenFunction } from './function.js';
 import { Group, GroupedStack } from './group.js';
 import { type DeployedRule, GuardrailDeployment, namedRule } from './guardrail-deployment.js';
@@ -47,7 +48,9 @@ export class MemberStack extends GroupedStack {
     const d = props.deployment;
     const code = buildCode(props.bundler ?? new Bundler(d.registry), d);
     this.stateTable = new StateTable(this, 'StateTable').table;
-    const ownRolePrefix = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${ROLE_PATH}`;
+    // This stack's region only: other regions' controllers act on (and are logged in) their own region. A
+    // shorter list only lets more events through to the controller, whose filter knows every region.
+    const ownRoleArns = ownRoleArnsIn(d.policy.controller, Aws.ACCOUNT_ID, [Aws.REGION]);
     this.guardrails = d.guardrails.map(
       (g) =>
         new GuardrailDeployment(this, g.name, {
@@ -58,7 +61,7 @@ export class MemberStack extends GroupedStack {
             evaluator: code({ kind: 'config-rule', guardrail: g.name }),
           },
           stateTable: this.stateTable,
-          ownRolePrefix,
+          ownRoleArns,
           hook: d.hooks.get(g.name),
         }),
     );

@@ -38,13 +38,12 @@ export function auditRecordPattern(): EventPattern {
 
 /**
  * The CloudTrail rule patterns of a guardrail: one per event source. Failed calls are not delivered
- * (`errorCode` absent), nor calls made by logwarden's own roles: the session issuer is not on the
- * `/logwarden/` path of this account, or there is no session issuer at all (IAM users, root,
- * services). The controller's own-role filter stays as the backstop. Pure.
- *
- * `ownRolePrefix` is `arn:<partition>:iam::<account>:role/logwarden/` (a token in the stacks).
+ * (`errorCode` absent), nor calls made by one of logwarden's own roles, named exactly: the session
+ * issuer is none of `ownRoleArns`, or there is no session issuer at all (IAM users, root, services).
+ * A role on the same path, with a longer name or in another account is delivered. The controller's
+ * own-role filter stays as the backstop. Pure; the ARNs may hold CDK tokens.
  */
-export function cloudTrailPatterns(g: AnyGuardrail, ownRolePrefix: string): EventPattern[] {
+export function cloudTrailPatterns(g: AnyGuardrail, ownRoleArns: readonly string[]): EventPattern[] {
   return g.cloudTrailEvents.map((e) => ({
     source: [e.source],
     'detail-type': [CLOUDTRAIL_DETAIL_TYPE],
@@ -52,7 +51,7 @@ export function cloudTrailPatterns(g: AnyGuardrail, ownRolePrefix: string): Even
       eventName: [...e.eventNames],
       errorCode: [{ exists: false }],
       $or: [
-        { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': { prefix: ownRolePrefix } }] } } } },
+        { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [...ownRoleArns] }] } } } },
         { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
       ],
     },

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AwsClients } from '../../controllers/core/aws.js';
 import type { DemoContext, DemoGuardrail } from '../../controllers/core/demo.js';
+import { ownRoleArnTemplate } from '../../controllers/core/identity.js';
 import { createLogger } from '../../controllers/core/log.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
@@ -48,7 +49,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     const policy = parsePolicy(
       {
         version: 1,
-        controller: { regions: [DEMO_REGION], ownRoleArns: ['arn:aws:iam::*:role/logwarden/*'] },
+        controller: { regions: [DEMO_REGION], ownRoleArns: list.map((d) => ownRoleArnTemplate(d.guardrail.name)) },
         audit: { eventBus: AUDIT_BUS },
         guardrails: Object.fromEntries(list.map((d) => [d.guardrail.name, d.policySection(ctx)])),
       },

@@ -13,6 +13,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { repeats } from '../../cli/demo/repeats.js';
 import { apiCallEvent } from '../../cli/events.js';
 import type { DemoContext, DemoGuardrail } from '../core/demo.js';
+import { functionRoleName, ROLE_PATH } from '../core/identity.js';
 import { cloudtrail } from './index.js';
 
 const TRAIL = 'org-audit-trail';
@@ -153,8 +154,8 @@ export const demo: DemoGuardrail = {
         const own = {
           kind: 'assumed-role' as const,
           account: ctx.account,
-          roleName: 'logwarden-cloudtrail',
-          path: '/logwarden/',
+          roleName: functionRoleName('controller', 'cloudtrail', ctx.region),
+          path: ROLE_PATH,
         };
         return [event(ctx, 'UpdateTrail', { name: TRAIL, isMultiRegionTrail: true }, own)];
       },

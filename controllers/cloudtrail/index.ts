@@ -13,6 +13,36 @@ import {
 } from './events.js';
 import { type CloudTrailPolicy, cloudTrailPolicySchema } from './policy.js';
 
+type ScopedPermission = { actions: string[]; resources: string[] };
+
+/** CloudTrail checks iam:PassRole on the CloudWatch Logs delivery role when it creates or updates a trail. */
+function deliveryRolePermissions(policy: CloudTrailPolicy): ScopedPermission[] {
+  const roles = [...new Set(policy.trails.flatMap((t) => (t.cloudWatchLogs ? [t.cloudWatchLogs.roleArn] : [])))];
+  return roles.length > 0 ? [{ actions: ['iam:PassRole'], resources: roles }] : [];
+}
+
+/**
+ * What CloudTrail checks on the caller when it creates or updates an organization trail ("Prepare for
+ * creating a trail for your organization", CloudTrail User Guide): that it may read the organization
+ * and its trusted services, and read or create CloudTrail's service-linked role. The Organizations
+ * reads have no resource-level permissions (`*`); the IAM actions name only the service-linked role
+ * in the account that owns the trail, so in every other account they grant nothing. Enabling trusted
+ * access (`organizations:EnableAWSServiceAccess`) is a one-time set-up, not granted.
+ */
+function organizationTrailPermissions(policy: CloudTrailPolicy): ScopedPermission[] {
+  const owners = [...new Set(policy.trails.flatMap((t) => (t.isOrganizationTrail ? (t.accounts ?? []) : [])))];
+  if (owners.length === 0) return [];
+  return [
+    { actions: ['organizations:DescribeOrganization', 'organizations:ListAWSServiceAccessForOrganization'], resources: ['*'] },
+    {
+      actions: ['iam:GetRole', 'iam:CreateServiceLinkedRole'],
+      resources: owners.map(
+        (a) => `arn:aws:iam::${a}:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail`,
+      ),
+    },
+  ];
+}
+
 /**
  * CloudTrail guardrail: every trail in the policy exists in its home region, is logging, and
  * matches the policy (bucket, prefix, KMS key, multi-region, validation, global events,
@@ -37,11 +67,9 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
     'cloudtrail:PutEventSelectors',
     'cloudtrail:StartLogging',
   ],
-  // CloudTrail checks iam:PassRole on the CloudWatch Logs delivery role when it creates or updates a trail.
-  scopedPermissions: (policy) => {
-    const roles = [...new Set(policy.trails.flatMap((t) => (t.cloudWatchLogs ? [t.cloudWatchLogs.roleArn] : [])))];
-    return roles.length > 0 ? [{ actions: ['iam:PassRole'], resources: roles }] : [];
-  },
+  scopedPermissions: (policy) => [...deliveryRolePermissions(policy), ...organizationTrailPermissions(policy)],
+  // A stopped or deleted trail is a blind spot for every other guardrail: sweep it more often than the rest.
+  sweepSchedule: 'rate(15 minutes)',
   cloudTrailEvents: [{ source: 'aws.cloudtrail', eventNames: TRAIL_EVENTS, sample: TRAIL_EVENT_SAMPLE }],
   refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope.policy, scope),
   refFromResourceId: (id, scope) => resolveTrail(id, scope.policy, scope),

@@ -1,5 +1,5 @@
 import { sessionIssuerArn } from './intake.js';
-import { isOwnRole, type Policy } from './policy.js';
+import { ownRoleArnsIn, type Policy } from './policy.js';
 import type { AnyGuardrail, CloudTrailDetail } from './types.js';
 
 /** What the filters look at: which guardrail, which account and region, and the API call if any. */
@@ -53,9 +53,12 @@ const failedCall: Filter = {
 
 const ownRole: Filter = {
   name: 'own role',
-  reason: ({ call, policy }) => {
+  // Exact ARNs in the governed account only: a look-alike (same path, longer name, other account) is acted on.
+  reason: ({ call, policy, governedAccount }) => {
     const issuer = sessionIssuerArn(call?.userIdentity);
-    return issuer && isOwnRole(issuer, policy.controller.ownRoleArns) ? `made by logwarden's own role ${issuer}` : null;
+    return issuer && ownRoleArnsIn(policy.controller, governedAccount).includes(issuer)
+      ? `made by logwarden's own role ${issuer}`
+      : null;
   },
 };
 

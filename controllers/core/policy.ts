@@ -10,31 +10,42 @@ export const modeSchema = z.enum(['remediate', 'notify']).default('remediate');
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
 
+/** An EventBridge schedule expression. */
+const scheduleSchema = z.string().regex(/^(rate\(.+\)|cron\(.+\))$/, 'must be rate(...) or cron(...)');
+
+/** Placeholders of an own-role ARN: the governed account, and each governed region. */
+const ACCOUNT_PLACEHOLDER = '{account}';
+const REGION_PLACEHOLDER = '{region}';
+const EXACT_ROLE_ARN = /^arn:aws[a-z-]*:iam::\{account\}:role\/[\w+=,.@/-]+$/;
+
 /**
- * A role ARN logwarden acts as. `*` is allowed as the account (one policy names the role in every
- * account) and as the last character (a prefix: `arn:aws:iam::*:role/logwarden/*` is every role on
- * the `/logwarden/` path, which is where the infrastructure puts the controllers' roles).
+ * One of logwarden's roles, exactly: `arn:aws:iam::{account}:role/logwarden/<name>`. The account is
+ * always `{account}`, filled at run time with the account being governed, because anything an
+ * account's admin can create (a role on the same path, a longer name, the same name elsewhere) must
+ * not pass for logwarden. `{region}` may appear in the path or name; it is expanded over
+ * `controller.regions` into a finite list. No `*`, no prefixes.
  */
 const ownRoleArn = z
   .string()
-  .regex(
-    /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/-]+\*?$/,
-    'must be an IAM role ARN (account may be *, and it may end in *)',
+  .refine((s) => !s.includes('*'), 'must name one exact role: wildcards (*) are not allowed; use {account} and {region}')
+  .refine(
+    // A wildcard is reported once, by the check above.
+    (s) => s.includes('*') || EXACT_ROLE_ARN.test(s.split(REGION_PLACEHOLDER).join('eu-west-1')),
+    'must be arn:aws:iam::{account}:role/<path/name>, where only {region} may stand for a governed region',
   );
 
 const controllerSettingsSchema = z
   .object({
     /** Regions this deployment governs. Events from other regions are ignored. */
     regions: z.array(region).min(1),
-    /** logwarden's own roles: calls made by them are never acted on (no feedback loops). */
+    /** logwarden's own roles, exactly (see `ownRoleArn`): calls made by them are never acted on (no feedback loops). */
     ownRoleArns: z.array(ownRoleArn).min(1),
     /** Accounts never governed (e.g. a break-glass sandbox). */
     excludeAccounts: z.array(accountId).default([]),
-    /** Scheduled sweep, as an EventBridge schedule expression. */
-    sweepSchedule: z
-      .string()
-      .regex(/^(rate\(.+\)|cron\(.+\))$/, 'must be rate(...) or cron(...)')
-      .default('rate(1 hour)'),
+    /** Scheduled sweep of the guardrails that declare no default of their own (see `sweepScheduleOf`). */
+    sweepSchedule: scheduleSchema.default('rate(1 hour)'),
+    /** Per-guardrail sweep schedules, by guardrail name: they win over every default. */
+    sweepSchedules: z.record(z.string(), scheduleSchema).default({}),
     /** Resources handled in parallel within one invocation. */
     concurrency: z.number().int().min(1).max(64).default(8),
     /** Flapping: past `maxRemediations` in `windowMinutes`, stop re-applying and escalate. */
@@ -105,6 +116,13 @@ function policySchemaFor(guardrails: readonly AnyGuardrail[], options: SchemaOpt
     });
 }
 
+/** An override for a guardrail the policy does not enable is a typo or a leftover: it would schedule nothing. */
+function sweepOverrideIssues(policy: Policy): string[] {
+  return Object.keys(policy.controller.sweepSchedules)
+    .filter((name) => policy.guardrails[name] === undefined)
+    .map((name) => `controller.sweepSchedules.${name}: no guardrail ${name} is enabled in this policy`);
+}
+
 export interface Policy {
   version: 1;
   controller: z.infer<typeof controllerSettingsSchema>;
@@ -130,13 +148,13 @@ export function parsePolicy(
   options: SchemaOptions = {},
 ): Policy {
   const result = policySchemaFor(guardrails, options).safeParse(doc);
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => {
-      const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
-      return `${pathOf(i.path)}: ${i.message}${keys}`;
-    });
-    throw new PolicyError(`invalid ${source}: ${issues.join('; ')}`, issues);
-  }
+  const issues = result.success
+    ? sweepOverrideIssues(result.data as Policy)
+    : result.error.issues.map((i) => {
+        const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+        return `${pathOf(i.path)}: ${i.message}${keys}`;
+      });
+  if (issues.length > 0) throw new PolicyError(`invalid ${source}: ${issues.join('; ')}`, issues);
   return result.data as Policy;
 }
 
@@ -157,14 +175,29 @@ export function loadPolicyFile(file: string, guardrails: readonly AnyGuardrail[]
   return parsePolicy(doc, guardrails, `policy file ${file}`, options);
 }
 
-/** Is `arn` (a role ARN, path included) one of logwarden's own roles? */
-export function isOwnRole(arn: string, patterns: readonly string[]): boolean {
-  const m = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(.+)$/.exec(arn);
-  if (!m) return false;
-  return patterns.some((p) => {
-    const pm = /^arn:(aws[a-z-]*):iam::(\d{12}|\*):role\/(.+)$/.exec(p);
-    if (!pm || pm[1] !== m[1] || (pm[2] !== '*' && pm[2] !== m[2])) return false;
-    const role = pm[3] as string;
-    return role.endsWith('*') ? (m[3] as string).startsWith(role.slice(0, -1)) : role === m[3];
-  });
+/**
+ * logwarden's own role ARNs in `account`, exactly: `{account}` filled in and `{region}` expanded over
+ * `regions` (the governed regions unless given). Finite and without wildcards. Pure; `account` and
+ * `regions` may be CDK tokens.
+ */
+export function ownRoleArnsIn(
+  controller: Pick<Policy['controller'], 'ownRoleArns' | 'regions'>,
+  account: string,
+  regions: readonly string[] = controller.regions,
+): string[] {
+  const arns = new Set<string>();
+  for (const template of controller.ownRoleArns) {
+    const inAccount = template.split(ACCOUNT_PLACEHOLDER).join(account);
+    if (!inAccount.includes(REGION_PLACEHOLDER)) arns.add(inAccount);
+    else for (const r of regions) arns.add(inAccount.split(REGION_PLACEHOLDER).join(r));
+  }
+  return [...arns];
+}
+
+/**
+ * The sweep schedule of a guardrail: the policy's override for it, else the guardrail's own default
+ * (CloudTrail sweeps more often: a stopped trail is a blind spot), else `controller.sweepSchedule`. Pure.
+ */
+export function sweepScheduleOf(policy: Policy, guardrail: Pick<AnyGuardrail, 'name' | 'sweepSchedule'>): string {
+  return policy.controller.sweepSchedules[guardrail.name] ?? guardrail.sweepSchedule ?? policy.controller.sweepSchedule;
 }

@@ -109,6 +109,12 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
    */
   scopedPermissions?(policy: P): { actions: string[]; resources: string[] }[];
   /**
+   * The guardrail's default sweep schedule (an EventBridge `rate(...)`/`cron(...)` expression), when the
+   * deployment-wide `controller.sweepSchedule` is too slow for it. The policy's
+   * `controller.sweepSchedules` still overrides it.
+   */
+  readonly sweepSchedule?: string;
+  /**
    * The CloudTrail events it reacts to, per EventBridge `source`, each with a plausible record of such
    * a call: `requestParameters` and `responseElements` shaped as the service logs them, naming
    * resources of the demo policy. The fuzz test builds its events from these samples only, so a

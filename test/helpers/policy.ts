@@ -14,7 +14,8 @@ export function policyWith(guardrails: Record<string, unknown>, overrides: Recor
     version: 1,
     controller: {
       regions: [REGION],
-      ownRoleArns: [OWN_ROLE_ARN.replace(ACCOUNT, '*')],
+      // Exactly the test's own role, in whichever account the controller governs.
+      ownRoleArns: [OWN_ROLE_ARN.replace(ACCOUNT, '{account}')],
       excludeAccounts: [],
       sweepSchedule: 'rate(1 hour)',
       concurrency: 8,

@@ -3,6 +3,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queueBehindRule, type RuleQueue } from '../../cli/audit-bus.js';
 import { apiCallEvent, configComplianceEvent, type Identity } from '../../cli/events.js';
+import { functionRoleName, ROLE_PATH } from '../../controllers/core/identity.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE } from '../../controllers/core/record.js';
 import { guardrails as registry } from '../../controllers/registry.js';
 import {
@@ -43,9 +44,14 @@ interface Fixture {
   expect: string[];
 }
 
-const own: Identity = { kind: 'assumed-role', account: ACCOUNT, roleName: 'logwarden-cloudtrail-Role-X1', path: '/logwarden/' };
-const admin: Identity = { kind: 'assumed-role', account: ACCOUNT, roleName: 'Admin', path: '/' };
-const lookalike: Identity = { kind: 'assumed-role', account: ACCOUNT, roleName: 'logwarden-fake', path: '/' };
+const OTHER_ACCOUNT = '999999999999';
+const assumed = (roleName: string, path = ROLE_PATH, account = ACCOUNT): Identity => ({
+  kind: 'assumed-role',
+  account,
+  roleName,
+  path,
+});
+const admin = assumed('Admin', '/');
 const user: Identity = { kind: 'user', account: ACCOUNT, userName: 'mallory' };
 const root: Identity = { kind: 'root', account: ACCOUNT };
 
@@ -62,12 +68,24 @@ function fixtures(): Fixture[] {
       const first = eventNames[0] as string;
       out.push({ label: `${g.name} ${first} by a role`, event: call(first, admin), expect: [rule] });
       out.push({ label: `${g.name} ${first} by root`, event: call(first, root), expect: [rule] });
+      const own = functionRoleName('controller', g.name, REGION);
+      // Look-alikes an account's admin can create: each is delivered, so the controller acts on it.
+      const lookAlikes: [string, Identity][] = [
+        ['named like logwarden off its path', assumed(own, '/')],
+        ["on logwarden's path with another name", assumed('attacker')],
+        ["named logwarden's role plus a suffix", assumed(`${own}-x`)],
+        ["with logwarden's exact name in another account", assumed(own, ROLE_PATH, OTHER_ACCOUNT)],
+      ];
+      for (const [label, identity] of lookAlikes)
+        out.push({ label: `${g.name} ${first} by a role ${label}`, event: call(first, identity), expect: [rule] });
+      out.push({ label: `${g.name} ${first} by logwarden's own role`, event: call(first, assumed(own)), expect: [] });
+      // Only this region's roles are left out by the rule; the controller's filter knows every governed region.
+      const elsewhere = functionRoleName('controller', g.name, 'eu-west-1');
       out.push({
-        label: `${g.name} ${first} by a role named like logwarden off its path`,
-        event: call(first, lookalike),
+        label: `${g.name} ${first} by its role of another region`,
+        event: call(first, assumed(elsewhere)),
         expect: [rule],
       });
-      out.push({ label: `${g.name} ${first} by logwarden's own role`, event: call(first, own), expect: [] });
       out.push({ label: `${g.name} ${first} that failed`, event: call(first, user, 'AccessDenied'), expect: [] });
       out.push({ label: `${g.name} read-only call`, event: call('DescribeEverything', user), expect: [] });
     }
@@ -148,13 +166,18 @@ describe('synthesized EventBridge patterns on the emulator', () => {
 describe('pattern builders (unit)', () => {
   it('name exactly each guardrail’s sources and event names, and keep the own-role and failure exclusions', () => {
     for (const g of registry) {
-      const patterns = cloudTrailPatterns(g, 'arn:aws:iam::123456789012:role/logwarden/');
+      const own = ['arn:aws:iam::123456789012:role/logwarden/a', 'arn:aws:iam::123456789012:role/logwarden/b'];
+      const patterns = cloudTrailPatterns(g, own);
       expect(patterns.map((p) => p.source)).toEqual(g.cloudTrailEvents.map((e) => [e.source]));
       patterns.forEach((p, i) => {
         const detail = p.detail as Record<string, unknown>;
         expect(detail.eventName).toEqual(g.cloudTrailEvents[i]?.eventNames);
         expect(detail.errorCode).toEqual([{ exists: false }]);
-        expect(JSON.stringify(detail.$or)).toContain('"anything-but":{"prefix":"arn:aws:iam::123456789012:role/logwarden/"}');
+        // Exact ARNs, never a prefix: a look-alike on the same path must still be delivered.
+        expect(detail.$or).toEqual([
+          { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': own }] } } } },
+          { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
+        ]);
         // PutRule takes an EventPattern of at most 4096 characters.
         expect(JSON.stringify(p).length).toBeLessThan(4096);
       });

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../controllers/companions.js';
+import { functionRoleName } from '../../controllers/core/identity.js';
+import { sweepScheduleOf } from '../../controllers/core/policy.js';
 import { buildApp } from '../../infra/app.js';
 import { DeploymentConfigError, loadDeployment, ROOT } from '../../infra/config.js';
 import { MemberStack, STATE_TABLE_ACTIONS, STATE_TABLE_NAME } from '../../infra/member-stack.js';
@@ -55,7 +58,7 @@ describe('member stack (the StackSet template)', () => {
       });
       member.hasResourceProperties('AWS::Events::Rule', {
         Name: `logwarden-sweep-${g.name}`,
-        ScheduleExpression: built.deployment.policy.controller.sweepSchedule,
+        ScheduleExpression: sweepScheduleOf(built.deployment.policy, g),
       });
       member.hasResourceProperties('AWS::Events::Rule', {
         Name: `logwarden-${g.name}-compliance`,
@@ -78,6 +81,65 @@ describe('member stack (the StackSet template)', () => {
       { MaximumRetryAttempts: 2 },
       built.deployment.guardrails.length,
     );
+  });
+
+  it('sweeps CloudTrail every 15 minutes by default, the other guardrails on the policy’s controller.sweepSchedule', () => {
+    const schedules = Object.fromEntries(
+      Object.values(readTemplate(built.templateFile).Resources)
+        .filter((r) => r.Type === 'AWS::Events::Rule' && String(r.Properties?.Name).startsWith('logwarden-sweep-'))
+        .map((r) => [r.Properties?.Name, r.Properties?.ScheduleExpression]),
+    );
+    expect(built.deployment.policy.controller.sweepSchedule).toBe('rate(6 hours)');
+    expect(schedules).toEqual({
+      'logwarden-sweep-cloudtrail': 'rate(15 minutes)',
+      'logwarden-sweep-flow-logs': 'rate(6 hours)',
+      'logwarden-sweep-bucket-logging': 'rate(6 hours)',
+      'logwarden-sweep-guardduty': 'rate(6 hours)',
+    });
+  });
+
+  it('gives every function role a fixed name per region, and its CloudTrail rules leave out exactly the policy’s roles', () => {
+    const stack = built.template as MemberStack;
+    for (const f of stack.functions) {
+      const role = stack.resolve((f.role.node.defaultChild as CfnRole).roleName);
+      expect(role).toEqual({ 'Fn::Join': ['', [`${functionRoleName(f.kind, f.guardrail, '')}`, { Ref: 'AWS::Region' }]] });
+    }
+    const rule = Object.values(readTemplate(built.templateFile).Resources).find(
+      (r) => r.Type === 'AWS::Events::Rule' && r.Properties?.Name === 'logwarden-cloudtrail-cloudtrail',
+    );
+    const own = (g: string) => ({
+      'Fn::Join': [
+        '',
+        ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, `:role/logwarden/logwarden-${g}-controller-`, { Ref: 'AWS::Region' }],
+      ],
+    });
+    expect(JSON.stringify(rule?.Properties?.EventPattern)).toContain(
+      JSON.stringify({ 'anything-but': ['cloudtrail', 'flow-logs', 'bucket-logging', 'guardduty'].map(own) }),
+    );
+  });
+
+  it('lets the CloudTrail controller act on the organization trail: the Organizations reads and its service-linked role only', () => {
+    const stack = built.template as MemberStack;
+    const controller = stack.functions.find((f) => f.guardrail === 'cloudtrail' && f.kind === 'controller');
+    if (!controller) throw new Error('no cloudtrail controller');
+    const statements = statementsOf(member, stack, controller.role);
+    const allowing = (action: string) =>
+      statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action)).map((s) => s.Resource);
+    expect(allowing('organizations:DescribeOrganization')).toEqual(['*']);
+    expect(allowing('organizations:ListAWSServiceAccessForOrganization')).toEqual(['*']);
+    // The example's organization trail is owned by 111111111111: only there do the IAM actions grant anything.
+    const slr = 'arn:aws:iam::111111111111:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail';
+    expect(allowing('iam:CreateServiceLinkedRole')).toEqual([slr]);
+    expect(allowing('iam:GetRole')).toEqual([slr]);
+    // No other function gets them.
+    for (const f of stack.functions.filter((x) => x !== controller)) {
+      const other = statementsOf(member, stack, f.role);
+      expect(
+        actionsOf(other).filter((a) => a.startsWith('organizations:')),
+        f.functionName,
+      ).toEqual([]);
+      expect(JSON.stringify(other)).not.toContain('AWSServiceRoleForCloudTrail');
+    }
   });
 
   it('has the heartbeat on its own schedule, not named like a sweep', () => {
@@ -237,7 +299,7 @@ describe('guardrail infra hooks in the member stack', () => {
     const d = await loadDeployment({ ...cfg, policyFile, member: { ...(cfg.member as object), ...member } }, registry);
     return Template.fromStack(new MemberStack(new App(), 'Variant', { deployment: d, bundler: built.bundler }));
   }
-  type Policy = { guardrails: Record<string, Record<string, unknown>> };
+  type Policy = { controller: { ownRoleArns: string[] }; guardrails: Record<string, Record<string, unknown>> };
 
   it('flow-logs/infra.ts creates the flow-log group and delivery role when flow logs go to CloudWatch Logs, and nothing for S3', async () => {
     const cwl = await variant({ flowLogs: { destination: 'cloud-watch-logs', retentionDays: 90 } });
@@ -264,6 +326,8 @@ describe('guardrail infra hooks in the member stack', () => {
     (await variant({ accessLogBucket: { enabled: false } })).resourceCountIs('AWS::S3::Bucket', 0);
     const disabled = await variant({}, (doc) => {
       delete doc.guardrails['bucket-logging'];
+      // Its controller's role is no longer created, so the policy must no longer trust it.
+      doc.controller.ownRoleArns = doc.controller.ownRoleArns.filter((arn) => !arn.includes('bucket-logging'));
     });
     disabled.resourceCountIs('AWS::S3::Bucket', 0);
     disabled.resourcePropertiesCountIs('AWS::Lambda::Function', { FunctionName: 'logwarden-bucket-logging' }, 0);
@@ -428,6 +492,29 @@ describe('deployment config', () => {
     await expect(loadDeployment({ ...cfg, rollout }, registry)).rejects.toThrow(/ap-south-1 is not in the policy/);
     await expect(loadDeployment({ ...cfg, organizationId: 'nope' }, registry)).rejects.toThrow(/organizationId/);
     expect((await loadDeployment(cfg, registry)).guardrails.length).toBe(registry.guardrails.length);
+  });
+
+  it('requires the policy to name exactly the controllers’ roles: none missing, none extra, no wildcard', async () => {
+    const cfg = exampleConfig();
+    const policy = JSON.parse(readFileSync(join(ROOT, cfg.policyFile as string), 'utf8'));
+    const withOwnRoles = (ownRoleArns: string[]) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'lw-own-roles-')), 'policy.json');
+      writeFileSync(file, JSON.stringify({ ...policy, controller: { ...policy.controller, ownRoleArns } }));
+      return { ...cfg, policyFile: file };
+    };
+    const exact = policy.controller.ownRoleArns as string[];
+    await expect(loadDeployment(withOwnRoles(exact.slice(1)), registry)).rejects.toThrow(
+      /ownRoleArns must name arn:aws:iam::\{account\}:role\/logwarden\/logwarden-cloudtrail-controller-\{region\}/,
+    );
+    // The evaluator's role is logwarden's too, but it never writes: trusting it would only widen the trusted set.
+    const evaluator = 'arn:aws:iam::{account}:role/logwarden/logwarden-cloudtrail-config-rule-{region}';
+    await expect(loadDeployment(withOwnRoles([...exact, evaluator]), registry)).rejects.toThrow(
+      /names arn:aws:iam::\{account\}:role\/logwarden\/logwarden-cloudtrail-config-rule-\{region\}, which is not one of the controllers' roles/,
+    );
+    await expect(loadDeployment(withOwnRoles(['arn:aws:iam::*:role/logwarden/*']), registry)).rejects.toThrow(
+      /controller\.ownRoleArns\[0\]: must name one exact role/,
+    );
+    expect((await loadDeployment(withOwnRoles(exact), registry)).policy.controller.ownRoleArns).toEqual(exact);
   });
 
   it('validates the member sections the guardrails’ infra hooks own with their schemas, and still refuses unknown keys', async () => {

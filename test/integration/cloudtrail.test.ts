@@ -12,6 +12,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import { configComplianceEvent, sweepEvent } from '../../cli/events.js';
 import { cloudtrail } from '../../controllers/cloudtrail/index.js';
+import { functionRoleName, ownRoleArnTemplate, ROLE_PATH } from '../../controllers/core/identity.js';
 import { BUCKET, createTrailBucket, KMS_KEY, LOG_GROUP, TRAIL, trailEvent, trailPolicy } from '../helpers/cloudtrail.js';
 import { ACCOUNT, REGION, useEmulator } from '../helpers/emulator.js';
 import { controllerOn, type Harness, harness } from '../helpers/harness.js';
@@ -29,9 +30,9 @@ async function readTrail() {
 }
 
 /** A compliant baseline made by the controller itself from the policy. */
-async function baseline(section = trailPolicy()): Promise<Harness> {
+async function baseline(section = trailPolicy(), controller?: Record<string, unknown>): Promise<Harness> {
   await createTrailBucket(emu.clients());
-  const h = await harness(emu, [cloudtrail], { cloudtrail: section });
+  const h = await harness(emu, [cloudtrail], { cloudtrail: section }, { controller });
   const [created] = await h.deliver(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'cloudtrail' }));
   expect(created?.outcome).toBe('remediated');
   await h.audit.drain();
@@ -366,5 +367,45 @@ describe('CloudTrail guardrail modes', () => {
     expect(record?.outcome).toBe('remediated');
     const { selectors } = await readTrail();
     expect(selectors.AdvancedEventSelectors).toEqual(advanced);
+  });
+});
+
+describe("logwarden's exact identity on the emulator (the policy as deployed: exact role ARNs)", () => {
+  const ownName = functionRoleName('controller', 'cloudtrail', REGION);
+  const OTHER_ACCOUNT = '999999999999';
+  let h: Harness;
+  beforeEach(async () => {
+    h = await baseline(trailPolicy(), { ownRoleArns: [ownRoleArnTemplate('cloudtrail')] });
+  });
+
+  /** The trail really stopped by `identity`, and that call's event delivered to the controller. */
+  async function stoppedBy(roleName: string, path: string, account = ACCOUNT) {
+    await ct().send(new StopLoggingCommand({ Name: TRAIL }));
+    const identity = { kind: 'assumed-role' as const, account, roleName, path, session: 'mallory' };
+    const [record] = await h.deliver(trailEvent('StopLogging', { name: TRAIL }, { identity }));
+    return { record, actor: `arn:aws:sts::${account}:assumed-role/${roleName}/mallory` };
+  }
+
+  it.each([
+    ["a role on logwarden's path with another name", 'attacker', ROLE_PATH, ACCOUNT],
+    ["logwarden's role name with a suffix", `${ownName}-x`, ROLE_PATH, ACCOUNT],
+    ["logwarden's exact role name in another account", ownName, ROLE_PATH, OTHER_ACCOUNT],
+  ])('%s is not logwarden: its StopLogging is remediated and it is the actor', async (_label, roleName, path, account) => {
+    const { record, actor } = await stoppedBy(roleName, path, account);
+
+    expect(record).toMatchObject({ outcome: 'remediated', verified: true, trigger: { eventName: 'StopLogging', actor } });
+    expect((await readTrail()).isLogging).toBe(true);
+    expect(h.writes()).toEqual(['cloudtrail:StartLogging']);
+  });
+
+  it("logwarden's own exact role is ignored: nothing read, nothing written", async () => {
+    const { record } = await stoppedBy(ownName, ROLE_PATH);
+
+    expect(record).toMatchObject({
+      outcome: 'ignored',
+      reason: `made by logwarden's own role arn:aws:iam::${ACCOUNT}:role${ROLE_PATH}${ownName}`,
+    });
+    expect(h.calls).toEqual(['events:PutEvents']);
+    expect((await readTrail()).isLogging).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { apiCallEvent, configComplianceEvent, sweepEvent } from '../../cli/event
 import { type Registry, registry } from '../../controllers/companions.js';
 import { AwsClients } from '../../controllers/core/aws.js';
 import type { DemoContext, DemoGuardrail } from '../../controllers/core/demo.js';
+import { functionRoleName, ownRoleArnTemplate, ROLE_PATH } from '../../controllers/core/identity.js';
 import { type Policy, parsePolicy } from '../../controllers/core/policy.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { publishAndSettle, type Runtime } from '../../controllers/core/runtime.js';
@@ -85,7 +86,12 @@ function cloudTrailFixtures(g: AnyGuardrail, where: { account: string; region: s
     for (const eventName of entry.eventNames) out.push(apiCallEvent(call(eventName)));
     const first = entry.eventNames[0];
     if (first === undefined) continue;
-    const own = { kind: 'assumed-role' as const, account: where.account, roleName: `logwarden-${g.name}`, path: '/logwarden/' };
+    const own = {
+      kind: 'assumed-role' as const,
+      account: where.account,
+      roleName: functionRoleName('controller', g.name, where.region),
+      path: ROLE_PATH,
+    };
     out.push(apiCallEvent({ ...call(first), identity: own }));
     // Failed calls are delivered too, usually without request or response.
     out.push(apiCallEvent({ ...call(first), requestParameters: null, responseElements: null, errorCode: 'AccessDenied' }));
@@ -163,8 +169,8 @@ export const demoContext = (clients: AwsClients): DemoContext => ({ account: ACC
 
 /** The validated policy with the demo's section for each given guardrail. */
 export function demoPolicy(demos: readonly DemoGuardrail[], controller: Record<string, unknown> = {}): Policy {
-  // As the infrastructure deploys it: every role on the /logwarden/ path is logwarden's own.
-  controller = { ownRoleArns: ['arn:aws:iam::*:role/logwarden/*'], ...controller };
+  // As the infrastructure deploys it: exactly each guardrail's controller role, in the governed account.
+  controller = { ownRoleArns: demos.map((d) => ownRoleArnTemplate(d.guardrail.name)), ...controller };
   const sections = Object.fromEntries(
     demos.map((d) => [d.guardrail.name, d.policySection({ account: ACCOUNT, region: REGION })]),
   );

@@ -273,6 +273,20 @@ describe('event resolution (pure)', () => {
     expect(cloudtrail.scopedPermissions?.(policy)).toEqual([{ actions: ['iam:PassRole'], resources: [CW_ROLE] }]);
     expect(cloudtrail.iamActions).not.toContain('iam:PassRole');
   });
+
+  it('grants what CloudTrail checks for an organization trail only when the policy has one, IAM on its owner only', () => {
+    const section = cloudTrailPolicySchema.parse(
+      trailPolicy({ isOrganizationTrail: true, accounts: ['111111111111'], cloudWatchLogs: undefined }),
+    );
+    expect(cloudtrail.scopedPermissions?.(section)).toEqual([
+      { actions: ['organizations:DescribeOrganization', 'organizations:ListAWSServiceAccessForOrganization'], resources: ['*'] },
+      {
+        actions: ['iam:GetRole', 'iam:CreateServiceLinkedRole'],
+        resources: ['arn:aws:iam::111111111111:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail'],
+      },
+    ]);
+    expect(JSON.stringify(cloudtrail.scopedPermissions?.(policy))).not.toMatch(/organizations:|iam:CreateServiceLinkedRole/);
+  });
 });
 
 describe('CloudTrail paths the emulator does not model (aws-sdk-client-mock)', () => {

@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cloudtrail } from '../../controllers/cloudtrail/index.js';
 import { PolicyError } from '../../controllers/core/errors.js';
-import { isOwnRole, loadPolicyFile, parsePolicy } from '../../controllers/core/policy.js';
+import { filteredOut } from '../../controllers/core/filters.js';
+import { ownRoleArnTemplate } from '../../controllers/core/identity.js';
+import { loadPolicyFile, ownRoleArnsIn, parsePolicy, sweepScheduleOf } from '../../controllers/core/policy.js';
+import { guardrails as registry } from '../../controllers/registry.js';
 import { trailPolicy } from '../helpers/cloudtrail.js';
+import { flowLogsPolicy } from '../helpers/flow-logs.js';
 import { policyWith } from '../helpers/policy.js';
 
 const parse = (doc: unknown) => parsePolicy(doc, [cloudtrail]);
@@ -97,22 +101,105 @@ describe('policy', () => {
   });
 });
 
-describe('isOwnRole', () => {
-  const role = 'arn:aws:iam::123456789012:role/logwarden/logwarden-cloudtrail-us-east-1';
-  it('matches the exact role, path included', () => {
-    expect(isOwnRole(role, [role])).toBe(true);
-    expect(isOwnRole('arn:aws:iam::123456789012:role/logwarden-cloudtrail-us-east-1', [role])).toBe(false);
-    expect(isOwnRole('arn:aws:iam::123456789012:role/other/logwarden/logwarden-cloudtrail-us-east-1', [role])).toBe(false);
+describe('own roles: exact ARNs only', () => {
+  const ACCOUNT = '123456789012';
+  const template = ownRoleArnTemplate('cloudtrail');
+  const own = `arn:aws:iam::${ACCOUNT}:role/logwarden/logwarden-cloudtrail-controller-us-east-1`;
+
+  it('rejects wildcard and prefix entries, a fixed or missing account, and anything but a role, naming the field', () => {
+    const bad = [
+      'arn:aws:iam::*:role/logwarden/*',
+      'arn:aws:iam::{account}:role/logwarden/*',
+      'arn:aws:iam::{account}:role/logwarden/logwarden-cloudtrail-controller-*',
+      'arn:aws:iam::*:role/logwarden/logwarden-cloudtrail-controller-{region}',
+      `arn:aws:iam::${ACCOUNT}:role/logwarden/logwarden-cloudtrail-controller-{region}`,
+      'arn:aws:iam::{account}:user/logwarden',
+      'arn:aws:iam::{account}:role/logwarden/{account}',
+      'logwarden',
+    ];
+    for (const arn of bad) {
+      const issues = issuesOf(policyWith({ cloudtrail: trailPolicy() }, { ownRoleArns: [template, arn] }));
+      expect(issues, arn).toEqual([expect.stringMatching(/^controller\.ownRoleArns\[1\]: /)]);
+      if (arn.includes('*')) expect(issues[0]).toMatch(/wildcards \(\*\) are not allowed/);
+    }
   });
-  it('matches any account with * and a path prefix with a trailing *', () => {
-    expect(isOwnRole(role, ['arn:aws:iam::*:role/logwarden/*'])).toBe(true);
-    expect(isOwnRole('arn:aws:iam::999999999999:role/logwarden/x', ['arn:aws:iam::*:role/logwarden/*'])).toBe(true);
-    expect(isOwnRole('arn:aws:iam::999999999999:role/logwardenish/x', ['arn:aws:iam::*:role/logwarden/*'])).toBe(false);
-    expect(isOwnRole(role, ['arn:aws:iam::999999999999:role/logwarden/*'])).toBe(false);
+
+  it('fills the governed account and expands {region} over the governed regions into a finite exact list', () => {
+    const policy = parse(
+      policyWith(
+        { cloudtrail: trailPolicy() },
+        { regions: ['us-east-1', 'eu-west-1'], ownRoleArns: [template, 'arn:aws:iam::{account}:role/ops/fixed'] },
+      ),
+    );
+    expect(ownRoleArnsIn(policy.controller, ACCOUNT)).toEqual([
+      own,
+      `arn:aws:iam::${ACCOUNT}:role/logwarden/logwarden-cloudtrail-controller-eu-west-1`,
+      `arn:aws:iam::${ACCOUNT}:role/ops/fixed`,
+    ]);
+    expect(ownRoleArnsIn(policy.controller, 'TOKEN', ['REGION'])).toEqual([
+      'arn:aws:iam::TOKEN:role/logwarden/logwarden-cloudtrail-controller-REGION',
+      'arn:aws:iam::TOKEN:role/ops/fixed',
+    ]);
   });
-  it('never matches users, other partitions or garbage', () => {
-    expect(isOwnRole('arn:aws:iam::123456789012:user/logwarden', ['arn:aws:iam::*:role/logwarden/*'])).toBe(false);
-    expect(isOwnRole('arn:aws-cn:iam::123456789012:role/logwarden/x', ['arn:aws:iam::*:role/logwarden/*'])).toBe(false);
-    expect(isOwnRole('', ['arn:aws:iam::*:role/logwarden/*'])).toBe(false);
+
+  it("the own-role filter leaves only logwarden's exact role alone: look-alikes are acted on", () => {
+    const policy = parse(policyWith({ cloudtrail: trailPolicy() }, { ownRoleArns: [template] }));
+    const by = (issuer: string) =>
+      filteredOut({
+        guardrail: cloudtrail,
+        policy,
+        governedAccount: ACCOUNT,
+        account: ACCOUNT,
+        region: 'us-east-1',
+        call: {
+          eventSource: 'cloudtrail.amazonaws.com',
+          eventName: 'StopLogging',
+          userIdentity: { type: 'AssumedRole', sessionContext: { sessionIssuer: { type: 'Role', arn: issuer } } },
+        } as never,
+      });
+    expect(by(own)).toBe(`made by logwarden's own role ${own}`);
+    const lookAlikes = [
+      `arn:aws:iam::${ACCOUNT}:role/logwarden/attacker`,
+      `${own}-x`,
+      `arn:aws:iam::999999999999:role/logwarden/logwarden-cloudtrail-controller-us-east-1`,
+      `arn:aws:iam::${ACCOUNT}:role/logwarden-cloudtrail-controller-us-east-1`,
+      `arn:aws:iam::${ACCOUNT}:role/logwarden/logwarden-cloudtrail-controller-ap-south-1`,
+      `arn:aws:iam::${ACCOUNT}:role/logwarden/logwarden-guardduty-controller-us-east-1`,
+    ];
+    for (const arn of lookAlikes) expect(by(arn), arn).toBeNull();
+  });
+});
+
+describe('sweep schedule per guardrail', () => {
+  const base = { cloudtrail: trailPolicy(), 'flow-logs': flowLogsPolicy() };
+  const parseAll = (controller: Record<string, unknown>) => parsePolicy(policyWith(base, controller), registry);
+  const flowLogs = registry.find((g) => g.name === 'flow-logs') as (typeof registry)[number];
+
+  it('CloudTrail sweeps every 15 minutes by default; the others take controller.sweepSchedule', () => {
+    const policy = parseAll({ sweepSchedule: 'rate(6 hours)' });
+    expect(sweepScheduleOf(policy, cloudtrail)).toBe('rate(15 minutes)');
+    expect(sweepScheduleOf(policy, flowLogs)).toBe('rate(6 hours)');
+    expect(sweepScheduleOf(parseAll({}), flowLogs)).toBe('rate(1 hour)');
+  });
+
+  it('controller.sweepSchedules overrides any default for the guardrail it names', () => {
+    const policy = parseAll({ sweepSchedules: { cloudtrail: 'rate(5 minutes)', 'flow-logs': 'cron(0 * * * ? *)' } });
+    expect(sweepScheduleOf(policy, cloudtrail)).toBe('rate(5 minutes)');
+    expect(sweepScheduleOf(policy, flowLogs)).toBe('cron(0 * * * ? *)');
+  });
+
+  it('rejects an override for a guardrail the policy does not enable, and a bad expression, by field', () => {
+    const issues = (() => {
+      try {
+        parseAll({ sweepSchedules: { guarduty: 'rate(1 hour)' } });
+      } catch (error) {
+        return (error as PolicyError).issues;
+      }
+      return [];
+    })();
+    expect(issues).toEqual(['controller.sweepSchedules.guarduty: no guardrail guarduty is enabled in this policy']);
+    expect(() => parseAll({ sweepSchedules: { cloudtrail: 'hourly' } })).toThrow(
+      /controller\.sweepSchedules\.cloudtrail: must be rate\(\.\.\.\) or cron/,
+    );
   });
 });

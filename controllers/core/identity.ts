@@ -1,0 +1,26 @@
+/**
+ * logwarden's own identity: the fixed names of the roles its functions run as. The infrastructure
+ * creates them (infra/function.ts), the policy names the controllers' ones exactly
+ * (`controller.ownRoleArns`) and infra/config.ts checks that both agree.
+ */
+
+/** The IAM path of every function role (for SCPs and people; trust is by exact ARN, never by path). */
+export const ROLE_PATH = '/logwarden/';
+
+/** What a function does: a guardrail's controller or Config-rule evaluator, or the heartbeat. */
+export type FunctionKind = 'controller' | 'config-rule' | 'heartbeat';
+
+/**
+ * The fixed name of a function's role, e.g. `logwarden-cloudtrail-controller-eu-west-1`. IAM is global
+ * and the StackSet puts one stack per region in each account, so the region is part of the name; the
+ * kind keeps it apart from the guardrails' other roles (`logwarden-flow-logs-<region>` delivers flow
+ * logs). Pure; `region` may be a CDK token or the `{region}` placeholder.
+ */
+export function functionRoleName(kind: FunctionKind, guardrail: string, region: string): string {
+  return kind === 'heartbeat' ? `logwarden-heartbeat-${region}` : `logwarden-${guardrail}-${kind}-${region}`;
+}
+
+/** The `controller.ownRoleArns` entry of a guardrail's controller role, in the aws partition. Pure. */
+export function ownRoleArnTemplate(guardrail: string): string {
+  return `arn:aws:iam::{account}:role${ROLE_PATH}${functionRoleName('controller', guardrail, '{region}')}`;
+}
