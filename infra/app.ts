@@ -8,6 +8,7 @@ import { CentralStack } from './central-stack.js';
 import { type Deployment, loadDeployment } from './config.js';
 import { MemberStack } from './member-stack.js';
 import { AssetBucketStack, RegionalAssetsSynthesizer, RolloutStack, StackSetTemplateSynthesizer } from './rollout.js';
+import { ScpStack } from './scp-stack.js';
 
 const TEMPLATE_DIR = 'stackset-template';
 /** Server access logs are granted by bucket policy (BucketOwnerEnforced buckets cannot use the log-delivery ACL). */
@@ -25,6 +26,8 @@ export interface LogwardenApp {
   rollout: RolloutStack;
   /** The member stack deployed directly in the management account, per region. */
   management: MemberStack[];
+  /** The preventive SCP, when `scp.enabled`. */
+  scp?: ScpStack;
   /** The bundles built for this app (more member stacks of the same registry reuse them). */
   bundler: Bundler;
 }
@@ -69,8 +72,15 @@ export async function buildApp(options: BuildOptions = {}): Promise<LogwardenApp
         description: 'logwarden member stack for the management account (StackSets skip it)',
       }),
   );
+  const scp = c.scp.enabled
+    ? new ScpStack(app, 'LogwardenScp', {
+        deployment,
+        env: { account: c.managementAccount, region: c.homeRegion },
+        description: 'logwarden preventive service control policy (management account)',
+      })
+    : undefined;
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, deployment, central, ...stackSet, assetBuckets, rollout, management, bundler };
+  return { app, deployment, central, ...stackSet, assetBuckets, rollout, management, scp, bundler };
 }
 
 interface StackSetTemplate {

@@ -30,6 +30,40 @@ export const retentionDaysSchema = z
   .int()
   .refine((d) => RETENTION_DAYS.includes(d), `must be one of ${RETENTION_DAYS.join(', ')}`);
 
+const organizationTargetId = z
+  .string()
+  .regex(/^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/, 'must be an OU id (ou-...) or the root id (r-...)');
+const roleArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/*-]{1,512}$/,
+    'must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)',
+  );
+const SCP_OFF = { enabled: false, targetIds: [], breakGlassRoleArns: [], protectLogging: true };
+
+/** The preventive SCP (infra/scp.ts), created in the management account and attached to `targetIds`. */
+const scpSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The root (r-...) or OUs (ou-...) it is attached to; attach to a test OU first (docs/deployment.md). */
+    targetIds: z.array(organizationTargetId).default([]),
+    /** Roles that may still change logwarden and the logging it governs, e.g. an incident-response role. */
+    breakGlassRoleArns: z.array(roleArn).default([]),
+    /** Also deny turning off the governed trails, GuardDuty detectors and flow logs. */
+    protectLogging: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((scp, ctx) => {
+    if (scp.enabled && scp.targetIds.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targetIds'],
+        message: 'must name at least one OU or the root when scp.enabled is true',
+      });
+    }
+  })
+  .default(SCP_OFF);
+
 /** The deployment config without the sections that guardrails' infra hooks own (see `deploymentConfigSchemaFor`). */
 const deploymentConfigSchema = z
   .object({
@@ -86,6 +120,7 @@ const deploymentConfigSchema = z
         maxConcurrentPercentage: z.number().int().min(1).max(100).default(25),
       })
       .strict(),
+    scp: scpSchema,
   })
   .strict();
 

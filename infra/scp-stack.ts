@@ -1,0 +1,36 @@
+import { aws_organizations as organizations, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Deployment } from './config.js';
+import { DeploymentConfigError } from './config.js';
+import { renderServiceControlPolicy, SCP_MAX_CHARS, serviceControlPolicySize } from './scp.js';
+
+/** The name of the SCP in AWS Organizations. */
+export const SCP_NAME = 'logwarden-protect';
+
+/**
+ * The preventive SCP, in the management account (only it, or a delegated administrator of
+ * Organizations policies, may create and attach SCPs). SCPs never apply to the management account
+ * itself, so the member stack deployed there directly is not affected.
+ */
+export class ScpStack extends Stack {
+  readonly policy: organizations.CfnPolicy;
+  constructor(scope: Construct, id: string, props: StackProps & { deployment: Deployment }) {
+    super(scope, id, props);
+    const { config, policy } = props.deployment;
+    const document = renderServiceControlPolicy(config, policy);
+    const size = serviceControlPolicySize(document);
+    // Fail at synth, not at deploy: Organizations rejects a larger SCP.
+    if (size > SCP_MAX_CHARS) {
+      throw new DeploymentConfigError(
+        `the SCP is ${size} characters, over the ${SCP_MAX_CHARS} limit (fewer break-glass roles?)`,
+      );
+    }
+    this.policy = new organizations.CfnPolicy(this, 'Protect', {
+      name: SCP_NAME,
+      type: 'SERVICE_CONTROL_POLICY',
+      description: 'logwarden: deny turning logwarden and the logging it governs off (see docs/deployment.md)',
+      content: document,
+      targetIds: config.scp.targetIds,
+    });
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The preventive layer: a service control policy that keeps a member account's admin from turning
+ * logwarden (and, optionally, the logging it governs) off. Pure: deployment config + policy in, policy
+ * document out; `ScpStack` (scp-stack.ts) creates it. Every name pattern comes from the code that names
+ * the resource, never from a guess.
+ */
+import { logBucketName } from '../controllers/bucket-logging/events.js';
+import type { BucketLoggingPolicy } from '../controllers/bucket-logging/policy.js';
+import type { CloudTrailPolicy } from '../controllers/cloudtrail/policy.js';
+import { functionRoleName, ROLE_PATH } from '../controllers/core/identity.js';
+import type { Policy } from '../controllers/core/policy.js';
+import { MANAGED_TAG } from '../controllers/core/tags.js';
+import type { DeploymentConfig } from './config.js';
+
+/** AWS counts an SCP's size without whitespace; this is its limit. */
+export const SCP_MAX_CHARS = 5120;
+
+/** The role service-managed StackSets deploy with in every target account (AWS CloudFormation User Guide). */
+const STACKSETS_EXEC_ROLE = 'arn:aws:iam::*:role/stacksets-exec-*';
+/** The StackSet (infra/rollout.ts) names each stack instance `StackSet-<stack set name>-<uuid>`. */
+const STACK_INSTANCES = 'arn:aws:cloudformation:*:*:stack/StackSet-logwarden-member-*/*';
+/** Tags under this prefix are logwarden's: `logwarden:managed` on what it creates, `logwarden:exempt*` on exemptions. */
+const TAG_PREFIX = `${MANAGED_TAG.split(':')[0]}:`;
+
+interface ServiceControlPolicyStatement {
+  Sid: string;
+  Effect: 'Deny';
+  Action: string[];
+  Resource: string[];
+  Condition: Record<string, Record<string, string[]>>;
+}
+
+export interface ServiceControlPolicyDocument {
+  Version: '2012-10-17';
+  Statement: ServiceControlPolicyStatement[];
+}
+
+/**
+ * Changes to logwarden's own resources. Control plane only for the state table: its items are written
+ * by the controllers, and the statement below keeps everyone else off them.
+ */
+const RESOURCE_ACTIONS = [
+  'events:DeleteRule',
+  'events:DisableRule',
+  'events:PutRule',
+  'events:PutTargets',
+  'events:RemoveTargets',
+  'lambda:AddPermission',
+  'lambda:DeleteFunction',
+  'lambda:DeleteFunctionConcurrency',
+  'lambda:DeleteFunctionEventInvokeConfig',
+  'lambda:PutFunctionConcurrency',
+  'lambda:PutFunctionEventInvokeConfig',
+  'lambda:RemovePermission',
+  'lambda:UpdateFunctionCode',
+  'lambda:UpdateFunctionConfiguration',
+  'lambda:UpdateFunctionEventInvokeConfig',
+  'iam:AttachRolePolicy',
+  'iam:CreateRole',
+  'iam:DeleteRole',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:DeleteRolePolicy',
+  'iam:DetachRolePolicy',
+  // Passing a controller's role to one's own function would borrow its permissions.
+  'iam:PassRole',
+  'iam:PutRolePermissionsBoundary',
+  'iam:PutRolePolicy',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:UpdateRole',
+  'iam:UpdateRoleDescription',
+  'dynamodb:DeleteTable',
+  'dynamodb:UpdateTable',
+  'dynamodb:UpdateTimeToLive',
+  'dynamodb:PutResourcePolicy',
+  'dynamodb:DeleteResourcePolicy',
+  's3:DeleteBucket',
+  's3:DeleteBucketPolicy',
+  's3:PutBucketPolicy',
+  'cloudformation:CancelUpdateStack',
+  'cloudformation:CreateChangeSet',
+  'cloudformation:DeleteStack',
+  'cloudformation:ExecuteChangeSet',
+  'cloudformation:SetStackPolicy',
+  'cloudformation:UpdateStack',
+  'cloudformation:UpdateTerminationProtection',
+];
+
+/** Writes to the state table's items, by anyone but the controllers. */
+const STATE_ITEM_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+
+/** Turning the governed logging off; the controllers are exempt because they turn it back on. */
+const LOGGING_ACTIONS = {
+  cloudtrail: ['cloudtrail:DeleteTrail', 'cloudtrail:PutEventSelectors', 'cloudtrail:StopLogging', 'cloudtrail:UpdateTrail'],
+  guardduty: [
+    'guardduty:DeleteDetector',
+    'guardduty:DisassociateFromAdministratorAccount',
+    'guardduty:DisassociateFromMasterAccount',
+    // Suspending a detector is UpdateDetector(Enable=false); no condition key tells it apart from other updates.
+    'guardduty:UpdateDetector',
+  ],
+  'flow-logs': ['ec2:DeleteFlowLogs'],
+} as const;
+
+/** The IAM role ARN patterns of every name logwarden gives a role: on its path, or named `logwarden-*` anywhere. */
+function logwardenRoles(): string[] {
+  return [`arn:aws:iam::*:role${ROLE_PATH}*`, 'arn:aws:iam::*:role/logwarden-*', 'arn:aws:iam::*:role/*/logwarden-*'];
+}
+
+/** The access-log bucket of every account and region, if the bucket-logging guardrail is on. */
+function accessLogBuckets(policy: Policy): string[] {
+  const section = policy.guardrails['bucket-logging'] as BucketLoggingPolicy | undefined;
+  return section ? [`arn:aws:s3:::${logBucketName(section, '*', '*')}`] : [];
+}
+
+/**
+ * ARNs of logwarden's own resources in any member account and region, and of the exempt roles: an
+ * account's admin who could create a role named `stacksets-exec-x` or like a break-glass role, or
+ * rewrite its trust policy, would be exempt too. (StackSets creates its role through a service-linked
+ * role, which no SCP restricts.)
+ */
+function protectedResourceArns(policy: Policy, breakGlassRoleArns: readonly string[]): string[] {
+  return [
+    'arn:aws:events:*:*:rule/logwarden-*',
+    'arn:aws:lambda:*:*:function:logwarden-*',
+    ...logwardenRoles(),
+    STACKSETS_EXEC_ROLE,
+    ...breakGlassRoleArns,
+    'arn:aws:dynamodb:*:*:table/logwarden-state',
+    ...accessLogBuckets(policy),
+    STACK_INSTANCES,
+  ];
+}
+
+/**
+ * The controllers' roles (infra/function.ts), one pattern per enabled guardrail so that a look-alike
+ * such as `logwarden-evil-controller-<region>` is not exempt; any region, as roles are per region.
+ */
+function controllerRoleArns(policy: Policy): string[] {
+  return Object.keys(policy.guardrails)
+    .sort()
+    .map((g) => `arn:aws:iam::*:role${ROLE_PATH}${functionRoleName('controller', g, '*')}`);
+}
+
+function exceptFor(principals: readonly string[]): ServiceControlPolicyStatement['Condition'] {
+  return { ArnNotLike: { 'aws:PrincipalArn': [...principals] } };
+}
+
+/** The governed logging's actions and resources, for the guardrails the policy enables. */
+function loggingTargets(policy: Policy): { actions: string[]; resources: string[] } {
+  const actions: string[] = [];
+  const resources: string[] = [];
+  const trails = policy.guardrails.cloudtrail as CloudTrailPolicy | undefined;
+  if (trails) {
+    actions.push(...LOGGING_ACTIONS.cloudtrail);
+    resources.push(...trails.trails.map((t) => `arn:aws:cloudtrail:*:*:trail/${t.name}`));
+  }
+  if (policy.guardrails.guardduty) {
+    actions.push(...LOGGING_ACTIONS.guardduty);
+    resources.push('arn:aws:guardduty:*:*:detector/*');
+  }
+  if (policy.guardrails['flow-logs']) {
+    actions.push(...LOGGING_ACTIONS['flow-logs']);
+    resources.push('arn:aws:ec2:*:*:vpc-flow-log/*');
+  }
+  return { actions, resources };
+}
+
+/**
+ * The SCP document: deny statements only (an SCP never grants; FullAWSAccess stays attached beside it).
+ * Exempt everywhere: the StackSets execution role (it deploys and updates logwarden) and the break-glass
+ * roles. The controllers are also exempt where their job needs it: state items, `logwarden:*` tags on
+ * what they create, and the logging they turn back on — never on logwarden's own resources.
+ */
+export function renderServiceControlPolicy(config: DeploymentConfig, policy: Policy): ServiceControlPolicyDocument {
+  const admins = [STACKSETS_EXEC_ROLE, ...config.scp.breakGlassRoleArns];
+  const withControllers = [...admins, ...controllerRoleArns(policy)];
+  const statements: ServiceControlPolicyStatement[] = [
+    {
+      Sid: 'ProtectLogwardenResources',
+      Effect: 'Deny',
+      Action: RESOURCE_ACTIONS,
+      Resource: protectedResourceArns(policy, config.scp.breakGlassRoleArns),
+      Condition: exceptFor(admins),
+    },
+    {
+      Sid: 'ProtectLogwardenState',
+      Effect: 'Deny',
+      Action: STATE_ITEM_ACTIONS,
+      Resource: ['arn:aws:dynamodb:*:*:table/logwarden-state'],
+      Condition: exceptFor(withControllers),
+    },
+    {
+      Sid: 'ProtectLogwardenTags',
+      Effect: 'Deny',
+      Action: ['*'],
+      Resource: ['*'],
+      Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': [`${TAG_PREFIX}*`] }, ...exceptFor(withControllers) },
+    },
+  ];
+  const logging = loggingTargets(policy);
+  if (config.scp.protectLogging && logging.actions.length > 0) {
+    statements.push({
+      Sid: 'ProtectGovernedLogging',
+      Effect: 'Deny',
+      Action: logging.actions,
+      Resource: logging.resources,
+      Condition: exceptFor(withControllers),
+    });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** The size AWS checks against `SCP_MAX_CHARS`: the JSON without whitespace outside strings. */
+export function serviceControlPolicySize(document: ServiceControlPolicyDocument): number {
+  return JSON.stringify(document).length;
+}

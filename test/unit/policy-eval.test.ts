@@ -1,0 +1,86 @@
+/**
+ * The test evaluator (test/helpers/policy-eval.ts) against AWS's documented semantics, so that the
+ * SCP table tests (test/infra/scp.test.ts) rest on checked ground. Each case cites the rule it checks.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  arnMatches,
+  evaluate,
+  FULL_AWS_ACCESS,
+  globMatches,
+  type PolicyDocument,
+  type RequestContext,
+  UnsupportedConditionError,
+} from '../helpers/policy-eval.js';
+
+const ROLE = 'arn:aws:iam::123456789012:role/admin';
+const RULE = 'arn:aws:events:eu-west-1:123456789012:rule/r';
+const deny = (Condition: PolicyDocument['Statement'][number]['Condition']): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Deny', Action: 'events:DisableRule', Resource: '*', Condition }],
+});
+const request = (context: RequestContext['context'] = {}): RequestContext => ({
+  action: 'events:DisableRule',
+  resource: RULE,
+  context,
+});
+
+describe('matching', () => {
+  it('actions are case-insensitive, with * and ? wildcards', () => {
+    expect(globMatches('events:Disable*', 'EVENTS:disablerule', true)).toBe(true);
+    expect(globMatches('events:?isableRule', 'events:DisableRule')).toBe(true);
+    expect(globMatches('events:Disable', 'events:DisableRule')).toBe(false);
+  });
+
+  it('ARNs are compared per segment: a * in the account does not swallow the region', () => {
+    expect(arnMatches('arn:aws:iam::*:role/logwarden/*', 'arn:aws:iam::123456789012:role/logwarden/x')).toBe(true);
+    expect(arnMatches('arn:aws:events:*:rule/x', RULE)).toBe(false);
+    // The resource part may hold colons (a function qualifier) and * matches across them there.
+    expect(arnMatches('arn:aws:lambda:*:*:function:logwarden-*', 'arn:aws:lambda:eu-west-1:1:function:logwarden-a:7')).toBe(true);
+    expect(arnMatches('arn:aws:s3:::b', 'not-an-arn')).toBe(false);
+  });
+});
+
+describe('condition operators', () => {
+  it('a negated operator with several values applies only when no value matches', () => {
+    const policy = deny({ ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::*:role/exec-*', ROLE] } });
+    expect(evaluate([FULL_AWS_ACCESS, policy], request({ 'aws:PrincipalArn': ROLE }))).toBe('allowed');
+    expect(evaluate([FULL_AWS_ACCESS, policy], request({ 'aws:PrincipalArn': 'arn:aws:iam::1:role/x' }))).toBe('explicit-deny');
+  });
+
+  it('a missing key: positive operators are false, negated ones true', () => {
+    expect(evaluate([FULL_AWS_ACCESS, deny({ StringLike: { 'aws:PrincipalTag/team': '*' } })], request())).toBe('allowed');
+    expect(evaluate([FULL_AWS_ACCESS, deny({ StringNotLike: { 'aws:PrincipalTag/team': 'a' } })], request())).toBe(
+      'explicit-deny',
+    );
+  });
+
+  it('ForAnyValue: some request value matches some policy value; a missing key never matches', () => {
+    const policy = deny({ 'ForAnyValue:StringLike': { 'aws:TagKeys': ['logwarden:*'] } });
+    expect(evaluate([FULL_AWS_ACCESS, policy], request({ 'aws:TagKeys': ['team', 'logwarden:exempt'] }))).toBe('explicit-deny');
+    expect(evaluate([FULL_AWS_ACCESS, policy], request({ 'aws:TagKeys': ['team'] }))).toBe('allowed');
+    expect(evaluate([FULL_AWS_ACCESS, policy], request())).toBe('allowed');
+  });
+
+  it('blocks and keys are ANDed', () => {
+    const policy = deny({ StringLike: { 'aws:TagKeys': 'x' }, ArnLike: { 'aws:PrincipalArn': ROLE } });
+    expect(evaluate([FULL_AWS_ACCESS, policy], request({ 'aws:PrincipalArn': ROLE, 'aws:TagKeys': 'y' }))).toBe('allowed');
+    expect(evaluate([FULL_AWS_ACCESS, policy], request({ 'aws:PrincipalArn': ROLE, 'aws:TagKeys': 'x' }))).toBe('explicit-deny');
+  });
+
+  it('an operator it does not implement throws instead of deciding', () => {
+    expect(() => evaluate([deny({ StringEqualsIgnoreCase: { k: 'v' } })], request({ k: 'v' }))).toThrow(
+      UnsupportedConditionError,
+    );
+    expect(() => evaluate([deny({ 'ForAllValues:StringLike': { k: 'v' } })], request({ k: 'v' }))).toThrow(
+      UnsupportedConditionError,
+    );
+  });
+});
+
+describe('decisions', () => {
+  it('an SCP never grants: without an allow, nothing is allowed; deny beats allow', () => {
+    expect(evaluate([deny(undefined)], { ...request(), action: 'events:PutRule' })).toBe('implicit-deny');
+    expect(evaluate([FULL_AWS_ACCESS, deny(undefined)], request())).toBe('explicit-deny');
+  });
+});
