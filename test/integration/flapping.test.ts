@@ -61,7 +61,9 @@ async function trailUnderBreaker(opts: { lease?: boolean } = {}) {
 }
 
 describe('flap state in DynamoDB (emulator)', () => {
-  it('keeps remediation times per resource, prunes the window, and loses none to concurrent writers', async () => {
+  // Concurrent writers are covered in test/unit/flapping.test.ts: moto checks a condition and stores
+  // the item without a lock, so two conditional puts can both pass there (DynamoDB makes them atomic).
+  it('keeps remediation times per resource and prunes the window', async () => {
     await createTable();
     const store = new DynamoFlapStore(emu.clients(), REGION, TABLE);
     const key = 'cloudtrail#123456789012#us-east-1#main';
@@ -70,9 +72,6 @@ describe('flap state in DynamoDB (emulator)', () => {
     await store.add(key, 14_000, 10_000); // 1_000 leaves the window
     expect(await store.recent(key, 0)).toEqual([5_000, 14_000]);
     expect(await store.recent('other', 0)).toEqual([]);
-
-    await Promise.all(Array.from({ length: 8 }, (_, i) => store.add('race', 100 + i, 1_000_000)));
-    expect((await store.recent('race', 0)).sort((a, b) => a - b)).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
   });
 
   it('a trail stopped six times in a row: logging is back after every round, and the record is escalated', async () => {

@@ -1,8 +1,16 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { apiCallEvent } from '../../cli/events.js';
 import { AwsClients } from '../../controllers/core/aws.js';
 import { Controller, stateKey } from '../../controllers/core/controller.js';
-import { type FlapStore, flapDecision, MemoryFlapStore } from '../../controllers/core/flapping.js';
+import { DynamoFlapStore, type FlapStore, flapDecision, MemoryFlapStore } from '../../controllers/core/flapping.js';
 import { createLogger } from '../../controllers/core/log.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { CLOCK_SKEW_MS } from '../../controllers/core/state-table.js';
@@ -154,5 +162,46 @@ describe('flapping in the reconcile loop', () => {
     expect(world.get('w1')?.enabled).toBe(true);
     // Noting the remediation drops the forged times.
     expect(await store.recent(key, 0)).toEqual([Date.parse('2026-11-26T10:00:00Z')]);
+  });
+});
+
+/**
+ * A one-table DynamoDB whose conditional puts are atomic, as DynamoDB's are (the emulator's are not:
+ * it checks and stores without a lock). Only the two conditions DynamoFlapStore writes are understood.
+ */
+function atomicTable() {
+  const items = new Map<string, Record<string, AttributeValue>>();
+  const db = mockClient(DynamoDBClient);
+  db.on(GetItemCommand).callsFake(async (input) => {
+    await new Promise((r) => setTimeout(r, Math.random() * 3));
+    return { Item: items.get(input.Key.pk.S) };
+  });
+  db.on(PutItemCommand).callsFake(async (input) => {
+    await new Promise((r) => setTimeout(r, Math.random() * 3));
+    const current = items.get(input.Item.pk.S)?.version;
+    const expected = input.ExpressionAttributeValues?.[':v'];
+    const holds =
+      input.ConditionExpression === 'attribute_not_exists(version)'
+        ? current === undefined
+        : JSON.stringify(current) === JSON.stringify(expected);
+    if (!holds) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    items.set(input.Item.pk.S, input.Item);
+    return {};
+  });
+  return db;
+}
+
+describe('DynamoFlapStore with concurrent writers (atomic conditional puts)', () => {
+  it('loses no remediation when eight invocations note one at the same time', async () => {
+    const db = atomicTable();
+    try {
+      const clients = new AwsClients({ credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+      const store = new DynamoFlapStore(clients, 'us-east-1', 'logwarden-state');
+      await Promise.all(Array.from({ length: 8 }, (_, i) => store.add('race', 100 + i, 1_000_000)));
+      expect((await store.recent('race', 0)).sort((a, b) => a - b)).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
+      expect(db.commandCalls(PutItemCommand).length).toBeGreaterThan(8);
+    } finally {
+      db.restore();
+    }
   });
 });
