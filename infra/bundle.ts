@@ -64,7 +64,7 @@ export function entrySource(target: BundleTarget, reg: Registry = registry): str
   const factory = FACTORY[target.kind];
   return [
     `import * as definition from ${JSON.stringify(index)};`,
-    `import { findGuardrail } from ${JSON.stringify(join(CORE, 'config-rule.ts'))};`,
+    `import { findGuardrail } from ${JSON.stringify(join(CORE, 'bootstrap.ts'))};`,
     `import { ${factory.name} } from ${JSON.stringify(join(CORE, factory.module))};`,
     `export const handler = ${factory.name}(findGuardrail(definition, ${JSON.stringify(target.guardrail)}));`,
     '',

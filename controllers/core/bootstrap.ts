@@ -41,3 +41,16 @@ export function invocationAccount(start: LambdaStart, context: Partial<Context> 
   }
   return account;
 }
+
+/**
+ * Find the guardrail definition among a module's exports (the Lambda entries `infra/bundle.ts`
+ * generates import a guardrail's `index.ts` and do not know the export's name).
+ */
+export function findGuardrail(mod: Record<string, unknown>, name: string): AnyGuardrail {
+  const found = Object.values(mod).find(
+    (v): v is AnyGuardrail =>
+      !!v && typeof v === 'object' && (v as AnyGuardrail).name === name && typeof (v as AnyGuardrail).diff === 'function',
+  );
+  if (!found) throw new ConfigError('guardrail', `controllers/${name}/index.ts exports no guardrail named ${name}`);
+  return found;
+}

@@ -5,7 +5,7 @@ import type { AwsClients } from './aws.js';
 import { invocationAccount, startLambda } from './bootstrap.js';
 import { mapLimit } from './concurrency.js';
 import { type Decision, decide, resourceKey, withNotes } from './decide.js';
-import { ConfigError, errorCode, errorMessage, LogwardenError } from './errors.js';
+import { errorCode, errorMessage, LogwardenError } from './errors.js';
 import type { PolicyExemption } from './exemptions.js';
 import { filteredOut } from './filters.js';
 import type { Logger } from './log.js';
@@ -307,17 +307,4 @@ export function createConfigRuleHandler(guardrail: AnyGuardrail) {
     logger.info('config rule evaluated', { guardrail: guardrail.name, counts });
     return { evaluations: evaluations.length, counts };
   };
-}
-
-/**
- * Find the guardrail definition among a module's exports (the generic Config rule entry imports
- * `controllers/<name>/index.ts` and does not know the export's name).
- */
-export function findGuardrail(mod: Record<string, unknown>, name: string): AnyGuardrail {
-  const found = Object.values(mod).find(
-    (v): v is AnyGuardrail =>
-      !!v && typeof v === 'object' && (v as AnyGuardrail).name === name && typeof (v as AnyGuardrail).diff === 'function',
-  );
-  if (!found) throw new ConfigError('guardrail', `controllers/${name}/index.ts exports no guardrail named ${name}`);
-  return found;
 }

@@ -3,11 +3,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AwsClients } from '../../controllers/core/aws.js';
+import { findGuardrail } from '../../controllers/core/bootstrap.js';
 import {
   ConfigRuleEventError,
   EvaluationDeliveryError,
   evaluationsFor,
-  findGuardrail,
   handleConfigRuleEvent,
   MAX_ANNOTATION_CHARS,
   parseRuleEvent,
