@@ -18,8 +18,7 @@ export interface DecisionInput {
 
 /**
  * What to do about one resource. `notes` are remarks for the record (an expired exemption, an
- * unapproved exemption tag), kept as
- * a list until the record's reason is written.
+ * unapproved exemption tag), kept as a list until the record's reason is written.
  */
 export type Decision =
   | { kind: 'skip'; reason: string }

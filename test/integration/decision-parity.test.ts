@@ -66,16 +66,20 @@ async function refsToCompare(demo: DemoGuardrail, policy: Policy, events: unknow
   return refs;
 }
 
-/** Each resource's answer from both paths, as `type|id: controller / config`. */
-async function answers(demo: DemoGuardrail, policy: Policy, refs: ResourceRef[]) {
-  const detectOnly = new Controller({
+/** A controller of the demo's guardrail on the emulator: detect-only (`dryRun`) or remediating. */
+const controllerOf = (demo: DemoGuardrail, policy: Policy, dryRun: boolean) =>
+  new Controller({
     guardrails: [demo.guardrail],
     policy,
     account: ACCOUNT,
     clients: emu.clients(),
     logger: quietLogger(),
-    dryRun: true,
+    dryRun,
   });
+
+/** Each resource's answer from both paths, as `type|id: controller / config`. */
+async function answers(demo: DemoGuardrail, policy: Policy, refs: ResourceRef[]) {
+  const detectOnly = controllerOf(demo, policy, true);
   const out: { resource: string; controller: ComplianceType; config: ComplianceType; reason: string }[] = [];
   for (const ref of refs) {
     const record = await detectOnly.reconcile(demo.guardrail, ref, scopeOf(demo, policy), TRIGGER);
@@ -95,13 +99,7 @@ describe.each(demos.map((d) => [d.guardrail.name, d] as const))('%s: Config rule
   it('on every scenario, before and after the remediation', async () => {
     const ctx = demoContext(emu.clients());
     const policy = demoPolicy([demo]);
-    const remediating = new Controller({
-      guardrails: [demo.guardrail],
-      policy,
-      account: ACCOUNT,
-      clients: emu.clients(),
-      logger: quietLogger(),
-    });
+    const remediating = controllerOf(demo, policy, false);
     await demo.prepare(ctx);
     await remediating.sweep({ trigger: TRIGGER });
     const seen = new Set<ComplianceType>();
