@@ -20,28 +20,31 @@ export interface AuditQuery {
 const SORT_FIELDS = ['time', 'guardrail', 'account', 'region', 'resource', 'outcome', 'actor', 'duration'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
 
-/** `--outcome` values checked against the record schema's outcomes. */
-export function parseOutcomes(values: readonly string[] | undefined): Outcome[] | undefined {
+/** A flag's values (repeated or comma-separated) checked against the valid ones; an unknown one is an error listing them. */
+function checkedOneOf<T extends string>(
+  flag: string,
+  what: string,
+  values: readonly string[] | undefined,
+  valid: readonly T[],
+): T[] | undefined {
   if (!values) return undefined;
   const list = values.flatMap((value) => value.split(',')).filter((value) => value.length > 0);
-  for (const outcome of list) {
-    if (!(OUTCOMES as readonly string[]).includes(outcome)) {
-      throw new ConfigError('--outcome', `unknown outcome ${JSON.stringify(outcome)} (one of ${OUTCOMES.join(', ')})`);
+  for (const value of list) {
+    if (!(valid as readonly string[]).includes(value)) {
+      throw new ConfigError(flag, `unknown ${what} ${JSON.stringify(value)} (one of ${valid.join(', ')})`);
     }
   }
-  return list as Outcome[];
+  return list as T[];
+}
+
+/** `--outcome` values checked against the record schema's outcomes. */
+export function parseOutcomes(values: readonly string[] | undefined): Outcome[] | undefined {
+  return checkedOneOf('--outcome', 'outcome', values, OUTCOMES);
 }
 
 /** `--guardrail` values checked against the guardrails that write records (the registry, the heartbeat, intake). */
 export function parseGuardrails(values: readonly string[] | undefined, known: readonly string[]): string[] | undefined {
-  if (!values) return undefined;
-  const list = values.flatMap((value) => value.split(',')).filter((value) => value.length > 0);
-  for (const name of list) {
-    if (!known.includes(name)) {
-      throw new ConfigError('--guardrail', `unknown guardrail ${JSON.stringify(name)} (one of ${known.join(', ')})`);
-    }
-  }
-  return list;
+  return checkedOneOf('--guardrail', 'guardrail', values, known);
 }
 
 export function parseSortField(value: string | undefined): SortField {
