@@ -26,6 +26,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   IAMClient: 'iam',
   CloudWatchLogsClient: 'logs',
   DynamoDBClient: 'dynamodb',
+  ElasticLoadBalancingV2Client: 'elasticloadbalancing',
 };
 
 /** Where the IAM action differs from the API operation's name. */

@@ -48,4 +48,11 @@ export interface DemoGuardrail {
    * suites call it after concurrent and faulty deliveries.
    */
   duplicates(ctx: DemoContext): Promise<string[]>;
+  /**
+   * The sweep benchmark (`npm run bench`, bench/sweep.ts): after `prepare`, create `n` governed
+   * resources, about a tenth of them non-compliant, on the emulator. The bench then runs a remediating
+   * and a steady-state sweep and reports calls per resource. `resources` names them in the table
+   * ("load balancers"). Omit when the guardrail governs one resource per region.
+   */
+  sweepBench?: { resources: string; seed(ctx: DemoContext, n: number): Promise<void> };
 }
