@@ -12,8 +12,9 @@
  * 4. Per demo scenario on the emulator: API calls per remediation (recording middleware) next to the
  *    minimum the scenario declares (`minimum` in its demo), and the wall time event in → verified state and
  *    record out (handling, verification, PutEvents to the audit bus).
- * 5. Sweeps on the emulator: 100 / 1,000 / 10,000 buckets (bench/bucket-logging-sweep.ts) and 1,000
- *    VPCs (bench/flow-logs-sweep.ts), each in its own process.
+ * 5. Sweeps on the emulator: 100 / 1,000 / 10,000 buckets (bench/bucket-logging-sweep.ts), 1,000
+ *    VPCs (bench/flow-logs-sweep.ts) and 1,000 resources of every guardrail whose demo declares a
+ *    `sweepBench` (bench/sweep.ts), each in its own process.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -376,23 +377,25 @@ function markdown(r: Record<string, unknown>): string {
     '',
     '## Sweeps (emulator)',
     '',
-    '| sweep | resources | seconds | API calls | calls by action |',
-    '|---|---:|---:|---:|---|',
+    '| sweep | resources | seconds | API calls | calls by action | remediating sweep before it |',
+    '|---|---:|---:|---:|---|---|',
     ...Object.entries(res.sweeps).map(([name, s]) => {
       const x = s as {
         resources?: number;
         seconds?: number;
         apiCalls?: number;
         callsByAction?: Record<string, number>;
+        remediationSweep?: { apiCalls: number; seconds: number };
         error?: string;
       };
-      if (x.error) return `| ${name} | — | — | — | failed: ${x.error} |`;
+      if (x.error) return `| ${name} | — | — | — | failed: ${x.error} | — |`;
+      const before = x.remediationSweep ? `${x.remediationSweep.apiCalls} calls, ${x.remediationSweep.seconds} s` : '—';
       return `| ${name} | ${x.resources} | ${x.seconds} | ${x.apiCalls} | ${Object.entries(x.callsByAction ?? {})
         .map(([a, n]) => `${a} ${n}`)
-        .join(', ')} |`;
+        .join(', ')} | ${before} |`;
     }),
     '',
-    'Bucket sweeps: 10% of the buckets without logging (remediated), the rest compliant (bench/bucket-logging-sweep.ts). VPC sweep: the steady-state sweep after a remediating one (bench/flow-logs-sweep.ts; the remediating sweep is in latest.json). moto does not paginate these listings; on AWS add ceil(n/1000) listing pages.',
+    'Bucket sweeps: 10% of the buckets without logging (remediated), the rest compliant (bench/bucket-logging-sweep.ts). VPC sweep and the 1,000-resource sweeps of bench/sweep.ts: the steady-state sweep after a remediating one (its calls in the last column; details in latest.json). moto does not paginate these listings; on AWS add ceil(n/1000) listing pages.',
     '',
   ];
   return lines.join('\n');
@@ -440,22 +443,30 @@ async function measureOnEmulator(): Promise<Record<string, unknown>> {
   }
 }
 
-/** 5: the sweeps, each in its own process; a failed one is reported, not fatal. */
-function measureSweeps(): Record<string, unknown> {
+/**
+ * 5: the sweeps, each in its own process; a failed one is reported, not fatal. The bucket and VPC
+ * sweeps have their own scripts (the 10,000-bucket run, the listing notes); every other guardrail's
+ * demo may declare a `sweepBench`, run by bench/sweep.ts at 1,000 resources.
+ */
+async function measureSweeps(): Promise<Record<string, unknown>> {
   say('== sweeps on the emulator');
-  const runs: [string, string, number][] = [
-    ['bucket-logging 100 buckets', 'bucket-logging-sweep.ts', 100],
-    ['bucket-logging 1,000 buckets', 'bucket-logging-sweep.ts', 1000],
+  const runs: [string, string, string[]][] = [
+    ['bucket-logging 100 buckets', 'bucket-logging-sweep.ts', ['100']],
+    ['bucket-logging 1,000 buckets', 'bucket-logging-sweep.ts', ['1000']],
   ];
   // moto answers ListBuckets with at most 10,000 buckets and no continuation token, and the log bucket
   // is one of the account's buckets: "10,000 buckets" is 9,999 governed buckets plus the log bucket.
-  if (!quick) runs.push(['bucket-logging 10,000 buckets (9,999 + the log bucket)', 'bucket-logging-sweep.ts', 9999]);
-  runs.push(['flow-logs 1,000 VPCs', 'flow-logs-sweep.ts', 1000]);
+  if (!quick) runs.push(['bucket-logging 10,000 buckets (9,999 + the log bucket)', 'bucket-logging-sweep.ts', ['9999']]);
+  runs.push(['flow-logs 1,000 VPCs', 'flow-logs-sweep.ts', ['1000']]);
+  for (const demo of await loadDemos()) {
+    const bench = demo.sweepBench;
+    if (bench) runs.push([`${demo.guardrail.name} 1,000 ${bench.resources}`, 'sweep.ts', [demo.guardrail.name, '1000']]);
+  }
   const sweeps: Record<string, unknown> = {};
-  for (const [name, script, n] of runs) {
+  for (const [name, script, args] of runs) {
     say(`  ${name}`);
     try {
-      sweeps[name] = sweepScript(script, [String(n)]);
+      sweeps[name] = sweepScript(script, args);
     } catch (error) {
       sweeps[name] = { error: (error as Error).message.slice(0, 300) };
     }
@@ -472,7 +483,7 @@ async function main(): Promise<void> {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
   };
   Object.assign(result, measureBundles(), await measureOnEmulator());
-  result.sweeps = measureSweeps();
+  result.sweeps = await measureSweeps();
   result.totalSeconds = round((Date.now() - started) / 1000);
 
   const dir = join(ROOT, 'bench', 'results');
