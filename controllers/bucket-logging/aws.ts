@@ -90,9 +90,10 @@ function loggingOf(enabled: LoggingEnabled | undefined): LoggingState | null {
 
 /**
  * Read a bucket: its region (GetBucketLocation, unless a region-filtered ListBuckets just returned
- * it), then GetBucketLogging and GetBucketTagging in parallel. Excluded buckets are not read at all.
- * To verify a remediation only GetBucketLogging is read: the region and the exemption were settled
- * by the observation that led to the write.
+ * it), then GetBucketLogging: one read per bucket in a sweep. Tags are not read here (they never
+ * exempt; `readBucketTags` reads them only when there is drift). Excluded buckets are not read at all.
+ * To verify a remediation only GetBucketLogging is read: the region was settled by the observation
+ * that led to the write.
  */
 export async function observeBucket(
   ref: BucketRef,
@@ -113,29 +114,25 @@ export async function observeBucket(
     }
     if (region !== scope.region) return { kind: 'elsewhere', region };
   }
-  const s3 = s3In(scope, region);
-  const [logging, tags] = await Promise.all([
-    s3.send(new GetBucketLoggingCommand({ Bucket: ref.id })).then(
-      (out) => loggingOf(out.LoggingEnabled),
-      (error) => {
-        if (errorCode(error) === 'NoSuchBucket') return 'missing' as const;
-        throw denied(error, 's3:GetBucketLogging', ref.id);
-      },
-    ),
-    verifying
-      ? {}
-      : s3.send(new GetBucketTaggingCommand({ Bucket: ref.id })).then(
-          (out) => Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
-          (error) => {
-            const code = errorCode(error);
-            if (code === 'NoSuchTagSet') return {};
-            if (code === 'NoSuchBucket') return 'missing' as const;
-            throw denied(error, 's3:GetBucketTagging', ref.id);
-          },
-        ),
-  ]);
-  if (logging === 'missing' || tags === 'missing') return { kind: 'missing' };
-  return { kind: 'bucket', region, logging, tags };
+  try {
+    const out = await s3In(scope, region).send(new GetBucketLoggingCommand({ Bucket: ref.id }));
+    return { kind: 'bucket', region, logging: loggingOf(out.LoggingEnabled) };
+  } catch (error) {
+    if (errorCode(error) === 'NoSuchBucket') return { kind: 'missing' };
+    throw denied(error, 's3:GetBucketLogging', ref.id);
+  }
+}
+
+/** A bucket's tags (none when it has no tag set), for the note on an unapproved exemption request. */
+export async function readBucketTags(ref: BucketRef, scope: Scope<BucketLoggingPolicy>): Promise<Record<string, string>> {
+  try {
+    // Only read for drift, which only this region's controller acts on: the bucket is in scope.region.
+    const out = await s3In(scope, scope.region).send(new GetBucketTaggingCommand({ Bucket: ref.id }));
+    return Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  } catch (error) {
+    if (errorCode(error) === 'NoSuchTagSet') return {};
+    throw error;
+  }
 }
 
 /** What logwarden read about a log bucket (GetBucketLocation, GetBucketPolicy; GetBucketAcl only when needed). */

@@ -26,7 +26,7 @@ export type BucketState =
   | { kind: 'missing' }
   /** The bucket lives in another region; its controller governs it. */
   | { kind: 'elsewhere'; region: string }
-  | { kind: 'bucket'; region: string; logging: LoggingState | null; tags: Record<string, string> };
+  | { kind: 'bucket'; region: string; logging: LoggingState | null };
 
 export interface DesiredLogging {
   targetBucket: string;

@@ -1,5 +1,5 @@
 import type { Guardrail } from '../core/types.js';
-import { applyBucketStep, listBucketRefs, observeBucket, RUNBOOK } from './aws.js';
+import { applyBucketStep, listBucketRefs, observeBucket, RUNBOOK, readBucketTags } from './aws.js';
 import { type BucketState, type BucketStep, type DesiredLogging, desiredLogging, diffLogging, planLogging } from './diff.js';
 import { BUCKET_EVENT_SAMPLE, BUCKET_EVENTS, type BucketRef, RESOURCE_TYPE, refsFromEvent, resolveBucket } from './events.js';
 import { type BucketLoggingPolicy, bucketLoggingPolicySchema } from './policy.js';
@@ -36,7 +36,8 @@ export const bucketLogging: Guardrail<BucketLoggingPolicy, BucketRef, BucketStat
   listRefs: listBucketRefs,
   desired: desiredLogging,
   observe: observeBucket,
-  tagsOf: (state) => (state.kind === 'bucket' ? state.tags : {}),
+  tagsOf: () => ({}),
+  readTags: readBucketTags,
   skipReason: (ref, state, scope) => {
     switch (state.kind) {
       case 'excluded':

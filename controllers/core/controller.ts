@@ -3,7 +3,7 @@ import type { AwsClients } from './aws.js';
 import { mapLimit } from './concurrency.js';
 import { type Decision, decide, resourceKey, withNotes } from './decide.js';
 import { errorCode, errorMessage, isRetryable } from './errors.js';
-import type { ExemptionGrant } from './exemptions.js';
+import { type ExemptionGrant, tagRequestNotes } from './exemptions.js';
 import { filteredOut } from './filters.js';
 import { checkFlapping, type FlapStore, noteRemediation } from './flapping.js';
 import { classify, type Intake } from './intake.js';
@@ -82,6 +82,8 @@ interface Reconciliation {
   desired: unknown;
   base: RecordBase;
   key: string;
+  /** Notes on exemption tags read on drift (`readTags`), read at most once per reconciliation. */
+  tagNotes?: string[];
 }
 
 /** A decision to remediate, with the state it was made on. */
@@ -327,7 +329,7 @@ export class Controller {
     try {
       run.desired = guardrail.desired(ref, scope.policy);
       const state = preread !== undefined ? preread : await guardrail.observe(ref, scope);
-      const decision = this.decide(run, state);
+      const decision = await this.decideNoted(run, state);
       if (decision.kind !== 'remediate') return this.decisionRecord(run, decision);
       drift = decision.drift;
       return await this.underLease(run, { ...decision, state });
@@ -364,6 +366,20 @@ export class Controller {
     const { guardrail, ref, desired, scope } = run;
     const { exemptions } = this.policy;
     return decide({ guardrail, ref, state, desired, scope, now: this.options.now(), exemptions, detectOnly });
+  }
+
+  /**
+   * The decision, with the exemption-tag note of a guardrail that reads tags only when there is drift
+   * (`readTags`). Unreadable tags are noted, never fatal: tags cannot change the decision.
+   */
+  private async decideNoted(run: Reconciliation, state: unknown): Promise<Decision> {
+    const decision = this.decide(run, state);
+    const read = run.guardrail.readTags;
+    if (!read || (decision.kind !== 'remediate' && decision.kind !== 'report')) return decision;
+    run.tagNotes ??= await read(run.ref, run.scope).then(tagRequestNotes, (error: unknown) => [
+      `tags not read for the exemption-request check: ${errorCode(error)}`,
+    ]);
+    return { ...decision, notes: [...decision.notes, ...run.tagNotes] };
   }
 
   /** The record of a decision that ends the reconciliation (anything but `remediate`). */
@@ -410,7 +426,7 @@ export class Controller {
     if (lease.kind === 'unavailable') return this.remediate(run, { ...decision, notes: [...decision.notes, lease.note] });
     try {
       const state = await run.guardrail.observe(run.ref, run.scope);
-      const again = this.decide(run, state);
+      const again = await this.decideNoted(run, state);
       if (again.kind !== 'remediate') return this.decisionRecord(run, again);
       // A forged lease taken over is reported with the remediation.
       const notes = lease.note ? [...again.notes, lease.note] : again.notes;

@@ -82,7 +82,7 @@ export function exemptionMatches(e: PolicyExemption, guardrail: string, ref: Res
 }
 
 /** The note for exemption tags on the resource: a request nobody approved. Empty when there is none. */
-function tagRequestNotes(tags: Record<string, string>): string[] {
+export function tagRequestNotes(tags: Record<string, string>): string[] {
   const keys = Object.keys(tags)
     .filter((k) => k.startsWith(TAG_PREFIX))
     .sort();

@@ -143,8 +143,16 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
   desired(ref: R, policy: P): D;
   /** Read the real state. A missing resource is a state, not an error. */
   observe(ref: R, scope: Scope<P>, observation?: Observation<S, A>): Promise<S>;
-  /** The resource's tags, for exemptions. */
+  /**
+   * The resource's tags as `observe` read them. Tags never exempt (exemptions are the policy's); a
+   * `logwarden:exempt*` tag is noted in the record as an unapproved request.
+   */
   tagsOf(state: S): Record<string, string>;
+  /**
+   * For a guardrail whose `observe` does not read tags (one read per resource in a sweep): read them
+   * only when there is drift to write or report, for the unapproved-request note.
+   */
+  readTags?(ref: R, scope: Scope<P>): Promise<Record<string, string>>;
   /** A reason to leave this resource to someone else (another region or account owns it), or null. */
   skipReason?(ref: R, state: S, scope: Pick<Scope<P>, 'account' | 'region'>): string | null;
   /**

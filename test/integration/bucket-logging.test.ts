@@ -61,7 +61,8 @@ describe('bucket-logging guardrail on the emulator', () => {
     });
     expect(onBus[0]?.id).toBe(records[0]?.id);
     expect(h.writes()).toEqual(['s3:PutBucketLogging']);
-    // Per remediation from an event: 3 reads, 2 log-bucket checks, 1 write, 1 read to verify.
+    // Per remediation from an event: 2 reads, the tags (read on drift only, for the unapproved-request
+    // note), 2 log-bucket checks, 1 write, 1 read to verify.
     expect(h.calls.filter((c) => c !== 'events:PutEvents')).toEqual([
       's3:GetBucketLocation',
       's3:GetBucketLogging',
@@ -292,11 +293,18 @@ describe('bucket-logging guardrail on the emulator', () => {
     // The listing gives the region: no GetBucketLocation for listed buckets, only for the log bucket check (once).
     expect(h.calls.filter((x) => x === 's3:GetBucketLocation')).toHaveLength(1);
 
-    // A second sweep is a no-op.
+    // Tags are read only for the three buckets with drift (for the unapproved-request note).
+    expect(h.calls.filter((x) => x === 's3:GetBucketTagging')).toHaveLength(3);
+
+    // A second sweep is a no-op: one listing and one GetBucketLogging per governed bucket, nothing else.
     h.calls.length = 0;
     const again = await h.deliver(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'bucket-logging' }));
     expect(again.filter((r) => r.outcome === 'remediated')).toEqual([]);
     expect(h.writes()).toEqual([]);
+    const governed = again.filter((r) => r.outcome === 'compliant' || r.outcome === 'exempt');
+    expect(h.calls.filter((x) => x !== 'events:PutEvents').sort()).toEqual(
+      ['s3:ListAllMyBuckets', ...governed.map(() => 's3:GetBucketLogging')].sort(),
+    );
   });
 
   it('a Config compliance change for a bucket reconciles it', async () => {

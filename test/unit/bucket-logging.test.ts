@@ -220,7 +220,6 @@ describe('bucket-logging diff and plan', () => {
     kind: 'bucket',
     region: 'us-east-1',
     logging,
-    tags: {},
   });
   const partitioned = { partitionedPrefix: { partitionDateSource: 'EventTime' as const } };
 
@@ -311,13 +310,13 @@ describe('bucket-logging diff and plan', () => {
     expect(skip({ kind: 'elsewhere', region: 'eu-west-1' })).toBe(
       'bucket app is in eu-west-1; only the eu-west-1 controller changes it',
     );
-    expect(skip({ kind: 'bucket', region: 'eu-west-1', logging: null, tags: {} })).toContain('only the eu-west-1 controller');
+    expect(skip({ kind: 'bucket', region: 'eu-west-1', logging: null })).toContain('only the eu-west-1 controller');
     expect(skip(bucket(null))).toBeNull();
   });
 
-  it('tagsOf gives the bucket tags (for exemptions)', () => {
-    expect(bucketLogging.tagsOf({ kind: 'bucket', region: 'us-east-1', logging: null, tags: { a: 'b' } })).toEqual({ a: 'b' });
-    expect(bucketLogging.tagsOf({ kind: 'missing' })).toEqual({});
+  it('observing a bucket reads no tags: they are read only on drift (readTags), for the unapproved-request note', () => {
+    expect(bucketLogging.tagsOf({ kind: 'bucket', region: 'us-east-1', logging: null })).toEqual({});
+    expect(bucketLogging.readTags).toBeTypeOf('function');
   });
 });
 

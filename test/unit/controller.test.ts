@@ -6,6 +6,7 @@ import { Controller } from '../../controllers/core/controller.js';
 import { createLogger } from '../../controllers/core/log.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { auditRecordSchema } from '../../controllers/core/record.js';
+import type { AnyGuardrail } from '../../controllers/core/types.js';
 import { fakeGuardrail, type Widget } from '../helpers/fake-guardrail.js';
 import { policyWith } from '../helpers/policy.js';
 
@@ -154,6 +155,30 @@ describe('Controller', () => {
     expect(records[0]?.exemption).toEqual({ expires: '2027-01-01', approver: null, ticket: 'CHG-7' });
     expect(records[1]?.exemption).toBeUndefined();
     expect(world.get('w1')?.enabled).toBe(false);
+    expect(world.get('w3')?.enabled).toBe(true);
+  });
+
+  it('a guardrail that reads tags only on drift (readTags): read for drift only; unreadable tags are a note, never a failure', async () => {
+    const { controller, world } = setup({
+      widgets: { w1: { enabled: false, tags: {} }, w2: { enabled: true, tags: {} }, w3: { enabled: false, tags: {} } },
+    });
+    const [g] = controller.guardrails;
+    const read: string[] = [];
+    (g as AnyGuardrail).readTags = async (ref: { id: string }) => {
+      read.push(ref.id);
+      if (ref.id === 'w3') throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
+      return { 'logwarden:exempt': 'please' };
+    };
+    const records = await controller.handleEvent(disable(['w1', 'w2', 'w3']));
+    expect(read).toEqual(['w1', 'w3']);
+    expect(records.map((r) => [r.outcome, r.reason])).toEqual([
+      [
+        'remediated',
+        'restored enabled (unapproved exemption request ignored: tag logwarden:exempt="please"; exemptions are granted in the policy)',
+      ],
+      ['compliant', 'matches the policy'],
+      ['remediated', 'restored enabled (tags not read for the exemption-request check: AccessDenied)'],
+    ]);
     expect(world.get('w3')?.enabled).toBe(true);
   });
 
