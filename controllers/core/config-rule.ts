@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConfigServiceClient, type Evaluation, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -208,6 +209,7 @@ export async function evaluationsFor(request: RuleRequest, o: EvaluateOptions): 
     logger: o.logger,
     now: o.now ?? (() => new Date()),
     memo: new Map(),
+    runId: randomUUID(),
   };
   const found = request.kind === 'change' ? changedResource(request, g, scope) : await everyResource(g, scope);
   if ('evaluate' in found) return found.evaluate(resourceEval, accountEval);

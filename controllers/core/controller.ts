@@ -5,7 +5,7 @@ import { type Decision, decide, resourceKey, withNotes } from './decide.js';
 import { errorCode, errorMessage, isRetryable } from './errors.js';
 import { type ExemptionGrant, tagRequestNotes } from './exemptions.js';
 import { filteredOut } from './filters.js';
-import { checkFlapping, type FlapStore, noteRemediation } from './flapping.js';
+import { checkFlapping, type FlapCheck, type FlapStore, noteRemediation } from './flapping.js';
 import { classify, type Intake } from './intake.js';
 import { DEFAULT_LEASE_SETTINGS, type LeaseSettings, type LeaseStore, releaseLease, takeLease } from './lease.js';
 import type { Logger } from './log.js';
@@ -19,7 +19,17 @@ import {
   SCHEMA_VERSION,
   type Trigger,
 } from './record.js';
-import type { AnyGuardrail, GuardrailPolicyBase, Listing, Resolution, ResourceRef, Scope, Step, StepOutputs } from './types.js';
+import type {
+  AnyGuardrail,
+  BatchItem,
+  GuardrailPolicyBase,
+  Listing,
+  Resolution,
+  ResourceRef,
+  Scope,
+  Step,
+  StepOutputs,
+} from './types.js';
 
 export interface ControllerOptions {
   guardrails: readonly AnyGuardrail[];
@@ -91,6 +101,33 @@ type RemediateDecision = Extract<Decision, { kind: 'remediate' }> & { state: unk
 
 type Resolved = Exclude<Intake, { kind: 'invalid' }>;
 
+/** A resource decided to be remediated, not yet written. */
+interface Pending {
+  run: Reconciliation;
+  decision: RemediateDecision;
+}
+
+/** A resource of a batched group, by its index in the group, with its flap check once made. */
+interface Slot {
+  i: number;
+  pending: Pending;
+  flap?: FlapCheck;
+}
+
+const itemOf = ({ pending }: Slot): BatchItem<ResourceRef, unknown, Step> => ({
+  ref: pending.run.ref,
+  state: pending.decision.state,
+  step: pending.decision.steps[0] as Step,
+});
+
+const noted = (p: Pending, note: string): Pending => ({ ...p, decision: { ...p.decision, notes: [...p.decision.notes, note] } });
+
+const actionFailed = (api: string, error: unknown): ActionResult => ({
+  api,
+  ok: false,
+  error: `${errorCode(error)}: ${errorMessage(error)}`,
+});
+
 /**
  * The reconcile loop shared by every guardrail: intake → filters → resource refs → observe →
  * decide (scope, exemption, diff, plan) → lease → act → verify → exactly one audit record per
@@ -139,8 +176,14 @@ export class Controller {
     };
   }
 
-  private scope(guardrail: AnyGuardrail, region: string, memo = new Map<string, unknown>()): Scope<GuardrailPolicyBase> {
+  private scope(
+    guardrail: AnyGuardrail,
+    region: string,
+    trigger: Trigger,
+    memo = new Map<string, unknown>(),
+  ): Scope<GuardrailPolicyBase> {
     return {
+      runId: trigger.eventId ?? randomUUID(),
       account: this.options.account,
       region,
       policy: this.policy.guardrails[guardrail.name] as GuardrailPolicyBase,
@@ -194,7 +237,10 @@ export class Controller {
       });
       const resource: ResourceId = { type: guardrail.resourceType, id: 'unknown', arn: null };
       if (reason) records.push(ignored(guardrail.name, guardrail.runbook, resource, reason));
-      else records.push(...(await this.handleFor(guardrail, intake, this.scope(guardrail, intake.region, memo), started)));
+      else
+        records.push(
+          ...(await this.handleFor(guardrail, intake, this.scope(guardrail, intake.region, intake.trigger, memo), started)),
+        );
     }
     return records;
   }
@@ -294,7 +340,49 @@ export class Controller {
     } catch (error) {
       return [this.scopeRecord(guardrail, scope, trigger, started, { id: '*', error, reason: 'sweep could not list resources' })];
     }
-    return this.reconcileAll(guardrail, listing, scope, trigger);
+    if (!guardrail.batch) return this.reconcileAll(guardrail, listing, scope, trigger);
+    return this.sweepInBatches(guardrail, listing, scope, trigger);
+  }
+
+  /**
+   * The sweep of a guardrail with batch writes: every resource is decided first; those whose plan is
+   * one step with a group key are written group by group (`remediateGroup`), the rest one by one.
+   * The records keep the listing's order.
+   */
+  private async sweepInBatches(
+    guardrail: AnyGuardrail,
+    listing: Listing<ResourceRef, unknown>,
+    scope: Scope<GuardrailPolicyBase>,
+    trigger: Trigger,
+  ): Promise<AuditRecord[]> {
+    const unique = [...new Map(listing.refs.map((r) => [resourceKey(r), r])).values()];
+    const limit = this.policy.controller.concurrency;
+    const firsts = await mapLimit(unique, limit, (ref) =>
+      this.firstDecision(guardrail, ref, scope, trigger, listing.preread?.get(ref.id)),
+    );
+    const records = firsts.map((f) => ('record' in f ? f.record : undefined));
+    const groups = new Map<string, number[]>();
+    const alone: number[] = [];
+    firsts.forEach((f, i) => {
+      if ('record' in f) return;
+      const [step, more] = f.decision.steps;
+      const key = step && !more ? (guardrail.batch?.groupOf(step, f.run.ref, f.run.desired) ?? null) : null;
+      if (key === null) alone.push(i);
+      else groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    await mapLimit(alone, limit, async (i) => {
+      records[i] = await this.remediatePending(firsts[i] as Pending);
+    });
+    for (const indexes of groups.values()) {
+      const out = await this.remediateGroup(
+        indexes.map((i) => firsts[i] as Pending),
+        scope,
+      );
+      indexes.forEach((i, k) => {
+        records[i] = out[k];
+      });
+    }
+    return records as AuditRecord[];
   }
 
   /** Sweep the given guardrails (default all enabled) in the given regions (default all governed). */
@@ -308,7 +396,8 @@ export class Controller {
     for (const guardrail of this.options.guardrails) {
       if (options.guardrails && !options.guardrails.includes(guardrail.name)) continue;
       if (!this.policy.guardrails[guardrail.name]) continue;
-      for (const region of regions) out.push(...(await this.sweepOne(guardrail, this.scope(guardrail, region), options.trigger)));
+      for (const region of regions)
+        out.push(...(await this.sweepOne(guardrail, this.scope(guardrail, region, options.trigger), options.trigger)));
     }
     return out;
   }
@@ -324,19 +413,43 @@ export class Controller {
     trigger: Trigger,
     preread?: unknown,
   ): Promise<AuditRecord> {
+    const first = await this.firstDecision(guardrail, ref, scope, trigger, preread);
+    return 'record' in first ? first.record : this.remediatePending(first);
+  }
+
+  /** Remediate one decided resource on its own (under its lease); errors end in a `failed` record. */
+  private async remediatePending({ run, decision }: Pending): Promise<AuditRecord> {
+    try {
+      return await this.underLease(run, decision);
+    } catch (error) {
+      return this.failedRecord(run, error, decision.drift);
+    }
+  }
+
+  /** Observe (or take the pre-read state) and decide: the record that ends it, or a decision to remediate. */
+  private async firstDecision(
+    guardrail: AnyGuardrail,
+    ref: ResourceRef,
+    scope: Scope<GuardrailPolicyBase>,
+    trigger: Trigger,
+    preread: unknown,
+  ): Promise<{ record: AuditRecord } | Pending> {
     const run = this.reconciliation(guardrail, ref, scope, trigger);
-    let drift: Drift[] = [];
     try {
       run.desired = guardrail.desired(ref, scope.policy);
       const state = preread !== undefined ? preread : await guardrail.observe(ref, scope);
       const decision = await this.decideNoted(run, state);
-      if (decision.kind !== 'remediate') return this.decisionRecord(run, decision);
-      drift = decision.drift;
-      return await this.underLease(run, { ...decision, state });
+      if (decision.kind !== 'remediate') return { record: this.decisionRecord(run, decision) };
+      return { run, decision: { ...decision, state } };
     } catch (error) {
-      const reason = `${errorCode(error)}: ${errorMessage(error)}`;
-      return this.record(run.base, { outcome: 'failed', reason, drift, retryable: isRetryable(error) });
+      return { record: this.failedRecord(run, error, []) };
     }
+  }
+
+  /** A reconciliation ended by an error: `failed`, fail closed, retryable as the error says. */
+  private failedRecord(run: Reconciliation, error: unknown, drift: Drift[]): AuditRecord {
+    const reason = `${errorCode(error)}: ${errorMessage(error)}`;
+    return this.record(run.base, { outcome: 'failed', reason, drift, retryable: isRetryable(error) });
   }
 
   private reconciliation(guardrail: AnyGuardrail, ref: ResourceRef, scope: Scope<GuardrailPolicyBase>, trigger: Trigger) {
@@ -419,10 +532,7 @@ export class Controller {
     const store = this.options.leaseStore;
     if (!store) return this.remediate(run, decision);
     const lease = await takeLease(store, run.key, this.options.leaseSettings, this.options.logger);
-    if (lease.kind === 'busy') {
-      const reason = `another invocation has held the lease on this resource for ${Math.round(lease.waitedMs / 1000)} s; not written, to be retried`;
-      return this.record(run.base, { outcome: 'failed', reason, drift: decision.drift, retryable: true });
-    }
+    if (lease.kind === 'busy') return this.busyRecord(run, decision, lease.waitedMs);
     if (lease.kind === 'unavailable') return this.remediate(run, { ...decision, notes: [...decision.notes, lease.note] });
     try {
       const state = await run.guardrail.observe(run.ref, run.scope);
@@ -436,58 +546,201 @@ export class Controller {
     }
   }
 
+  private busyRecord(run: Reconciliation, decision: RemediateDecision, waitedMs: number): AuditRecord {
+    const reason = `another invocation has held the lease on this resource for ${Math.round(waitedMs / 1000)} s; not written, to be retried`;
+    return this.record(run.base, { outcome: 'failed', reason, drift: decision.drift, retryable: true });
+  }
+
   /**
    * Flapping check, the writes, the verification: the record of a remediation. A flapping resource
    * is `escalated`; its settings-level drift is held back for the window, but drift that turns logging
    * off is re-applied every time (the record is then `escalated` with the writes made and verified).
    */
   private async remediate(run: Reconciliation, decision: RemediateDecision): Promise<AuditRecord> {
-    const { drift, steps } = decision;
+    const gate = await this.flapGate(run, decision);
+    if ('record' in gate) return gate.record;
+    const applied = await this.applySteps(run, decision.steps);
+    if (applied.failure) return this.failedWrite(run, decision, applied.actions, applied.failure);
+    const remaining = await this.verify(run, decision);
+    return this.concluded(run, decision, gate.flap, applied.actions, remaining);
+  }
+
+  /** The breaker: an `escalated` record when settings-level drift must be held back, else the flap check. */
+  private async flapGate(
+    run: Reconciliation,
+    decision: RemediateDecision,
+  ): Promise<{ record: AuditRecord } | { flap: FlapCheck }> {
     const flapping = this.policy.controller.flapping;
     const flap = await checkFlapping(this.options.flapStore, run.key, this.options.now(), flapping, this.options.logger);
-    const loggingOff = drift.some((d) => run.guardrail.loggingOffDrift.includes(d.property));
-    if (flap.escalate && !loggingOff) {
-      const reason = withNotes(
-        `remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: stopped re-applying (something keeps changing it back); resumes after ${flap.resumesAt.toISOString()}`,
-        [...decision.notes, ...flap.notes],
-      );
-      return this.record(run.base, { outcome: 'escalated', reason, drift });
-    }
-    const applied = await this.applySteps(run, steps);
-    if (applied.failure) {
-      const { step, error } = applied.failure;
-      const reason = `${step.api} failed: ${errorCode(error)}: ${errorMessage(error)}`;
-      return this.record(run.base, { outcome: 'failed', reason, drift, actions: applied.actions, retryable: isRetryable(error) });
-    }
-    const remaining = await this.verify(run, decision);
+    const loggingOff = decision.drift.some((d) => run.guardrail.loggingOffDrift.includes(d.property));
+    if (!flap.escalate || loggingOff) return { flap };
+    const reason = withNotes(
+      `remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: stopped re-applying (something keeps changing it back); resumes after ${flap.resumesAt.toISOString()}`,
+      [...decision.notes, ...flap.notes],
+    );
+    return { record: this.record(run.base, { outcome: 'escalated', reason, drift: decision.drift }) };
+  }
+
+  private failedWrite(
+    run: Reconciliation,
+    decision: RemediateDecision,
+    actions: ActionResult[],
+    failure: { step: Step; error: unknown },
+  ): AuditRecord {
+    const { step, error } = failure;
+    const reason = `${step.api} failed: ${errorCode(error)}: ${errorMessage(error)}`;
+    return this.record(run.base, { outcome: 'failed', reason, drift: decision.drift, actions, retryable: isRetryable(error) });
+  }
+
+  /** The record after the writes succeeded: verified (`remediated`, or `escalated` when flapping) or not. */
+  private async concluded(
+    run: Reconciliation,
+    decision: RemediateDecision,
+    flap: FlapCheck,
+    actions: ActionResult[],
+    remaining: Drift[],
+  ): Promise<AuditRecord> {
+    const { drift } = decision;
     if (remaining.length > 0) {
       const reason = `verification failed: still different after remediation: ${remaining.map((d) => d.property).join(', ')}`;
-      return this.record(run.base, {
-        outcome: 'failed',
-        reason,
-        drift,
-        actions: applied.actions,
-        verified: false,
-        retryable: true,
-      });
+      return this.record(run.base, { outcome: 'failed', reason, drift, actions, verified: false, retryable: true });
     }
+    const flapping = this.policy.controller.flapping;
     const noted = await noteRemediation(this.options.flapStore, run.key, this.options.now(), flapping, this.options.logger);
     const notes = [...decision.notes, ...flap.notes, ...(noted ? [noted] : [])];
     const restored = `restored ${drift.map((d) => d.property).join(', ')}`;
     if (!flap.escalate) {
-      return this.record(run.base, {
-        outcome: 'remediated',
-        reason: withNotes(restored, notes),
-        drift,
-        actions: applied.actions,
-        verified: true,
-      });
+      return this.record(run.base, { outcome: 'remediated', reason: withNotes(restored, notes), drift, actions, verified: true });
     }
     const reason = withNotes(
       `${restored}; remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: something keeps turning logging off, logwarden re-applies every time`,
       notes,
     );
-    return this.record(run.base, { outcome: 'escalated', reason, drift, actions: applied.actions, verified: true });
+    return this.record(run.base, { outcome: 'escalated', reason, drift, actions, verified: true });
+  }
+
+  /**
+   * One group of a batched sweep: each resource's lease, a re-read under them (only with a lease
+   * store: someone may have written meanwhile), the breaker, one batched write, one batched
+   * verification, then one record per resource. A refused resource fails alone.
+   */
+  private async remediateGroup(pendings: Pending[], scope: Scope<GuardrailPolicyBase>): Promise<AuditRecord[]> {
+    const store = this.options.leaseStore;
+    const settings = this.options.leaseSettings;
+    const leases = store
+      ? await mapLimit(pendings, this.policy.controller.concurrency, (p) =>
+          takeLease(store, p.run.key, settings, this.options.logger),
+        )
+      : [];
+    try {
+      const out: (AuditRecord | undefined)[] = [];
+      let live: Slot[] = [];
+      pendings.forEach((p, i) => {
+        const lease = leases[i];
+        if (lease?.kind === 'busy') out[i] = this.busyRecord(p.run, p.decision, lease.waitedMs);
+        else live.push({ i, pending: lease?.note ? noted(p, lease.note) : p });
+      });
+      if (store) live = await this.redecideGroup(live, scope, out);
+      live = await this.gateGroup(live, out);
+      await this.writeGroup(live, scope, out);
+      return out as AuditRecord[];
+    } finally {
+      if (store) {
+        const held = pendings.flatMap((p, i) => {
+          const lease = leases[i];
+          return lease?.kind === 'held' ? [{ key: p.run.key, owner: lease.owner }] : [];
+        });
+        await mapLimit(held, this.policy.controller.concurrency, (h) => releaseLease(store, h.key, h.owner, this.options.logger));
+      }
+    }
+  }
+
+  /** Under the leases: re-read the group at once and decide again; what is no longer one batched write leaves. */
+  private async redecideGroup(
+    live: Slot[],
+    scope: Scope<GuardrailPolicyBase>,
+    out: (AuditRecord | undefined)[],
+  ): Promise<Slot[]> {
+    const batch = live[0]?.pending.run.guardrail.batch;
+    if (!batch || live.length === 0) return live;
+    let states: Map<string, unknown>;
+    try {
+      states = await batch.observeMany(live.map(itemOf), scope);
+    } catch (error) {
+      for (const { i, pending } of live) out[i] = this.failedRecord(pending.run, error, pending.decision.drift);
+      return [];
+    }
+    const kept: Slot[] = [];
+    await mapLimit(live, this.policy.controller.concurrency, async ({ i, pending }) => {
+      const { run } = pending;
+      const state = states.has(run.ref.id) ? states.get(run.ref.id) : await run.guardrail.observe(run.ref, run.scope);
+      const again = await this.decideNoted(run, state);
+      if (again.kind !== 'remediate') out[i] = this.decisionRecord(run, again);
+      else if (again.steps.length === 1) kept.push({ i, pending: { run, decision: { ...again, state } } });
+      else out[i] = await this.remediate(run, { ...again, state });
+    });
+    return kept.sort((a, b) => a.i - b.i);
+  }
+
+  /** The breaker for each resource of a group: the held-back ones end in their `escalated` record. */
+  private async gateGroup(live: Slot[], out: (AuditRecord | undefined)[]): Promise<Slot[]> {
+    const kept: Slot[] = [];
+    for (const slot of live) {
+      const gate = await this.flapGate(slot.pending.run, slot.pending.decision);
+      if ('record' in gate) out[slot.i] = gate.record;
+      else kept.push({ ...slot, flap: gate.flap });
+    }
+    return kept;
+  }
+
+  /** The batched write and its batched verification; every slot ends in its record. */
+  private async writeGroup(live: Slot[], scope: Scope<GuardrailPolicyBase>, out: (AuditRecord | undefined)[]): Promise<void> {
+    const first = live[0]?.pending;
+    const batch = first?.run.guardrail.batch;
+    if (!first || !batch) return;
+    const api = (first.decision.steps[0] as Step).api;
+    let refused: Map<string, unknown>;
+    try {
+      refused = await batch.applyMany(live.map(itemOf), first.run.desired, scope);
+    } catch (error) {
+      for (const { i, pending } of live)
+        out[i] = this.failedWrite(pending.run, pending.decision, [actionFailed(api, error)], {
+          step: pending.decision.steps[0] as Step,
+          error,
+        });
+      return;
+    }
+    const accepted: Slot[] = [];
+    for (const slot of live) {
+      const error = refused.get(slot.pending.run.ref.id);
+      const { run, decision } = slot.pending;
+      if (error === undefined) accepted.push(slot);
+      else out[slot.i] = this.failedWrite(run, decision, [actionFailed(api, error)], { step: decision.steps[0] as Step, error });
+    }
+    await this.verifyGroup(accepted, scope, out, api);
+  }
+
+  private async verifyGroup(
+    accepted: Slot[],
+    scope: Scope<GuardrailPolicyBase>,
+    out: (AuditRecord | undefined)[],
+    api: string,
+  ): Promise<void> {
+    const batch = accepted[0]?.pending.run.guardrail.batch;
+    if (!batch) return;
+    let after: Map<string, unknown>;
+    try {
+      after = await batch.observeMany(accepted.map(itemOf), scope);
+    } catch (error) {
+      for (const { i, pending } of accepted) out[i] = this.failedRecord(pending.run, error, pending.decision.drift);
+      return;
+    }
+    for (const { i, pending, flap } of accepted) {
+      const { run, decision } = pending;
+      const state = after.get(run.ref.id);
+      const remaining = state === undefined ? decision.drift : run.guardrail.diff(state, run.desired);
+      out[i] = await this.concluded(run, decision, flap as FlapCheck, [{ api, ok: true, error: null }], remaining);
+    }
   }
 
   /** The writes in order; each gets the outputs of the earlier ones. Stops at the first failure. */

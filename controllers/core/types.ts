@@ -43,6 +43,12 @@ export interface Scope<P> {
    * many buckets point at. The controller creates it per invocation; it is gone afterwards.
    */
   memo: Map<string, unknown>;
+  /**
+   * The invocation's id: the triggering EventBridge event's id (which a redelivery keeps), else a
+   * fresh one. The base of idempotency tokens, so a redelivered event writes once and a later
+   * event writes anew.
+   */
+  runId: string;
 }
 
 /** The CloudTrail record inside an `AWS API Call via CloudTrail` event, as far as logwarden reads it. */
@@ -171,6 +177,36 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
    * same remediation and returns its own (or nothing): no state is shared between steps otherwise.
    */
   apply(step: A, ref: R, desired: D, scope: Scope<P>, earlier: StepOutputs): Promise<StepOutputs> | Promise<void>;
+  /** Optional: sweep writes that one call carries for many resources (see `BatchWrites`). */
+  readonly batch?: BatchWrites<P, R, S, D, A>;
+}
+
+/** One resource of a batch: its ref, the state its decision saw, and its single planned write. */
+export interface BatchItem<R extends ResourceRef, S, A extends Step> {
+  ref: R;
+  state: S;
+  step: A;
+}
+
+/**
+ * Sweep writes one API call can carry for many resources (`CreateFlowLogs` takes up to 1,000 VPC
+ * ids), verified with one listing call. Used only by sweeps, for resources whose plan is a single
+ * step with a `groupOf` key; event-driven remediation stays per resource. Every resource still gets
+ * its own record with its own outcome: a batch answer's per-resource refusals fail only those.
+ */
+export interface BatchWrites<P, R extends ResourceRef, S, D, A extends Step> {
+  /** Steps with the same key go in one call; null: this step is made per resource. Pure. */
+  groupOf(step: A, ref: R, desired: D): string | null;
+  /**
+   * Make one group's write for every item, in as few calls as the API allows. Returns the error of
+   * each refused item by `ref.id` (absent: accepted). Throws when the whole call failed.
+   */
+  applyMany(items: readonly BatchItem<R, S, A>[], desired: D, scope: Scope<P>): Promise<Map<string, unknown>>;
+  /**
+   * Re-read the items at once (under the lease, and to verify), by `ref.id`: only what the group's
+   * write can change is read again; the rest comes from each item's `state`.
+   */
+  observeMany(items: readonly BatchItem<R, S, A>[], scope: Scope<P>): Promise<Map<string, S>>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds guardrails of different type parameters.

@@ -1,8 +1,6 @@
 import {
   CreateFlowLogsCommand,
   type CreateFlowLogsCommandInput,
-  type CreateFlowLogsCommandOutput,
-  CreateTagsCommand,
   DescribeVpcsCommand,
   EC2Client,
   type FlowLog,
@@ -13,15 +11,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { errorCode, RemediationError } from '../core/errors.js';
 import { MANAGED_TAG } from '../core/tags.js';
-import type { Listing, Observation, Resolution, Scope, StepOutputs } from '../core/types.js';
+import type { BatchItem, Listing, Observation, Resolution, Scope } from '../core/types.js';
 import {
-  CREATED_FLOW_LOG,
+  clientToken,
   type DesiredFlowLog,
   desiredFlowLog,
   diffVpc,
   type FlowLogInfo,
   type FlowLogStep,
-  INDEX_TAG,
   mismatches,
   type VpcState,
 } from './diff.js';
@@ -32,6 +29,8 @@ import type { FlowLogsPolicy } from './policy.js';
 const PAGE_SIZE = 1000;
 /** EC2 takes at most 200 values per filter. */
 const FILTER_VALUES = 200;
+/** CreateFlowLogs takes at most 1,000 VPC ids. */
+const CREATE_LIMIT = 1000;
 
 /** EC2 accepted the call but refused to create the flow log (an `Unsuccessful[]` entry, or a conflicting one). */
 class FlowLogCreationError extends RemediationError {
@@ -128,7 +127,7 @@ export async function listVpcRefs(scope: Scope<FlowLogsPolicy>): Promise<Listing
 
 /**
  * DescribeVpcs and DescribeFlowLogs for one VPC, in parallel. To verify, only DescribeFlowLogs:
- * the writes only add a flow log (and a tag the diff does not compare).
+ * the write only adds a flow log.
  */
 export async function observeVpc(
   ref: VpcRef,
@@ -155,55 +154,30 @@ export async function observeVpc(
 
 /**
  * The VPCs that lost coverage when these flow logs were deleted. The event names only flow-log ids,
- * and a deleted flow log can no longer be described. First one DescribeVpcs on logwarden's index
- * tag (set on each VPC it covered); only for ids logwarden did not create, one region listing
- * (DescribeVpcs + DescribeFlowLogs, paginated) finds the VPCs left without a compliant flow log.
+ * and a deleted flow log can no longer be described: one region listing (DescribeVpcs +
+ * DescribeFlowLogs, paginated) finds the VPCs left without a compliant flow log, with their states.
  */
 export async function resolveDeletedFlowLogs(
   ids: readonly string[],
   scope: Scope<FlowLogsPolicy>,
 ): Promise<Resolution<VpcRef, VpcState>> {
-  const client = ec2(scope, scope.region);
-  const refs = new Map<string, VpcRef>();
-  const indexed = new Set<string>();
-  for (let i = 0; i < ids.length; i += FILTER_VALUES) {
-    const chunk = ids.slice(i, i + FILTER_VALUES);
-    for await (const page of paginateDescribeVpcs(
-      { client, pageSize: PAGE_SIZE },
-      { Filters: [{ Name: `tag:${INDEX_TAG}`, Values: chunk }] },
-    )) {
-      for (const vpc of page.Vpcs ?? []) {
-        if (!vpc.VpcId) continue;
-        refs.set(vpc.VpcId, vpcRef(vpc.VpcId, scope));
-        const id = tagsOf(vpc.Tags)[INDEX_TAG];
-        if (id) indexed.add(id);
-      }
-    }
-  }
-  const unknown = ids.filter((id) => !indexed.has(id));
+  const desired = desiredFlowLog(scope.policy);
   const uncovered = new Map<string, VpcState>();
-  if (unknown.length > 0) {
-    const desired = desiredFlowLog(scope.policy);
-    for (const [id, state] of await listVpcStates(scope)) {
-      if (!refs.has(id) && diffVpc(state, desired).length > 0) uncovered.set(id, state);
-    }
-    for (const id of uncovered.keys()) refs.set(id, vpcRef(id, scope));
-  }
-  if (refs.size === 0) {
+  for (const [id, state] of await listVpcStates(scope)) if (diffVpc(state, desired).length > 0) uncovered.set(id, state);
+  if (uncovered.size === 0) {
     return {
-      ignore: `deleted flow log(s) ${ids.join(', ').slice(0, 300)} were not logwarden's and no VPC in ${scope.region} is left without a compliant flow log (they belonged to no governed VPC, or the VPC has another compliant flow log)`,
+      ignore: `deleted flow log(s) ${ids.join(', ').slice(0, 300)}: no VPC in ${scope.region} is left without a compliant flow log (they belonged to no governed VPC, or the VPC has another compliant flow log)`,
       resource: { id: ids.length === 1 ? (ids[0] as string) : `${ids.length} flow logs` },
     };
   }
-  return { refs: [...refs.values()], preread: uncovered };
+  return { refs: [...uncovered.keys()].map((id) => vpcRef(id, scope)), preread: uncovered };
 }
 
 /** Is there a compliant flow log on the VPC now? Used when EC2 says one with this destination exists. */
-async function confirmExisting(ref: VpcRef, d: DesiredFlowLog, scope: Scope<FlowLogsPolicy>): Promise<StepOutputs> {
-  const flowLogs = await flowLogsOf(ref.id, scope, ref.region);
-  const match = flowLogs.find((fl) => Object.keys(mismatches(fl, d)).length === 0);
+async function confirmExisting(vpcId: string, d: DesiredFlowLog, scope: Scope<FlowLogsPolicy>): Promise<void> {
+  const flowLogs = await flowLogsOf(vpcId, scope, scope.region);
   // A concurrent invocation (or an earlier attempt) made the identical flow log: that is success.
-  if (match) return { [CREATED_FLOW_LOG]: match.id };
+  if (flowLogs.some((fl) => Object.keys(mismatches(fl, d)).length === 0)) return;
   const clash = flowLogs
     .map(
       (fl) =>
@@ -213,48 +187,47 @@ async function confirmExisting(ref: VpcRef, d: DesiredFlowLog, scope: Scope<Flow
     )
     .join('; ');
   throw new FlowLogCreationError(
-    ref.id,
+    vpcId,
     'FlowLogAlreadyExists',
-    `EC2 refuses a second flow log to ${d.destination} on ${ref.id}, and the existing one does not match the policy (${clash || 'not visible yet'})`,
+    `EC2 refuses a second flow log to ${d.destination} on ${vpcId}, and the existing one does not match the policy (${clash || 'not visible yet'})`,
     false,
   );
 }
 
-/** Make one write: CreateFlowLogs returns the new flow log's id, which CreateTags records on the VPC. */
+/** Event-driven remediation: one CreateFlowLogs for the VPC. */
 export async function applyFlowLogStep(
-  step: FlowLogStep,
+  _step: FlowLogStep,
   ref: VpcRef,
   d: DesiredFlowLog,
   scope: Scope<FlowLogsPolicy>,
-  earlier: StepOutputs,
-): Promise<StepOutputs> {
-  if (step.api === 'ec2:CreateFlowLogs') return createFlowLog(step, ref, d, scope);
-  const flowLogId = earlier[CREATED_FLOW_LOG];
-  if (!flowLogId) throw new RemediationError('FlowLogIdUnknown', `no flow-log id to record on ${ref.id}`, true);
-  const tags = [{ Key: INDEX_TAG, Value: flowLogId }];
-  await ec2(scope, ref.region).send(new CreateTagsCommand({ Resources: [ref.id], Tags: tags }));
-  return {};
+): Promise<void> {
+  let refused: unknown;
+  try {
+    refused = (await createFlowLogs([ref.id], d, scope)).get(ref.id);
+  } catch (error) {
+    refused = error;
+  }
+  if (refused === undefined) return;
+  const code = refused instanceof FlowLogCreationError ? refused.awsCode : errorCode(refused);
+  if (code === 'FlowLogAlreadyExists') return confirmExisting(ref.id, d, scope);
+  throw refused;
 }
 
-async function createFlowLog(
-  step: Extract<FlowLogStep, { api: 'ec2:CreateFlowLogs' }>,
-  ref: VpcRef,
-  d: DesiredFlowLog,
-  scope: Scope<FlowLogsPolicy>,
-): Promise<StepOutputs> {
+/** The request for flow logs on these VPCs; logwarden's tag marks them (the flow log names its VPC itself). */
+function createRequest(vpcIds: string[], d: DesiredFlowLog, runId: string): CreateFlowLogsCommandInput {
   const input: CreateFlowLogsCommandInput = {
     ResourceType: 'VPC',
-    ResourceIds: [ref.id],
+    ResourceIds: vpcIds,
     TrafficType: d.trafficType,
     LogDestinationType: d.destinationType,
     LogDestination: d.destination,
-    ClientToken: step.clientToken,
+    ClientToken: clientToken(vpcIds, d, runId),
     TagSpecifications: [
       {
         ResourceType: 'vpc-flow-log',
         Tags: [
           { Key: MANAGED_TAG, Value: 'true' },
-          { Key: 'Name', Value: `logwarden-${ref.id}` },
+          { Key: 'Name', Value: 'logwarden' },
         ],
       },
     ],
@@ -262,26 +235,80 @@ async function createFlowLog(
   if (d.deliveryRoleArn) input.DeliverLogsPermissionArn = d.deliveryRoleArn;
   if (d.logFormat) input.LogFormat = d.logFormat;
   if (d.maxAggregationInterval) input.MaxAggregationInterval = d.maxAggregationInterval;
-  let res: CreateFlowLogsCommandOutput;
-  try {
-    res = await ec2(scope, ref.region).send(new CreateFlowLogsCommand(input));
-  } catch (error) {
-    if (errorCode(error) === 'FlowLogAlreadyExists') return confirmExisting(ref, d, scope);
-    throw error;
+  return input;
+}
+
+/**
+ * CreateFlowLogs for many VPCs, at most 1,000 per call (EC2's limit). HTTP 200 does not mean created:
+ * each refused VPC is an `Unsuccessful[]` entry, returned here as its error by VPC id. A call that
+ * fails as a whole throws.
+ */
+async function createFlowLogs(
+  vpcIds: readonly string[],
+  d: DesiredFlowLog,
+  scope: Scope<FlowLogsPolicy>,
+): Promise<Map<string, unknown>> {
+  const refused = new Map<string, unknown>();
+  for (let i = 0; i < vpcIds.length; i += CREATE_LIMIT) {
+    const chunk = vpcIds.slice(i, i + CREATE_LIMIT);
+    const res = await ec2(scope, scope.region).send(new CreateFlowLogsCommand(createRequest(chunk, d, scope.runId)));
+    for (const u of res.Unsuccessful ?? []) {
+      const code = u.Error?.Code ?? 'Unknown';
+      // An entry without a resource id cannot be told apart: it refuses the whole chunk.
+      for (const vpcId of u.ResourceId ? [u.ResourceId] : chunk) {
+        const message = `EC2 refused the flow log for ${vpcId} (${code}: ${u.Error?.Message ?? 'no message'})`;
+        refused.set(vpcId, new FlowLogCreationError(vpcId, code, message, TRANSIENT.test(code)));
+      }
+    }
   }
-  // HTTP 200 does not mean created: each refused resource is an Unsuccessful[] entry.
-  const refused = (res.Unsuccessful ?? []).find((u) => !u.ResourceId || u.ResourceId === ref.id);
-  if (refused) {
-    const code = refused.Error?.Code ?? 'Unknown';
-    if (code === 'FlowLogAlreadyExists') return confirmExisting(ref, d, scope);
-    throw new FlowLogCreationError(
-      ref.id,
-      code,
-      `EC2 refused the flow log for ${ref.id} (${code}: ${refused.Error?.Message ?? 'no message'})`,
-      TRANSIENT.test(code),
-    );
+  return refused;
+}
+
+/** The flow logs of many VPCs (DescribeFlowLogs filtered by resource-id, 200 per filter, paginated). */
+async function flowLogsOfMany(vpcIds: readonly string[], scope: Scope<FlowLogsPolicy>): Promise<Map<string, FlowLogInfo[]>> {
+  const byVpc = new Map<string, FlowLogInfo[]>(vpcIds.map((id) => [id, []]));
+  for (let i = 0; i < vpcIds.length; i += FILTER_VALUES) {
+    const filter = [{ Name: 'resource-id', Values: vpcIds.slice(i, i + FILTER_VALUES) }];
+    for await (const page of paginateDescribeFlowLogs(
+      { client: ec2(scope, scope.region), pageSize: PAGE_SIZE },
+      { Filter: filter },
+    )) {
+      for (const fl of page.FlowLogs ?? []) if (fl.ResourceId) byVpc.get(fl.ResourceId)?.push(flowLogInfo(fl));
+    }
   }
-  const id = res.FlowLogIds?.[0];
-  if (!id) throw new RemediationError('FlowLogIdMissing', `CreateFlowLogs answered without a flow-log id for ${ref.id}`, true);
-  return { [CREATED_FLOW_LOG]: id };
+  return byVpc;
+}
+
+/**
+ * A sweep's batched write. A VPC refused with `FlowLogAlreadyExists` (a racing invocation made one) is
+ * not failed here: the batched verification read decides whether its flow log is compliant.
+ */
+export async function applyFlowLogBatch(
+  items: readonly BatchItem<VpcRef, VpcState, FlowLogStep>[],
+  d: DesiredFlowLog,
+  scope: Scope<FlowLogsPolicy>,
+): Promise<Map<string, unknown>> {
+  const refused = await createFlowLogs(
+    items.map((item) => item.ref.id),
+    d,
+    scope,
+  );
+  for (const [vpcId, error] of refused) {
+    if (error instanceof FlowLogCreationError && error.awsCode === 'FlowLogAlreadyExists') refused.delete(vpcId);
+  }
+  return refused;
+}
+
+/** The batched re-read: each VPC's flow logs again (filtered listing); the VPC itself as the decision saw it. */
+export async function observeFlowLogBatch(
+  items: readonly BatchItem<VpcRef, VpcState, FlowLogStep>[],
+  scope: Scope<FlowLogsPolicy>,
+): Promise<Map<string, VpcState>> {
+  const flowLogs = await flowLogsOfMany(
+    items.map((item) => item.ref.id),
+    scope,
+  );
+  return new Map(
+    items.map(({ ref, state }) => [ref.id, state.exists ? { ...state, flowLogs: flowLogs.get(ref.id) ?? [] } : state]),
+  );
 }

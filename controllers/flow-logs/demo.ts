@@ -123,7 +123,7 @@ export const demo: DemoGuardrail = {
       title: 'Flow logs: DeleteFlowLogs on the prod VPC (defence evasion)',
       minimum: {
         calls: 4,
-        why: 'DescribeFlowLogs (which VPC lost its flow log, and what remains), CreateFlowLogs, DescribeFlowLogs (verify), plus DescribeVpcs to know the VPC still exists.',
+        why: 'DescribeFlowLogs + DescribeVpcs (the event names only flow-log ids: which VPC is left uncovered, and that it still exists), CreateFlowLogs, DescribeFlowLogs (verify).',
       },
       async tamper(ctx) {
         const ids = await flowLogIdsOf(ctx, await vpcIdByName(ctx, 'prod-network'));
@@ -135,8 +135,8 @@ export const demo: DemoGuardrail = {
     {
       title: 'Flow logs: one DeleteFlowLogs call removes the flow logs of two VPCs',
       minimum: {
-        calls: 7,
-        why: 'DescribeFlowLogs + DescribeVpcs (both VPCs), CreateFlowLogs × 2, DescribeFlowLogs × 2 (verify), one more DescribeFlowLogs to map the ids.',
+        calls: 4,
+        why: 'DescribeFlowLogs + DescribeVpcs (both VPCs), one CreateFlowLogs carrying both, one DescribeFlowLogs (verify). logwarden batches only sweeps: an event is remediated per VPC (own lease, record and verification), 6 calls.',
       },
       async tamper(ctx) {
         const ids = [];
@@ -150,7 +150,7 @@ export const demo: DemoGuardrail = {
       title: 'Flow logs: the ALL flow log is swapped for a REJECT-only one (kept; a compliant one is added)',
       minimum: {
         calls: 4,
-        why: 'As a deleted flow log: DescribeFlowLogs, DescribeVpcs, CreateFlowLogs, DescribeFlowLogs (verify).',
+        why: 'As a deleted flow log: DescribeFlowLogs + DescribeVpcs, CreateFlowLogs, DescribeFlowLogs (verify).',
       },
       async tamper(ctx) {
         const vpcId = await vpcIdByName(ctx, 'staging-network');

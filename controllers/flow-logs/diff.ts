@@ -3,13 +3,6 @@ import type { Drift } from '../core/record.js';
 import type { Step } from '../core/types.js';
 import type { FlowLogsPolicy } from './policy.js';
 
-/**
- * Tag logwarden puts on a VPC it covered: the id of the flow log it created there. It outlives the
- * flow log, so a `DeleteFlowLogs` event (which names only flow-log ids) finds its VPC with one
- * `DescribeVpcs` call, and it numbers the generations of the `ClientToken`.
- */
-export const INDEX_TAG = 'logwarden:flow-log-id';
-
 /** One flow log attached to a VPC, as DescribeFlowLogs reports it. */
 export interface FlowLogInfo {
   id: string;
@@ -50,10 +43,8 @@ export interface DesiredFlowLog {
   maxAggregationInterval: 60 | 600 | null;
 }
 
-/** The CreateTags step records the id that the CreateFlowLogs step returns as this output. */
-export const CREATED_FLOW_LOG = 'flowLogId';
-
-export type FlowLogStep = (Step & { api: 'ec2:CreateFlowLogs'; clientToken: string }) | (Step & { api: 'ec2:CreateTags' });
+/** The one write: a flow log for the VPC (in a sweep, one call carries many VPCs). */
+export type FlowLogStep = Step & { api: 'ec2:CreateFlowLogs' };
 
 /** `arn:aws:logs:r:a:log-group:NAME` (or `...:NAME:*`) → NAME. */
 function logGroupNameOf(arn: string): string | null {
@@ -144,19 +135,19 @@ export function diffVpc(state: VpcState, d: DesiredFlowLog): Drift[] {
 }
 
 /**
- * A deterministic ClientToken: the same for every invocation that saw the same VPC state (so
- * concurrent or repeated deliveries of one event make one flow log), different once logwarden's
- * previous flow log is gone (the index tag then names it), so a recreation is never answered with
- * the id of a deleted flow log. At most 64 ASCII characters.
+ * A deterministic ClientToken for one CreateFlowLogs call: the same for a redelivery of the same
+ * event with the same VPCs (so repeated deliveries make one flow log each), different for any
+ * later event (so a recreation after a deletion is never answered with the deleted flow log's id).
+ * At most 64 ASCII characters.
  */
-export function clientToken(vpcId: string, d: DesiredFlowLog, generation: string | null): string {
+export function clientToken(vpcIds: readonly string[], d: DesiredFlowLog, runId: string): string {
   const hash = createHash('sha256')
-    .update(JSON.stringify([vpcId, d, generation ?? '']))
+    .update(JSON.stringify([[...vpcIds].sort(), d, runId]))
     .digest('hex');
   return `logwarden-${hash.slice(0, 48)}`;
 }
 
-/** The writes that give the VPC a compliant flow log. Pure. */
+/** The write that gives the VPC a compliant flow log. Pure. */
 export function planVpc(state: VpcState, d: DesiredFlowLog, drift: readonly Drift[]): FlowLogStep[] {
   if (!state.exists || drift.length === 0) return [];
   const where = d.destinationType === 's3' ? d.destination : `log group ${d.logGroupName}`;
@@ -164,8 +155,6 @@ export function planVpc(state: VpcState, d: DesiredFlowLog, drift: readonly Drif
     {
       api: 'ec2:CreateFlowLogs',
       description: `create a ${d.trafficType} flow log for ${state.vpcId} delivering to ${where}`,
-      clientToken: clientToken(state.vpcId, d, state.tags[INDEX_TAG] ?? null),
     },
-    { api: 'ec2:CreateTags', description: `record the new flow log id on ${state.vpcId} (${INDEX_TAG})` },
   ];
 }

@@ -1,5 +1,12 @@
 import type { Guardrail } from '../core/types.js';
-import { applyFlowLogStep, listVpcRefs, observeVpc, resolveDeletedFlowLogs } from './aws.js';
+import {
+  applyFlowLogBatch,
+  applyFlowLogStep,
+  listVpcRefs,
+  observeFlowLogBatch,
+  observeVpc,
+  resolveDeletedFlowLogs,
+} from './aws.js';
 import { type DesiredFlowLog, desiredFlowLog, diffVpc, type FlowLogStep, planVpc, type VpcState } from './diff.js';
 import { FLOW_LOG_EVENT_SAMPLE, FLOW_LOG_EVENTS, RESOURCE_TYPE, resolveVpcId, targetOfEvent, type VpcRef } from './events.js';
 import { type FlowLogsPolicy, flowLogsPolicySchema } from './policy.js';
@@ -7,7 +14,8 @@ import { type FlowLogsPolicy, flowLogsPolicySchema } from './policy.js';
 /**
  * VPC flow-logs guardrail: every VPC of a governed region keeps at least one ACTIVE flow log with
  * the policy's traffic type, destination, format and aggregation interval. Missing coverage is
- * fixed with `CreateFlowLogs`; flow logs that do not match are reported and kept, never deleted.
+ * fixed with `CreateFlowLogs` (in a sweep, one call for many VPCs); flow logs that do not match are
+ * reported and kept, never deleted.
  *
  * @example
  * // policy.guardrails["flow-logs"]
@@ -22,7 +30,7 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
   policySchema: flowLogsPolicySchema,
   // No flow log to the policy destination (deleted, or only wrong ones left). `vpc`: the VPC is gone, nothing to log.
   loggingOffDrift: ['flowLog'],
-  iamActions: ['ec2:DescribeVpcs', 'ec2:DescribeFlowLogs', 'ec2:CreateFlowLogs', 'ec2:CreateTags'],
+  iamActions: ['ec2:DescribeVpcs', 'ec2:DescribeFlowLogs', 'ec2:CreateFlowLogs'],
   scopedPermissions: (policy) =>
     policy.destination.type === 'cloud-watch-logs'
       ? // EC2 checks iam:PassRole on the delivery role when the flow log is created.
@@ -49,4 +57,7 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
   diff: diffVpc,
   plan: planVpc,
   apply: applyFlowLogStep,
+  // A sweep gives every uncovered VPC its flow log in one CreateFlowLogs per 1,000 VPCs and verifies
+  // them with one filtered DescribeFlowLogs per 200: the policy's flow log is the same for all.
+  batch: { groupOf: (step) => step.api, applyMany: applyFlowLogBatch, observeMany: observeFlowLogBatch },
 };

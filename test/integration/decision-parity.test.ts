@@ -42,6 +42,7 @@ function scopeOf(demo: DemoGuardrail, policy: Policy): Scope<GuardrailPolicyBase
     logger: quietLogger(),
     now: () => new Date(),
     memo: new Map(),
+    runId: 'test-run',
   };
 }
 

@@ -3,7 +3,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { configComplianceEvent, sweepEvent } from '../../cli/events.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { createRuntime } from '../../controllers/core/runtime.js';
-import { INDEX_TAG } from '../../controllers/flow-logs/diff.js';
 import { flowLogs } from '../../controllers/flow-logs/index.js';
 import { ACCOUNT, OWN_ROLE_ARN, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
 import {
@@ -101,16 +100,13 @@ describe('flow-logs guardrail on the emulator: events', () => {
           desired: { status: 'ACTIVE', trafficType: 'ALL', destination: FLOW_DESTINATION },
         },
       ],
-      actions: [
-        { api: 'ec2:CreateFlowLogs', ok: true, error: null },
-        { api: 'ec2:CreateTags', ok: true, error: null },
-      ],
+      actions: [{ api: 'ec2:CreateFlowLogs', ok: true, error: null }],
       runbook: RUNBOOK,
     });
     expect(onBus[0]?.id).toBe(records[0]?.id);
-    // Calls per remediation: observe (DescribeVpcs + DescribeFlowLogs), CreateFlowLogs, CreateTags, verify (DescribeFlowLogs only).
-    expect(h.calls.filter((c) => c !== 'events:PutEvents')).toHaveLength(5);
-    expect(h.writes()).toEqual(['ec2:CreateFlowLogs', 'ec2:CreateTags']);
+    // Calls per remediation: observe (DescribeVpcs + DescribeFlowLogs), CreateFlowLogs, verify (DescribeFlowLogs only).
+    expect(h.calls.filter((c) => c !== 'events:PutEvents')).toHaveLength(4);
+    expect(h.writes()).toEqual(['ec2:CreateFlowLogs']);
   });
 
   it('CreateDefaultVpc is handled like CreateVpc', async () => {
@@ -120,10 +116,11 @@ describe('flow-logs guardrail on the emulator: events', () => {
     expect(await compliantIds(vpcId)).toHaveLength(1);
   });
 
-  it('delete the only flow log (logwarden made it) → recreated; the VPC is found through the index tag, not a region scan', async () => {
+  it('delete the only flow log (logwarden made it) → recreated; one region listing finds the VPC, no tag on the VPC', async () => {
     const vpcId = await createVpc(clients());
     await h.deliver(createVpcEvent(vpcId));
     const [first] = await compliantIds(vpcId);
+    for (const id of (await allVpcIds(clients())).filter((id) => id !== vpcId)) await userFlowLog(clients(), id);
     await h.audit.drain();
     h.calls.length = 0;
 
@@ -136,18 +133,12 @@ describe('flow-logs guardrail on the emulator: events', () => {
     expect(now[0]).not.toBe(first);
     const [record] = await h.audit.drain();
     expect(record).toMatchObject({ outcome: 'remediated', resource: { id: vpcId }, trigger: { eventName: 'DeleteFlowLogs' } });
-    // 1 DescribeVpcs on the index tag + 5 for the remediation; no region-wide listing.
-    expect(h.calls.filter((c) => c !== 'events:PutEvents')).toEqual([
-      'ec2:DescribeVpcs',
-      'ec2:DescribeVpcs',
-      'ec2:DescribeFlowLogs',
-      'ec2:CreateFlowLogs',
-      'ec2:CreateTags',
-      'ec2:DescribeFlowLogs',
-    ]);
-    // The index now names the new flow log.
+    // One region listing (its state serves the decision), the write, one verification read.
+    expect(h.calls.filter((c) => c !== 'events:PutEvents').sort()).toEqual(
+      ['ec2:DescribeVpcs', 'ec2:DescribeFlowLogs', 'ec2:CreateFlowLogs', 'ec2:DescribeFlowLogs'].sort(),
+    );
     const vpc = (await ec2Of(clients()).send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs?.[0];
-    expect(vpc?.Tags?.find((t) => t.Key === INDEX_TAG)?.Value).toBe(now[0]);
+    expect(vpc?.Tags ?? []).toEqual([]);
   });
 
   it('delete the only flow log (made by the infrastructure) → the region scan finds the VPC left uncovered', async () => {
@@ -163,17 +154,10 @@ describe('flow-logs guardrail on the emulator: events', () => {
 
     expect(records.map((r) => [r.resource.id, r.outcome])).toEqual([[vpcId, 'remediated']]);
     expect(await compliantIds(vpcId)).toHaveLength(1);
-    expect(h.writes()).toEqual(['ec2:CreateFlowLogs', 'ec2:CreateTags']);
-    // Index lookup (finds nothing), one region listing (its state serves the first observation), 2 writes, 1 verification read.
+    expect(h.writes()).toEqual(['ec2:CreateFlowLogs']);
+    // One region listing (its state serves the first observation), the write, 1 verification read.
     expect(h.calls.filter((c) => c !== 'events:PutEvents').sort()).toEqual(
-      [
-        'ec2:DescribeVpcs',
-        'ec2:DescribeVpcs',
-        'ec2:DescribeFlowLogs',
-        'ec2:CreateFlowLogs',
-        'ec2:CreateTags',
-        'ec2:DescribeFlowLogs',
-      ].sort(),
+      ['ec2:DescribeVpcs', 'ec2:DescribeFlowLogs', 'ec2:CreateFlowLogs', 'ec2:DescribeFlowLogs'].sort(),
     );
   });
 
@@ -251,7 +235,9 @@ describe('flow-logs guardrail on the emulator: events', () => {
     await tagVpc(clients(), vpcId, { 'logwarden:exempt': 'lab VPC, ticket SEC-42' });
     await deleteFlowLogs(clients(), [first as string]);
 
-    const [record] = await h.deliver(deleteFlowLogsEvent([first as string]));
+    // The region listing also finds the region's default VPC uncovered: one record each.
+    const records = await h.deliver(deleteFlowLogsEvent([first as string]));
+    const record = records.find((r) => r.resource.id === vpcId);
 
     expect(record?.outcome).toBe('remediated');
     expect(record?.reason).toMatch(UNAPPROVED);
@@ -353,7 +339,7 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
     const vpcId = await createVpc(clients());
     const [record] = await h.deliver(createVpcEvent(vpcId));
     expect(record).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });
-    expect(record?.reason).toContain('would run: ec2:CreateFlowLogs, ec2:CreateTags');
+    expect(record?.reason).toContain('would run: ec2:CreateFlowLogs');
     expect(h.writes()).toEqual([]);
     expect(await flowLogsOf(clients(), vpcId)).toEqual([]);
   });
@@ -381,7 +367,7 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
     expect(again?.outcome).toBe('compliant');
   });
 
-  it('the sweep fixes every non-compliant VPC with two listings, leaves compliant and exempt ones alone', async () => {
+  it('the sweep fixes every non-compliant VPC with two listings, one CreateFlowLogs and one verification read', async () => {
     await createFlowBucket(clients());
     await createFlowBucket(clients(), REJECTS_BUCKET);
     const bare = [
@@ -411,9 +397,13 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
     expect(await flowLogsOf(clients(), exempt)).toEqual([]);
     const fixed = bare.length + 1 + defaults.length;
     const made = h.calls.filter((c) => c !== 'events:PutEvents');
-    // One DescribeVpcs and one DescribeFlowLogs for the region; per fixed VPC: CreateFlowLogs, CreateTags, 1 verification read.
-    expect(made).toHaveLength(2 + fixed * 3);
-    expect(made.filter((c) => c === 'ec2:CreateFlowLogs')).toHaveLength(fixed);
+    // One DescribeVpcs and one DescribeFlowLogs for the region, one CreateFlowLogs carrying every VPC to fix,
+    // one DescribeFlowLogs filtered on them to verify: 4 calls whatever the number of VPCs (up to 200).
+    expect(made.sort()).toEqual(['ec2:CreateFlowLogs', 'ec2:DescribeFlowLogs', 'ec2:DescribeFlowLogs', 'ec2:DescribeVpcs']);
+    expect(fixed).toBe(5);
+    for (const r of records.filter((x) => x.outcome === 'remediated')) {
+      expect(r).toMatchObject({ verified: true, actions: [{ api: 'ec2:CreateFlowLogs', ok: true, error: null }] });
+    }
 
     // A second sweep: everything compliant, two calls in all.
     h.calls.length = 0;

@@ -195,7 +195,11 @@ describe('fuzzing the event intake', () => {
     const c = controller(new RotatingClients());
     for (const event of fuzzFixtures(guardrails)) {
       const out = await c.handleEvent(event);
-      expect(out.length).toBeGreaterThanOrEqual(1);
+      const intake = classify(event);
+      expect(intake.kind).not.toBe('invalid');
+      // A sweep of a region where the listing finds nothing has nothing to record (the rotating clients
+      // answer some listings empty); every other fixture ends in at least one record.
+      if (intake.kind !== 'sweep') expect(out.length).toBeGreaterThanOrEqual(1);
       for (const r of out) {
         expect(auditRecordSchema.safeParse(r).success).toBe(true);
         expect(r.reason).not.toMatch(/^not an EventBridge event|^malformed|^unsupported event/);

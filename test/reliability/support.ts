@@ -137,6 +137,7 @@ async function sampleProblem(demo: DemoGuardrail, entry: EventsEntry, eventName:
     logger: quietLogger(),
     now: () => new Date(),
     memo: new Map<string, unknown>(),
+    runId: 'test-run',
   };
   const detail = { eventName, eventSource: `${entry.source.slice(4)}.amazonaws.com`, eventID: null, awsRegion: REGION };
   const record = { ...detail, recipientAccountId: ACCOUNT, errorCode: null, userIdentity: null, ...sampleOf(entry, eventName) };

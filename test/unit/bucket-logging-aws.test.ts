@@ -204,6 +204,7 @@ describe('bucket-logging paths the emulator does not model (aws-sdk-client-mock)
       logger: createLogger('test'),
       now: () => new Date(),
       memo: new Map(),
+      runId: 'test-run',
     };
     const { refs } = await listBucketRefs(scope);
     expect(refs.map((r) => [r.id, r.region, r.regionSource])).toEqual([

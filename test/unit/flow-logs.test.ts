@@ -2,7 +2,6 @@
 
 import {
   CreateFlowLogsCommand,
-  CreateTagsCommand,
   DescribeFlowLogsCommand,
   DescribeVpcsCommand,
   EC2Client,
@@ -13,6 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { configComplianceEvent, sweepEvent } from '../../cli/events.js';
 import { AwsClients } from '../../controllers/core/aws.js';
 import { Controller } from '../../controllers/core/controller.js';
+import { MemoryLeaseStore } from '../../controllers/core/lease.js';
 import { createLogger } from '../../controllers/core/log.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { MANAGED_TAG } from '../../controllers/core/tags.js';
@@ -22,7 +22,6 @@ import {
   desiredFlowLog,
   diffVpc,
   type FlowLogInfo,
-  INDEX_TAG,
   planVpc,
   type VpcState,
 } from '../../controllers/flow-logs/diff.js';
@@ -200,13 +199,15 @@ describe('diffVpc and planVpc (pure)', () => {
     ).toHaveLength(1);
   });
 
-  it('the ClientToken is deterministic, ≤ 64 characters, and changes once logwarden’s previous flow log is gone', () => {
-    const first = clientToken(VPC, desired, null);
-    expect(first).toBe(clientToken(VPC, desired, null));
+  it('the ClientToken is deterministic per event and VPC set, ≤ 64 characters, and new for a later event', () => {
+    const first = clientToken([VPC, 'vpc-2'], desired, 'event-1');
+    expect(first).toBe(clientToken(['vpc-2', VPC], desired, 'event-1'));
     expect(first.length).toBeLessThanOrEqual(64);
-    expect(clientToken(VPC, desired, 'fl-0123456789abcdef0')).not.toBe(first);
-    const [create] = planVpc(vpc([], { [INDEX_TAG]: 'fl-0123456789abcdef0' }), desired, diffVpc(vpc([]), desired));
-    expect(create).toMatchObject({ api: 'ec2:CreateFlowLogs', clientToken: clientToken(VPC, desired, 'fl-0123456789abcdef0') });
+    expect(clientToken([VPC, 'vpc-2'], desired, 'event-2')).not.toBe(first);
+    expect(clientToken([VPC], desired, 'event-1')).not.toBe(first);
+    expect(planVpc(vpc([]), desired, diffVpc(vpc([]), desired))).toEqual([
+      { api: 'ec2:CreateFlowLogs', description: `create a ALL flow log for ${VPC} delivering to ${BUCKET_ARN}/vpc` },
+    ]);
   });
 });
 
@@ -238,17 +239,17 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
   beforeEach(() => {
     ec2.reset();
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [awsVpc] });
-    ec2.on(CreateTagsCommand).resolves({});
   });
 
-  it('sends the prefixed S3 destination, the ClientToken and the managed tag; records the new id on the VPC', async () => {
+  it('sends the prefixed S3 destination, the ClientToken of the event and the managed tag; no bookkeeping write', async () => {
     ec2
       .on(DescribeFlowLogsCommand)
       .resolvesOnce({ FlowLogs: [] })
       .resolves({ FlowLogs: [awsFl()] });
     ec2.on(CreateFlowLogsCommand).resolves({ FlowLogIds: ['fl-0aaaaaaaaaaaaaaa1'], Unsuccessful: [] });
-    const [r] = await controller().handleEvent(createVpcEvent(VPC));
-    expect(r).toMatchObject({ outcome: 'remediated', verified: true });
+    const event = createVpcEvent(VPC);
+    const [r] = await controller().handleEvent(event);
+    expect(r).toMatchObject({ outcome: 'remediated', verified: true, actions: [{ api: 'ec2:CreateFlowLogs', ok: true }] });
     const input = ec2.commandCalls(CreateFlowLogsCommand)[0]?.args[0].input;
     expect(input).toMatchObject({
       ResourceType: 'VPC',
@@ -256,14 +257,17 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
       TrafficType: 'ALL',
       LogDestinationType: 's3',
       LogDestination: `${BUCKET_ARN}/vpc`,
-      ClientToken: clientToken(VPC, desired, null),
+      // The run id of a CloudTrail event is its CloudTrail eventID, which a redelivery keeps.
+      ClientToken: clientToken([VPC], desired, (event as { detail: { eventID: string } }).detail.eventID),
       TagSpecifications: [{ ResourceType: 'vpc-flow-log', Tags: expect.arrayContaining([{ Key: MANAGED_TAG, Value: 'true' }]) }],
     });
     expect(input?.DeliverLogsPermissionArn).toBeUndefined();
-    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input).toEqual({
-      Resources: [VPC],
-      Tags: [{ Key: INDEX_TAG, Value: 'fl-0aaaaaaaaaaaaaaa1' }],
-    });
+    expect(ec2.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'DescribeVpcsCommand',
+      'DescribeFlowLogsCommand',
+      'CreateFlowLogsCommand',
+      'DescribeFlowLogsCommand',
+    ]);
   });
 
   it('HTTP 200 with an Unsuccessful[] entry is a failure with EC2’s reason, not a success', async () => {
@@ -287,7 +291,6 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
       actions: [{ api: 'ec2:CreateFlowLogs', ok: false }],
       reason: `ec2:CreateFlowLogs failed: FlowLogCreationRefused: EC2 refused the flow log for ${VPC} (InvalidParameter: Access Denied for LogDestination: central-flow-logs. Please check LogDestination permission)`,
     });
-    expect(ec2.commandCalls(CreateTagsCommand)).toHaveLength(0);
   });
 
   it('a throttled Unsuccessful[] entry is retryable', async () => {
@@ -318,9 +321,6 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
     });
     const [r] = await controller().handleEvent(createVpcEvent(VPC));
     expect(r).toMatchObject({ outcome: 'remediated', verified: true });
-    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input.Tags).toEqual([
-      { Key: INDEX_TAG, Value: 'fl-0bbbbbbbbbbbbbbb2' },
-    ]);
   });
 
   it('FlowLogAlreadyExists (thrown) while the existing flow log is REJECT-only → failed, terminal, says why', async () => {
@@ -379,18 +379,11 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
     expect(ec2.commandCalls(CreateFlowLogsCommand)).toHaveLength(0);
   });
 
-  it('AWS ClientToken semantics (not modelled by moto): ×10 concurrent → one flow log; after a deletion a new token, not the stale id', async () => {
+  it('AWS ClientToken semantics (not modelled by moto): an event delivered ×10 at once → one flow log; a later event makes a new one', async () => {
     // A small EC2 fake: a repeated ClientToken returns the flow log first made with it, as EC2 does, even once deleted.
     const live = new Map<string, FlowLog>();
     const byToken = new Map<string, string>();
-    const vpcTags = new Map<string, string>();
     let seq = 0;
-    ec2.on(DescribeVpcsCommand).callsFake((input: { Filters?: { Name: string; Values: string[] }[] }) => {
-      const tags = [...vpcTags].map(([Key, Value]) => ({ Key, Value }));
-      const filter = input.Filters?.[0];
-      if (filter && !filter.Values.includes(vpcTags.get(INDEX_TAG) ?? '')) return { Vpcs: [] };
-      return { Vpcs: [{ ...awsVpc, Tags: tags }] };
-    });
     ec2.on(DescribeFlowLogsCommand).callsFake(async () => ({ FlowLogs: [...live.values()] }));
     ec2.on(CreateFlowLogsCommand).callsFake(async (input: { ClientToken: string }) => {
       await new Promise((r) => setTimeout(r, 5));
@@ -401,22 +394,18 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
       live.set(id, awsFl({ FlowLogId: id }));
       return { FlowLogIds: [id], Unsuccessful: [] };
     });
-    ec2.on(CreateTagsCommand).callsFake((input: { Tags: { Key: string; Value: string }[] }) => {
-      for (const t of input.Tags) vpcTags.set(t.Key, t.Value);
-      return {};
-    });
 
-    const first = await Promise.all(Array.from({ length: 10 }, () => controller().handleEvent(createVpcEvent(VPC))));
+    // EventBridge redelivers an event with its id: ten deliveries of one event share one token.
+    const created = createVpcEvent(VPC);
+    const first = await Promise.all(Array.from({ length: 10 }, () => controller().handleEvent(created)));
     expect(first.flat().map((r) => r.outcome)).toEqual(Array(10).fill('remediated'));
     expect([...live.keys()]).toEqual(['fl-00000000000000001']);
 
-    live.clear(); // DeleteFlowLogs by an attacker
-    const again = await Promise.all(
-      Array.from({ length: 10 }, () => controller().handleEvent(deleteFlowLogsEvent(['fl-00000000000000001']))),
-    );
+    live.clear(); // DeleteFlowLogs by an attacker: a new event, a new token, never the deleted flow log's id
+    const deleted = deleteFlowLogsEvent(['fl-00000000000000001']);
+    const again = await Promise.all(Array.from({ length: 10 }, () => controller().handleEvent(deleted)));
     expect(again.flat().map((r) => r.outcome)).toEqual(Array(10).fill('remediated'));
     expect([...live.keys()]).toEqual(['fl-00000000000000002']);
-    expect(vpcTags.get(INDEX_TAG)).toBe('fl-00000000000000002');
   });
 
   it('sweep of 2,500 VPCs: 3 DescribeVpcs pages + 3 DescribeFlowLogs pages, no call per VPC', async () => {
@@ -448,17 +437,157 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
     expect(ec2.calls()).toHaveLength(6);
   });
 
-  it('DeleteFlowLogs of logwarden’s flow log: one DescribeVpcs on the index tag finds the VPC', async () => {
-    ec2.on(DescribeVpcsCommand, { Filters: [{ Name: `tag:${INDEX_TAG}`, Values: ['fl-0aaaaaaaaaaaaaaa1'] }] }).resolves({
-      Vpcs: [{ ...awsVpc, Tags: [{ Key: INDEX_TAG, Value: 'fl-0aaaaaaaaaaaaaaa1' }] }],
+  it('DeleteFlowLogs: one region listing (DescribeVpcs + DescribeFlowLogs) finds the VPCs left uncovered, no tag needed', async () => {
+    const covered = { ...awsVpc, VpcId: 'vpc-0000000000000000c' };
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [awsVpc, covered] });
+    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [awsFl({ ResourceId: covered.VpcId })] });
+    const records = await controller({ ...s3Section, mode: 'notify' }).handleEvent(deleteFlowLogsEvent(['fl-0aaaaaaaaaaaaaaa1']));
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ outcome: 'drift-detected', resource: { id: VPC } });
+    expect(ec2.calls()).toHaveLength(2);
+  });
+});
+
+describe('flow-logs batched sweep (aws-sdk-client-mock: per-resource refusals the emulator never returns)', () => {
+  const ec2 = mockClient(EC2Client);
+  const controller = () =>
+    new Controller({
+      guardrails: [flowLogs],
+      policy: parsePolicy(policyWith({ 'flow-logs': s3Section }), [flowLogs]),
+      account: ACCOUNT,
+      clients: new AwsClients({ credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }),
+      logger: createLogger('test'),
     });
-    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
-    const [r] = await controller({ ...s3Section, mode: 'notify' }).handleEvent(deleteFlowLogsEvent(['fl-0aaaaaaaaaaaaaaa1']));
-    expect(r).toMatchObject({ outcome: 'drift-detected', resource: { id: VPC } });
-    // Index lookup, then observe (DescribeVpcs + DescribeFlowLogs): no unfiltered region listing.
-    expect(ec2.commandCalls(DescribeFlowLogsCommand).every((c) => c.args[0].input.Filter?.[0]?.Name === 'resource-id')).toBe(
-      true,
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `vpc-${i.toString(16).padStart(17, '0')}`);
+  const compliant = (vpcId: string): FlowLog => ({
+    FlowLogId: `fl-${vpcId.slice(4)}`,
+    FlowLogStatus: 'ACTIVE',
+    ResourceId: vpcId,
+    TrafficType: 'ALL',
+    LogDestinationType: 's3',
+    LogDestination: `${BUCKET_ARN}/vpc`,
+  });
+  /** A region of VPCs, none covered; CreateFlowLogs creates for every id except the refused ones. */
+  function region(vpcIds: string[], refuse: Record<string, { Code: string; Message: string }> = {}) {
+    const live: FlowLog[] = [];
+    ec2.reset();
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: vpcIds.map((VpcId) => ({ VpcId, OwnerId: ACCOUNT, Tags: [] })) });
+    ec2.on(DescribeFlowLogsCommand).callsFake((input: { Filter?: { Values: string[] }[] }) => {
+      const wanted = input.Filter?.[0]?.Values;
+      return { FlowLogs: live.filter((f) => !wanted || wanted.includes(f.ResourceId as string)) };
+    });
+    ec2.on(CreateFlowLogsCommand).callsFake((input: { ResourceIds: string[] }) => {
+      const ok = input.ResourceIds.filter((id) => !refuse[id]);
+      live.push(...ok.map(compliant));
+      const Unsuccessful = input.ResourceIds.filter((id) => refuse[id]).map((ResourceId) => ({
+        ResourceId,
+        Error: refuse[ResourceId],
+      }));
+      return { FlowLogIds: ok.map((id) => `fl-${id.slice(4)}`), Unsuccessful };
+    });
+  }
+  const sweep = () => controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'flow-logs' }));
+
+  it('one CreateFlowLogs carries every uncovered VPC; Unsuccessful[] entries fail only their own VPC, with their reason', async () => {
+    const vpcIds = ids(5);
+    region(vpcIds, {
+      [vpcIds[1] as string]: { Code: 'InvalidParameter', Message: 'Access Denied for LogDestination' },
+      [vpcIds[3] as string]: { Code: 'RequestLimitExceeded', Message: 'slow down' },
+    });
+    const records = await sweep();
+    expect(records.map((r) => [r.resource.id, r.outcome, r.retryable])).toEqual([
+      [vpcIds[0], 'remediated', false],
+      [vpcIds[1], 'failed', false],
+      [vpcIds[2], 'remediated', false],
+      [vpcIds[3], 'failed', true],
+      [vpcIds[4], 'remediated', false],
+    ]);
+    expect(records[1]).toMatchObject({
+      actions: [{ api: 'ec2:CreateFlowLogs', ok: false }],
+      reason: `ec2:CreateFlowLogs failed: FlowLogCreationRefused: EC2 refused the flow log for ${vpcIds[1]} (InvalidParameter: Access Denied for LogDestination)`,
+    });
+    expect(records[0]).toMatchObject({ verified: true, actions: [{ api: 'ec2:CreateFlowLogs', ok: true, error: null }] });
+    expect(ec2.commandCalls(CreateFlowLogsCommand)).toHaveLength(1);
+    expect(ec2.commandCalls(CreateFlowLogsCommand)[0]?.args[0].input.ResourceIds).toEqual(vpcIds);
+    // The two listings, one write, one verification read of the three accepted VPCs.
+    expect(ec2.calls()).toHaveLength(4);
+    expect(ec2.commandCalls(DescribeFlowLogsCommand)[1]?.args[0].input.Filter?.[0]?.Values).toEqual([
+      vpcIds[0],
+      vpcIds[2],
+      vpcIds[4],
+    ]);
+  });
+
+  it('a batch call that fails as a whole fails every VPC of it, retryable as the error says; nothing is lost', async () => {
+    const vpcIds = ids(3);
+    region(vpcIds);
+    ec2
+      .on(CreateFlowLogsCommand)
+      .rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
+    const records = await sweep();
+    expect(records.map((r) => [r.outcome, r.retryable, r.reason])).toEqual(
+      vpcIds.map(() => ['failed', true, 'ec2:CreateFlowLogs failed: RequestLimitExceeded: slow down']),
     );
-    expect(ec2.calls()).toHaveLength(3);
+  });
+
+  it('1,500 uncovered VPCs: two CreateFlowLogs (1,000 ids at most) and eight verification reads (200 ids per filter)', async () => {
+    const vpcIds = ids(1500);
+    region(vpcIds);
+    const records = await sweep();
+    expect(records.filter((r) => r.outcome === 'remediated')).toHaveLength(1500);
+    expect(ec2.commandCalls(CreateFlowLogsCommand).map((c) => c.args[0].input.ResourceIds?.length)).toEqual([1000, 500]);
+    expect(ec2.commandCalls(DescribeFlowLogsCommand)).toHaveLength(1 + 8);
+  });
+
+  it('with a lease store: leases taken, one re-read under them; a VPC fixed meanwhile is compliant, a busy lease fails alone', async () => {
+    const vpcIds = ids(3);
+    region(vpcIds);
+    const leaseStore = new MemoryLeaseStore();
+    const ctl = new Controller({
+      guardrails: [flowLogs],
+      policy: parsePolicy(policyWith({ 'flow-logs': s3Section }), [flowLogs]),
+      account: ACCOUNT,
+      clients: new AwsClients({ credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }),
+      logger: createLogger('test'),
+      leaseStore,
+      leaseSettings: { waitMs: 30, pollMs: 10 },
+    });
+    // Another invocation holds the third VPC's lease; the second VPC gets its flow log between the listing and the lease.
+    leaseStore.forge(`flow-logs#${ACCOUNT}#AWS::EC2::VPC|${REGION}|${vpcIds[2]}`, 'someone-else', Date.now() + 10_000);
+    const fixedMeanwhile = compliant(vpcIds[1] as string);
+    let listings = 0;
+    ec2.on(DescribeFlowLogsCommand).callsFake((input: { Filter?: { Values: string[] }[] }) => {
+      if (!input.Filter) listings++;
+      const wanted = input.Filter?.[0]?.Values ?? [];
+      const made = ec2.commandCalls(CreateFlowLogsCommand).flatMap((c) => c.args[0].input.ResourceIds ?? []);
+      return { FlowLogs: [fixedMeanwhile, ...made.map(compliant)].filter((f) => wanted.includes(f.ResourceId as string)) };
+    });
+    const records = await ctl.handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'flow-logs' }));
+    expect(records.map((r) => [r.resource.id, r.outcome, r.retryable])).toEqual([
+      [vpcIds[0], 'remediated', false],
+      [vpcIds[1], 'compliant', false],
+      [vpcIds[2], 'failed', true],
+    ]);
+    expect(records[2]?.reason).toContain('another invocation has held the lease');
+    expect(listings).toBe(1);
+    expect(ec2.commandCalls(CreateFlowLogsCommand).map((c) => c.args[0].input.ResourceIds)).toEqual([[vpcIds[0]]]);
+    // Listings (2), the re-read under the leases (1), the write (1), the verification (1).
+    expect(ec2.calls()).toHaveLength(5);
+  });
+
+  it('a VPC whose verification read does not show the flow log fails verification alone', async () => {
+    const vpcIds = ids(2);
+    region(vpcIds);
+    // EC2 accepts both but only the first appears.
+    ec2.on(CreateFlowLogsCommand).resolves({ FlowLogIds: ['fl-1', 'fl-2'], Unsuccessful: [] });
+    ec2
+      .on(DescribeFlowLogsCommand)
+      .callsFake((input: { Filter?: unknown[] }) => ({ FlowLogs: input.Filter ? [compliant(vpcIds[0] as string)] : [] }));
+    const records = await sweep();
+    expect(records.map((r) => [r.outcome, r.verified])).toEqual([
+      ['remediated', true],
+      ['failed', false],
+    ]);
+    expect(records[1]?.reason).toBe('verification failed: still different after remediation: flowLog');
   });
 });
