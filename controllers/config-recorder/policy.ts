@@ -11,9 +11,8 @@ const roleArn = z
   .string()
   .regex(
     /^arn:aws[a-z-]*:iam::(\d{12}|\{account\}):role\/[\w+=,.@/-]{1,512}$/,
-    'must be an IAM role ARN such as arn:aws:iam::{account}:role/aws-config-recorder',
-  )
-  .refine((s) => !s.includes('*'), 'must name one role: wildcards (*) are not allowed');
+    'must be one IAM role ARN (no wildcards) such as arn:aws:iam::{account}:role/aws-config-recorder',
+  );
 
 /** A bucket name, possibly with `{account}` / `{region}` (checked as a bucket name once filled in). */
 const bucketName = z
