@@ -179,7 +179,7 @@ const CONCURRENT: Readonly<Record<string, string>> = {
 };
 
 /** An SDK error of a write as a typed error naming the cause and the runbook; anything else unchanged. */
-export function classifyWriteError(error: unknown): unknown {
+function classifyWriteError(error: unknown): unknown {
   const code = errorCode(error);
   const terminal = TERMINAL[code];
   if (terminal)

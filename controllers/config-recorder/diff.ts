@@ -7,7 +7,7 @@ import type { ConfigRecorderPolicy } from './policy.js';
  * The global IAM resource types: a recorder records them once per account, in one home region;
  * recorded in every region they would be recorded (and billed) again in each.
  */
-export const GLOBAL_RESOURCE_TYPES: readonly string[] = [
+const GLOBAL_RESOURCE_TYPES: readonly string[] = [
   'AWS::IAM::Group',
   'AWS::IAM::Policy',
   'AWS::IAM::Role',
@@ -63,11 +63,11 @@ export interface RecorderState {
 }
 
 /** The recording the policy wants in this region. */
-export type DesiredRecording =
+type DesiredRecording =
   | { kind: 'all'; includeGlobalResourceTypes: boolean | null }
   | { kind: 'list'; resourceTypes: string[] };
 
-export interface DesiredChannel {
+interface DesiredChannel {
   s3BucketName: string;
   s3KeyPrefix: string | null;
   snsTopicArn: string | null;
@@ -118,7 +118,7 @@ function covers(g: RecordingGroup, type: string): boolean {
 const recordsGlobals = (g: RecordingGroup) => (g.allSupported && g.includeGlobalResourceTypes) || g.resourceTypes.some(isGlobal);
 
 /** Why the observed group records less than the policy, or null. Broader recording is compliant. */
-export function narrowing(g: RecordingGroup, d: DesiredRecorder): string | null {
+function narrowing(g: RecordingGroup, d: DesiredRecorder): string | null {
   if (d.recording.kind === 'all') {
     if (!g.allSupported) return 'records a list of resource types, or excludes some, instead of all supported types';
     if (d.globalsHere === true && !g.includeGlobalResourceTypes)
@@ -137,7 +137,7 @@ function describeGroup(g: RecordingGroup): Record<string, unknown> {
 }
 
 /** The group the policy wants here; what it does not govern (global types with no home region) is kept as observed. */
-export function desiredGroup(d: DesiredRecorder, observed: RecordingGroup | null): RecordingGroup {
+function desiredGroup(d: DesiredRecorder, observed: RecordingGroup | null): RecordingGroup {
   if (d.recording.kind === 'list') {
     return {
       allSupported: false,

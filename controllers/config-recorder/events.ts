@@ -71,7 +71,7 @@ export function isGovernedRegion(policy: Pick<ConfigRecorderPolicy, 'regions'>, 
   return !policy.regions || policy.regions.includes(region);
 }
 
-export function notGoverned(region: string): string {
+function notGoverned(region: string): string {
   return `the configuration recorder is not governed in ${region} (not in the policy's config-recorder.regions)`;
 }
 

@@ -40,7 +40,7 @@ const snsTopicArn = z
     `must be an SNS topic ARN; ${TEMPLATE_HINT}`,
   );
 
-export const DELIVERY_FREQUENCIES = ['One_Hour', 'Three_Hours', 'Six_Hours', 'Twelve_Hours', 'TwentyFour_Hours'] as const;
+const DELIVERY_FREQUENCIES = ['One_Hour', 'Three_Hours', 'Six_Hours', 'Twelve_Hours', 'TwentyFour_Hours'] as const;
 
 /** A resource type as Config names it (`AWS::EC2::Instance`). */
 const resourceType = z
