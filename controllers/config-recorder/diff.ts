@@ -7,12 +7,7 @@ import type { ConfigRecorderPolicy } from './policy.js';
  * The global IAM resource types: a recorder records them once per account, in one home region;
  * recorded in every region they would be recorded (and billed) again in each.
  */
-const GLOBAL_RESOURCE_TYPES: readonly string[] = [
-  'AWS::IAM::Group',
-  'AWS::IAM::Policy',
-  'AWS::IAM::Role',
-  'AWS::IAM::User',
-];
+const GLOBAL_RESOURCE_TYPES: readonly string[] = ['AWS::IAM::Group', 'AWS::IAM::Policy', 'AWS::IAM::Role', 'AWS::IAM::User'];
 const isGlobal = (t: string) => GLOBAL_RESOURCE_TYPES.includes(t);
 
 /** What a recorder records, as DescribeConfigurationRecorders reports it (one of the three strategies). */
@@ -63,9 +58,7 @@ export interface RecorderState {
 }
 
 /** The recording the policy wants in this region. */
-type DesiredRecording =
-  | { kind: 'all'; includeGlobalResourceTypes: boolean | null }
-  | { kind: 'list'; resourceTypes: string[] };
+type DesiredRecording = { kind: 'all'; includeGlobalResourceTypes: boolean | null } | { kind: 'list'; resourceTypes: string[] };
 
 interface DesiredChannel {
   s3BucketName: string;
