@@ -372,4 +372,3 @@ export const DEMO = {
   TCP_NLB,
   ATTACKER_BUCKET,
 } as const;
-
