@@ -7,7 +7,6 @@ import {
   ElasticLoadBalancingV2Client,
   type LoadBalancer,
   ModifyLoadBalancerAttributesCommand,
-  paginateDescribeLoadBalancers,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetBucketLocationCommand, GetBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { mapLimit } from '../core/concurrency.js';
@@ -136,9 +135,15 @@ const noTls = (name: string) =>
 async function readBalancer(ref: LoadBalancerRef, balancer: BalancerKind, scope: Scoped): Promise<LoadBalancerState> {
   const [attributes, tags] = await Promise.all([
     attributesOf(ref.arn, scope, ref.region),
-    tagsOf([ref.arn], scope, ref.region).then((m) => m.get(ref.arn) ?? {}),
+    tagsOf([ref.arn], scope, ref.region).then(
+      (m) => m.get(ref.arn) ?? {},
+      (error) => {
+        if (isNotFound(error)) return 'missing' as const;
+        throw error;
+      },
+    ),
   ]);
-  if (attributes === 'missing') return { kind: 'missing' };
+  if (attributes === 'missing' || tags === 'missing') return { kind: 'missing' };
   return { kind: 'balancer', balancer, attributes, tags };
 }
 
@@ -173,11 +178,18 @@ export async function observeLoadBalancer(
   return readBalancer(ref, kind, scope);
 }
 
-/** Every load balancer of the region: paginated DescribeLoadBalancers. */
+/**
+ * Every load balancer of the region: DescribeLoadBalancers, 400 per page. Not the SDK paginator: it
+ * knows no page-size parameter for this operation and would leave PageSize to the service default.
+ */
 async function describeAll(scope: Scoped): Promise<LoadBalancer[]> {
   const all: LoadBalancer[] = [];
-  const pages = paginateDescribeLoadBalancers({ client: elbIn(scope, scope.region), pageSize: PAGE_SIZE }, {});
-  for await (const page of pages) all.push(...(page.LoadBalancers ?? []));
+  let marker: string | undefined;
+  do {
+    const page = await elbIn(scope, scope.region).send(new DescribeLoadBalancersCommand({ PageSize: PAGE_SIZE, Marker: marker }));
+    all.push(...(page.LoadBalancers ?? []));
+    marker = page.NextMarker;
+  } while (marker);
   return all;
 }
 

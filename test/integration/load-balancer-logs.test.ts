@@ -3,7 +3,7 @@
  * aws-sdk-client-mock in test/unit/load-balancer-logs-aws.test.ts:
  * - every balancer's ARN says `loadbalancer/app/`, NLBs included (AWS: `net/`, `gwy/`), so the type
  *   always comes from DescribeLoadBalancers (which moto reports right);
- * - DescribeLoadBalancers ignores PageSize (pages of 50), so the 400-per-page listing is mocked;
+ * - a listing of more than one page (400 balancers) is mocked rather than created here;
  * - ModifyLoadBalancerAttributes never tests the log bucket (AWS: InvalidConfigurationRequest
  *   "Access Denied for bucket"), DescribeTags answers empty tags for a deleted balancer (AWS:
  *   LoadBalancerNotFound), and nothing is ever throttled;
