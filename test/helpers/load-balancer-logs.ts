@@ -21,7 +21,7 @@ import {
 } from '../../controllers/load-balancer-logs/demo.js';
 import { ACCOUNT, REGION } from './emulator.js';
 
-export { addListener, createListenerRecord, createLoadBalancerRecord, readAttributes };
+export { addListener, createListenerRecord, createLoadBalancerRecord };
 
 export const PREFIX = 'lb';
 export const LOG_BUCKET = `elb-logs-${ACCOUNT}-${REGION}`;
