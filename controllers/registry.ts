@@ -1,6 +1,7 @@
 import { bucketLogging } from './bucket-logging/index.js';
 import { cloudtrail } from './cloudtrail/index.js';
 import type { AnyGuardrail } from './core/types.js';
+import { eksControlPlaneLogs } from './eks-control-plane-logs/index.js';
 import { flowLogs } from './flow-logs/index.js';
 import { guardduty } from './guardduty/index.js';
 
@@ -9,4 +10,4 @@ import { guardduty } from './guardduty/index.js';
  * (`controllers/<name>/`) holds everything else; the demo, the fuzz and fault suites, the bench, the
  * bundles, the member stack and the docs index derive from this list (docs/adding-a-guardrail.md).
  */
-export const guardrails: readonly AnyGuardrail[] = [cloudtrail, flowLogs, bucketLogging, guardduty];
+export const guardrails: readonly AnyGuardrail[] = [cloudtrail, flowLogs, bucketLogging, guardduty, eksControlPlaneLogs];
