@@ -40,7 +40,7 @@ export type ClusterStep = Step & { api: 'eks:UpdateClusterConfig'; types: LogTyp
 export const NOT_READY_STATUSES: readonly string[] = ['CREATING', 'UPDATING', 'PENDING'];
 
 /** The drift property of a log type (every one of them means logging is off). */
-export const driftProperty = (type: LogType) => `logTypes.${type}`;
+const driftProperty = (type: LogType) => `logTypes.${type}`;
 export const LOGGING_OFF_DRIFT: readonly string[] = LOG_TYPES.map(driftProperty);
 
 export function desiredLogging(_ref: ClusterRef, policy: EksControlPlaneLogsPolicy): DesiredLogging {
@@ -48,7 +48,7 @@ export function desiredLogging(_ref: ClusterRef, policy: EksControlPlaneLogsPoli
 }
 
 /** The policy's types the cluster does not export, in policy order. Pure. */
-export function missingTypes(state: ClusterState, d: DesiredLogging): LogType[] {
+function missingTypes(state: ClusterState, d: DesiredLogging): LogType[] {
   if (state.kind !== 'cluster') return [];
   const accepted = state.acceptedUpdate?.types ?? [];
   return d.logTypes.filter((t) => !state.enabledTypes.includes(t) && !accepted.includes(t));
