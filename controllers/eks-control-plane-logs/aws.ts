@@ -22,6 +22,9 @@ const DESCRIBE_CONCURRENCY = 8;
 
 const eks = (scope: Pick<Scope<unknown>, 'clients'>, region: string) => scope.clients.get(EKSClient, region);
 
+/** An answer missing what AWS always sends: never read as "nothing there" (retryable: it may be transient). */
+const malformed = (message: string) => new RemediationError('MalformedResponse', message, true);
+
 /** The cluster cannot take a configuration update yet (CREATING, UPDATING, PENDING): retry later. */
 class ClusterNotReadyError extends RemediationError {
   readonly status: string;
@@ -55,10 +58,8 @@ async function describeCluster(ref: ClusterRef, scope: Scope<EksControlPlaneLogs
     if (errorCode(error) === 'ResourceNotFoundException') return { kind: 'missing' };
     throw error;
   }
-  if (!cluster) {
-    // Fail closed: an answer without a cluster is not evidence that logging is on.
-    throw new RemediationError('MalformedResponse', `DescribeCluster answered without a cluster for ${ref.id}`, true);
-  }
+  // Fail closed: an answer without a cluster is not evidence that logging is on.
+  if (!cluster) throw malformed(`DescribeCluster answered without a cluster for ${ref.id}`);
   return {
     kind: 'cluster',
     arn: cluster.arn ?? ref.arn,
@@ -168,7 +169,9 @@ async function prereadOf(ref: ClusterRef, scope: Scope<EksControlPlaneLogsPolicy
 export async function listClusterRefs(scope: Scope<EksControlPlaneLogsPolicy>): Promise<Listing<ClusterRef, ClusterState>> {
   const names = new Set<string>();
   for await (const page of paginateListClusters({ client: eks(scope, scope.region), pageSize: PAGE_SIZE }, {})) {
-    for (const name of page.clusters ?? []) if (name) names.add(name);
+    // AWS always answers a `clusters` list (empty when there are none): a page without one proves nothing.
+    if (!Array.isArray(page.clusters)) throw malformed('ListClusters answered without a clusters list');
+    for (const name of page.clusters) if (name) names.add(name);
   }
   const refs = [...names].map((name) => clusterRef(name, scope.account, scope.region));
   const states = await mapLimit(refs, DESCRIBE_CONCURRENCY, (ref) => prereadOf(ref, scope));

@@ -259,6 +259,15 @@ describe('EKS control-plane logs against mocked AWS semantics', () => {
     expect(eksMock.commandCalls(DescribeClusterCommand)).toHaveLength(104);
   });
 
+  it('a region without clusters sweeps to no record; a page without a clusters list is failed, never "none"', async () => {
+    eksMock.on(ListClustersCommand).resolvesOnce({ clusters: [] }).resolves({});
+    const none = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION }));
+    const malformed = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION }));
+    expect(none).toEqual([]);
+    expect(malformed).toMatchObject([{ outcome: 'failed', retryable: true, resource: { id: '*' } }]);
+    expect(malformed[0]?.reason).toContain('MalformedResponse: ListClusters answered without a clusters list');
+  });
+
   it('a sweep whose listing fails → one failed record for the region, retryable as the error says', async () => {
     eksMock.on(ListClustersCommand).rejects(awsError('AccessDeniedException', 403));
     const records = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION }));
