@@ -2,6 +2,7 @@ import { bucketLogging } from './bucket-logging/index.js';
 import { cloudtrail } from './cloudtrail/index.js';
 import { configRecorder } from './config-recorder/index.js';
 import type { AnyGuardrail } from './core/types.js';
+import { eksControlPlaneLogs } from './eks-control-plane-logs/index.js';
 import { flowLogs } from './flow-logs/index.js';
 import { guardduty } from './guardduty/index.js';
 import { loadBalancerLogs } from './load-balancer-logs/index.js';
@@ -18,4 +19,5 @@ export const guardrails: readonly AnyGuardrail[] = [
   guardduty,
   configRecorder,
   loadBalancerLogs,
+  eksControlPlaneLogs,
 ];

@@ -2,7 +2,7 @@
  * A fault-injecting HTTP proxy between the SDK clients and the emulator. It listens on a free
  * loopback port, names each request's AWS operation from the wire (SigV4 credential scope for the
  * service; `X-Amz-Target` for JSON protocols, `Action=` for EC2's query protocol, method and path
- * for S3's rest-xml and GuardDuty's rest-json), and, for operations matched by a rule, injects a
+ * for S3's rest-xml and GuardDuty's and EKS's rest-json), and, for operations matched by a rule, injects a
  * fault with the rule's probability. A seeded RNG makes every run reproducible.
  *
  * Faults answer the way AWS does for the protocol: JSON `__type` bodies (and `x-amzn-errortype`)
@@ -137,6 +137,22 @@ function guardDutyOperation(method: string, path: string): string {
     [/^\/detector\/[^/]+\/administrator$/, { GET: 'GetAdministratorAccount' }],
     [/^\/tags\/.+$/, { GET: 'ListTagsForResource', POST: 'TagResource', DELETE: 'UntagResource' }],
   ];
+  return routed(routes, method, p);
+}
+
+/** EKS's rest-json routes, as far as logwarden uses them. */
+function eksOperation(method: string, path: string): string {
+  const p = path.replace(/\/+$/, '');
+  const routes: [RegExp, Record<string, string>][] = [
+    [/^\/clusters$/, { GET: 'ListClusters', POST: 'CreateCluster' }],
+    [/^\/clusters\/[^/]+$/, { GET: 'DescribeCluster', DELETE: 'DeleteCluster' }],
+    [/^\/clusters\/[^/]+\/update-config$/, { POST: 'UpdateClusterConfig' }],
+    [/^\/clusters\/[^/]+\/updates\/[^/]+$/, { GET: 'DescribeUpdate' }],
+  ];
+  return routed(routes, method, p);
+}
+
+function routed(routes: [RegExp, Record<string, string>][], method: string, p: string): string {
   for (const [re, byMethod] of routes) if (re.test(p) && byMethod[method]) return byMethod[method] as string;
   return `${method}${p.replace(/\/[0-9a-f]{20,}/g, '/{id}')}`;
 }
@@ -153,6 +169,7 @@ function operationOf(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'>, b
   const method = req.method ?? 'GET';
   if (service === 's3') return { service, name: s3Operation(method, url.pathname, url.searchParams), protocol: 'rest-xml' };
   if (service === 'guardduty') return { service, name: guardDutyOperation(method, url.pathname), protocol: 'rest-json' };
+  if (service === 'eks') return { service, name: eksOperation(method, url.pathname), protocol: 'rest-json' };
   const action = new URLSearchParams(body).get('Action') ?? url.searchParams.get('Action');
   if (action) return { service, name: action, protocol: 'ec2' };
   return { service, name: `${method} ${url.pathname}`, protocol: 'rest-json' };

@@ -209,7 +209,7 @@ describe.each(SUITES)('%s with 30 percent of calls failing', (_name, demo) => {
       if (!scenario) throw new Error(`${demo.guardrail.name} has no remediating scenario`);
       const [event] = await scenario.tamper(ctx);
       const writes = (op: { service: string; name: string }) =>
-        !['events', 'sqs', 'dynamodb'].includes(op.service) && /^(Create|Update|Put|Start|Delete|Modify)/.test(op.name);
+        !['events', 'sqs', 'dynamodb'].includes(op.service) && /^(Create|Update|Put|Start|Delete|Modify|Associate)/.test(op.name);
       proxy.setRules([{ match: writes, probability: 1, kinds: ['denied'] }]);
 
       const d = await deliverWithRedelivery(runtime, event, MAX_DELIVERIES);
