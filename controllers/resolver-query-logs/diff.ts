@@ -111,7 +111,7 @@ export function usableConfig(configs: readonly QueryLogConfigInfo[], d: DesiredQ
 }
 
 /** Does this association log the VPC's queries to the destination? Pure. */
-export function logsTo(a: AssociationView, d: DesiredQueryLogging): boolean {
+function logsTo(a: AssociationView, d: DesiredQueryLogging): boolean {
   return LIVE_ASSOCIATION.has(a.status ?? '') && a.destinationArn !== null && normalizeArn(a.destinationArn) === d.destinationArn;
 }
 

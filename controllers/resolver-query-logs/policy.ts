@@ -68,4 +68,3 @@ export const resolverQueryLogsPolicySchema = z
   .strict();
 
 export type ResolverQueryLogsPolicy = z.infer<typeof resolverQueryLogsPolicySchema>;
-export type QueryLogDestination = ResolverQueryLogsPolicy['destination'];

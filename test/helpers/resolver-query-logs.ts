@@ -18,7 +18,7 @@ export function queryLogsPolicy(extra: Record<string, unknown> = {}) {
   return { mode: 'remediate', destination: { type: 's3', bucketArn: DNS_BUCKET_ARN }, ...extra };
 }
 
-export const resolverOf = (clients: AwsClients) => clients.get(Route53ResolverClient, REGION);
+const resolverOf = (clients: AwsClients) => clients.get(Route53ResolverClient, REGION);
 const ec2Of = (clients: AwsClients) => clients.get(EC2Client, REGION);
 
 /** A VPC as a user would create it; returns its id. */
