@@ -92,6 +92,30 @@ async function ownConfigId(ctx: DemoContext): Promise<string> {
 }
 
 /**
+ * What the landing zone set up before logwarden: a configuration of its own (not logwarden's token)
+ * delivering to the central bucket, associated with every VPC of the region so far. It counts for
+ * compliance, so the baseline changes nothing and the first new VPC makes logwarden create its own.
+ */
+async function landingZoneQueryLogging(ctx: DemoContext): Promise<void> {
+  const res = await resolver(ctx).send(
+    new CreateResolverQueryLogConfigCommand({
+      Name: 'landing-zone-dns-logs',
+      DestinationArn: BUCKET_ARN,
+      CreatorRequestId: 'landing-zone-dns-logs',
+    }),
+  );
+  const vpcs = (await ec2(ctx).send(new DescribeVpcsCommand({}))).Vpcs ?? [];
+  for (const vpc of vpcs) {
+    await resolver(ctx).send(
+      new AssociateResolverQueryLogConfigCommand({
+        ResolverQueryLogConfigId: res.ResolverQueryLogConfig?.Id,
+        ResourceId: vpc.VpcId,
+      }),
+    );
+  }
+}
+
+/**
  * The Resolver query-logs part of the demo. moto 5.2.5 has neither DisassociateResolverQueryLogConfig
  * nor DeleteResolverQueryLogConfig, so the tampering here is what it does implement: VPCs born
  * without query logging, one of them logged only to a look-alike configuration. Disassociation and
@@ -104,6 +128,7 @@ export const demo: DemoGuardrail = {
     await ctx.clients.get(S3Client, ctx.region).send(new CreateBucketCommand({ Bucket: BUCKET }));
     await createVpc(ctx, '10.50.0.0/16', 'dns-prod-network');
     await createVpc(ctx, '10.51.0.0/16', 'dns-staging-network');
+    await landingZoneQueryLogging(ctx);
   },
   async duplicates(ctx) {
     // logwarden's configurations (its CreatorRequestId prefix), one per destination at most; the look-alike is not logwarden's token.
@@ -117,10 +142,10 @@ export const demo: DemoGuardrail = {
   },
   scenarios: [
     {
-      title: 'Resolver query logs: a new VPC is born without query logging (CreateVpc)',
+      title: 'Resolver query logs: a new VPC is born without query logging (CreateVpc); logwarden creates its configuration',
       minimum: {
-        calls: 4,
-        why: "ListResolverQueryLogConfigAssociations (none on the VPC), ListResolverQueryLogConfigs (logwarden's config id), AssociateResolverQueryLogConfig, ListResolverQueryLogConfigAssociations (verify).",
+        calls: 5,
+        why: 'ListResolverQueryLogConfigAssociations (none on the VPC), ListResolverQueryLogConfigs (no logwarden config yet), CreateResolverQueryLogConfig, AssociateResolverQueryLogConfig, ListResolverQueryLogConfigAssociations (verify).',
       },
       async tamper(ctx) {
         const vpcId = await createVpc(ctx, '10.52.0.0/16', SHADOW_VPC);
@@ -132,7 +157,7 @@ export const demo: DemoGuardrail = {
       title: 'Resolver query logs: a new VPC logged only by a look-alike configuration (same name, attacker bucket)',
       minimum: {
         calls: 4,
-        why: 'As a new VPC: the look-alike association is read and does not count; associations, configs, Associate, verify.',
+        why: "The look-alike association is read and does not count: associations, configs (logwarden's id), Associate, associations (verify).",
       },
       async tamper(ctx) {
         const rogue = await resolver(ctx).send(
