@@ -6,6 +6,7 @@ import { eksControlPlaneLogs } from './eks-control-plane-logs/index.js';
 import { flowLogs } from './flow-logs/index.js';
 import { guardduty } from './guardduty/index.js';
 import { loadBalancerLogs } from './load-balancer-logs/index.js';
+import { resolverQueryLogs } from './resolver-query-logs/index.js';
 
 /**
  * Every guardrail, in one explicit typed list: the only place a guardrail is named. Its folder
@@ -20,4 +21,5 @@ export const guardrails: readonly AnyGuardrail[] = [
   configRecorder,
   loadBalancerLogs,
   eksControlPlaneLogs,
+  resolverQueryLogs,
 ];

@@ -194,7 +194,7 @@ export interface BatchItem<R extends ResourceRef, S, A extends Step> {
  * step with a `groupOf` key; event-driven remediation stays per resource. Every resource still gets
  * its own record with its own outcome: a batch answer's per-resource refusals fail only those.
  */
-export interface BatchWrites<P, R extends ResourceRef, S, D, A extends Step> {
+interface BatchWrites<P, R extends ResourceRef, S, D, A extends Step> {
   /** Steps with the same key go in one call; null: this step is made per resource. Pure. */
   groupOf(step: A, ref: R, desired: D): string | null;
   /**
