@@ -173,6 +173,22 @@ function loggingTargets(policy: Policy): { actions: string[]; resources: string[
   return { actions, resources };
 }
 
+/** The state items, and with `protectLogging` the governed logging: denied to all but admins and controllers. */
+function protectedByControllers(
+  policy: Policy,
+  protectLogging: boolean,
+  withControllers: readonly string[],
+): ServiceControlPolicyStatement {
+  const logging = protectLogging ? loggingTargets(policy) : { actions: [], resources: [] };
+  return {
+    Sid: protectLogging ? 'ProtectLogwardenStateAndLogging' : 'ProtectLogwardenState',
+    Effect: 'Deny',
+    Action: [...STATE_ITEM_ACTIONS, ...logging.actions],
+    Resource: ['arn:aws:dynamodb:*:*:table/logwarden-state', ...logging.resources],
+    Condition: exceptFor(withControllers),
+  };
+}
+
 /**
  * The SCP document: deny statements only (an SCP never grants; FullAWSAccess stays attached beside it).
  * Exempt everywhere: the StackSets execution role (it deploys and updates logwarden) and the break-glass
@@ -190,13 +206,10 @@ export function renderServiceControlPolicy(config: DeploymentConfig, policy: Pol
       Resource: protectedResourceArns(policy, config.scp.breakGlassRoleArns),
       Condition: exceptFor(admins),
     },
-    {
-      Sid: 'ProtectLogwardenState',
-      Effect: 'Deny',
-      Action: STATE_ITEM_ACTIONS,
-      Resource: ['arn:aws:dynamodb:*:*:table/logwarden-state'],
-      Condition: exceptFor(withControllers),
-    },
+    // One statement for the state items and the governed logging: both exempt the controllers, and a
+    // DynamoDB action never applies to a trail (nor a trail action to the table), so sharing the lists
+    // denies nothing more; it keeps the exception list once, within the SCP size limit.
+    protectedByControllers(policy, config.scp.protectLogging, withControllers),
     {
       Sid: 'ProtectLogwardenTags',
       Effect: 'Deny',
@@ -205,16 +218,6 @@ export function renderServiceControlPolicy(config: DeploymentConfig, policy: Pol
       Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': [`${TAG_PREFIX}*`] }, ...exceptFor(withControllers) },
     },
   ];
-  const logging = loggingTargets(policy);
-  if (config.scp.protectLogging && logging.actions.length > 0) {
-    statements.push({
-      Sid: 'ProtectGovernedLogging',
-      Effect: 'Deny',
-      Action: logging.actions,
-      Resource: logging.resources,
-      Condition: exceptFor(withControllers),
-    });
-  }
   return { Version: '2012-10-17', Statement: statements };
 }
 

@@ -83,19 +83,19 @@ describe('member stack (the StackSet template)', () => {
     );
   });
 
-  it('sweeps CloudTrail every 15 minutes by default, the other guardrails on the policy’s controller.sweepSchedule', () => {
+  it('sweeps CloudTrail and the Config recorder every 15 minutes by default, the others on the policy’s controller.sweepSchedule', () => {
     const schedules = Object.fromEntries(
       Object.values(readTemplate(built.templateFile).Resources)
         .filter((r) => r.Type === 'AWS::Events::Rule' && String(r.Properties?.Name).startsWith('logwarden-sweep-'))
         .map((r) => [r.Properties?.Name, r.Properties?.ScheduleExpression]),
     );
     expect(built.deployment.policy.controller.sweepSchedule).toBe('rate(6 hours)');
-    expect(schedules).toEqual({
-      'logwarden-sweep-cloudtrail': 'rate(15 minutes)',
-      'logwarden-sweep-flow-logs': 'rate(6 hours)',
-      'logwarden-sweep-bucket-logging': 'rate(6 hours)',
-      'logwarden-sweep-guardduty': 'rate(6 hours)',
-    });
+    const fast = new Set(['cloudtrail', 'config-recorder']);
+    expect(schedules).toEqual(
+      Object.fromEntries(
+        registry.guardrails.map((g) => [`logwarden-sweep-${g.name}`, fast.has(g.name) ? 'rate(15 minutes)' : 'rate(6 hours)']),
+      ),
+    );
   });
 
   it('gives every function role a fixed name per region, and its CloudTrail rules leave out exactly the policy’s roles', () => {
@@ -114,7 +114,7 @@ describe('member stack (the StackSet template)', () => {
       ],
     });
     expect(JSON.stringify(rule?.Properties?.EventPattern)).toContain(
-      JSON.stringify({ 'anything-but': ['cloudtrail', 'flow-logs', 'bucket-logging', 'guardduty'].map(own) }),
+      JSON.stringify({ 'anything-but': registry.guardrails.map((g) => own(g.name)) }),
     );
   });
 

@@ -1,9 +1,6 @@
 import { DeleteClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { describe, expect, it } from 'vitest';
 import { configComplianceEvent, sweepEvent } from '../../cli/events.js';
-import { AwsClients } from '../../controllers/core/aws.js';
-import { parsePolicy } from '../../controllers/core/policy.js';
-import { createRuntime } from '../../controllers/core/runtime.js';
 import { eksControlPlaneLogs } from '../../controllers/eks-control-plane-logs/index.js';
 import {
   arnOf,
@@ -17,10 +14,9 @@ import {
   tagCluster,
   updateEvent,
 } from '../helpers/eks-control-plane-logs.js';
-import { ACCOUNT, CREDENTIALS, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { ACCOUNT, REGION, useEmulator } from '../helpers/emulator.js';
 import { controllerOn, harness } from '../helpers/harness.js';
-import { daysLater, exemptionOf, policyWith, UNAPPROVED } from '../helpers/policy.js';
+import { daysLater, exemptionOf, UNAPPROVED } from '../helpers/policy.js';
 
 // Emulator (moto 5.2.5) behaviour, and where the rest is covered:
 // - UpdateClusterConfig REPLACES the whole logging list, where AWS merges per type. Here the
@@ -288,45 +284,5 @@ describe('EKS control-plane logs guardrail on the emulator', () => {
     const controllerCalls = eksCalls(h.calls);
     expect(new Set(controllerCalls)).toEqual(new Set(['eks:ListClusters', 'eks:DescribeCluster', 'eks:UpdateClusterConfig']));
     for (const call of controllerCalls) expect(eksControlPlaneLogs.iamActions).toContain(call);
-  });
-});
-
-describe('EKS control-plane logs: access denied on the write, on the wire', () => {
-  // The shared fault suite (test/reliability/faults.test.ts, "access denied on its writes") picks writes
-  // by operation name; its proxy names EKS's rest-json operations `METHOD /path`, so that case cannot
-  // select UpdateClusterConfig. The same check is made here with a predicate on the path.
-  it('UpdateClusterConfig denied (an SCP) → one attempt, failed, not retryable; the SDK does not retry it', async () => {
-    await createCluster(setup(), CLUSTER);
-    const proxy = await startFaultProxy({ target: emu.endpoint, seed: 7 });
-    try {
-      const updateConfig = (op: { service: string; name: string }) =>
-        op.service === 'eks' && /^POST \/clusters\/[^/]+\/update-config$/.test(op.name);
-      proxy.setRules([{ match: updateConfig, probability: 1, kinds: ['denied'] }]);
-      const clients = new AwsClients({
-        endpoint: proxy.endpoint,
-        credentials: CREDENTIALS,
-        maxAttempts: 3,
-        retryMode: 'standard',
-      });
-      const guardrails = [eksControlPlaneLogs];
-      const policy = parsePolicy(policyWith({ 'eks-control-plane-logs': eksSection() }), guardrails);
-      const { controller } = createRuntime({
-        guardrails,
-        policy,
-        account: ACCOUNT,
-        region: REGION,
-        logger: quietLogger(),
-        clients,
-      });
-
-      const [record] = await controller.handleEvent(createEvent(CLUSTER));
-
-      expect(record).toMatchObject({ outcome: 'failed', retryable: false, verified: null });
-      expect(record?.reason).toContain('eks:UpdateClusterConfig failed: AccessDeniedException');
-      expect(Object.entries(proxy.stats.injected)).toEqual([[`eks:POST /clusters/${CLUSTER}/update-config/denied`, 1]]);
-      expect(await enabledTypes(setup(), CLUSTER)).toEqual([]);
-    } finally {
-      await proxy.stop();
-    }
   });
 });
