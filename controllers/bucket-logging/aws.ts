@@ -124,7 +124,11 @@ export async function observeBucket(
 }
 
 /** A bucket's tags (none when it has no tag set), for the note on an unapproved exemption request. */
-export async function readBucketTags(ref: BucketRef, scope: Scope<BucketLoggingPolicy>): Promise<Record<string, string>> {
+export async function readBucketTags(
+  ref: BucketRef,
+  _state: BucketState,
+  scope: Scope<BucketLoggingPolicy>,
+): Promise<Record<string, string>> {
   try {
     // Only read for drift, which only this region's controller acts on: the bucket is in scope.region.
     const out = await s3In(scope, scope.region).send(new GetBucketTaggingCommand({ Bucket: ref.id }));

@@ -64,16 +64,24 @@ async function selectorsOf(ct: TrailClient, arn: string) {
   };
 }
 
-async function tagsOf(ct: TrailClient, arn: string): Promise<Record<string, string>> {
-  const out = await ct.send(new ListTagsCommand({ ResourceIdList: [arn] }));
+/** The trail's tags, read only when there is drift (for the unapproved exemption-request note). */
+export async function readTrailTags(
+  ref: TrailRef,
+  state: TrailState,
+  scope: Scope<CloudTrailPolicy>,
+): Promise<Record<string, string>> {
+  if (!state.exists) return {};
+  const { arn } = state;
+  const out = await client(scope, ref.region).send(new ListTagsCommand({ ResourceIdList: [arn] }));
   const list = out.ResourceTagList?.find((r) => r.ResourceId === arn) ?? out.ResourceTagList?.[0];
   return Object.fromEntries((list?.TagsList ?? []).filter((t) => t.Key).map((t) => [t.Key as string, t.Value ?? '']));
 }
 
 /**
- * To decide: GetTrail, then GetTrailStatus, GetEventSelectors and ListTags in parallel (four reads).
+ * To decide: GetTrail, then GetTrailStatus and GetEventSelectors in parallel (three reads; the tags
+ * only on drift, `readTrailTags`).
  * To verify: only what the writes can change (StartLogging: GetTrailStatus; UpdateTrail: GetTrail;
- * PutEventSelectors: GetEventSelectors); a created trail is read again in full, without its tags.
+ * PutEventSelectors: GetEventSelectors); a created trail is read again in full.
  */
 export async function observeTrail(
   ref: TrailRef,
@@ -88,12 +96,8 @@ export async function observeTrail(
   const found = await getTrail(ct, ref.id);
   if (!found) return { exists: false };
   const { arn } = found;
-  const [logging, selectors, tags] = await Promise.all([
-    isLogging(ct, arn),
-    selectorsOf(ct, arn),
-    observation.purpose === 'verify' ? {} : tagsOf(ct, arn),
-  ]);
-  return { exists: true, ...trailSettings(found.trail, arn), isLogging: logging, ...selectors, tags };
+  const [logging, selectors] = await Promise.all([isLogging(ct, arn), selectorsOf(ct, arn)]);
+  return { exists: true, ...trailSettings(found.trail, arn), isLogging: logging, ...selectors };
 }
 
 /** Re-read only the parts of a trail that these writes change; the rest is as the decision saw it. */

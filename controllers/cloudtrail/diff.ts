@@ -21,7 +21,6 @@ export type TrailState =
       isLogging: boolean;
       eventSelectors: BasicSelector[];
       advancedEventSelectors: AdvancedSelector[];
-      tags: Record<string, string>;
     };
 
 /** The policy's default: every management event, read and write. */

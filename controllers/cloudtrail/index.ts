@@ -1,5 +1,5 @@
 import type { Guardrail } from '../core/types.js';
-import { applyTrailStep, observeTrail } from './aws.js';
+import { applyTrailStep, observeTrail, readTrailTags } from './aws.js';
 import { type DesiredTrail, desiredTrail, diffTrail, planTrail, type TrailState, type TrailStep } from './diff.js';
 import {
   governedTrails,
@@ -83,7 +83,8 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
   }),
   desired: (ref, policy) => desiredTrail(policy.trails.find((t) => t.name === ref.id) as CloudTrailPolicy['trails'][number]),
   observe: observeTrail,
-  tagsOf: (state) => (state.exists ? state.tags : {}),
+  tagsOf: () => ({}),
+  readTags: readTrailTags,
   skipReason: (ref, state, scope) => {
     if (!state.exists) return null;
     const owner = /^arn:[^:]+:cloudtrail:[^:]+:(\d{12}):/.exec(state.arn)?.[1];

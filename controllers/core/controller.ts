@@ -489,7 +489,7 @@ export class Controller {
     const decision = this.decide(run, state);
     const read = run.guardrail.readTags;
     if (!read || (decision.kind !== 'remediate' && decision.kind !== 'report')) return decision;
-    run.tagNotes ??= await read(run.ref, run.scope).then(tagRequestNotes, (error: unknown) => [
+    run.tagNotes ??= await read(run.ref, state, run.scope).then(tagRequestNotes, (error: unknown) => [
       `tags not read for the exemption-request check: ${errorCode(error)}`,
     ]);
     return { ...decision, notes: [...decision.notes, ...run.tagNotes] };

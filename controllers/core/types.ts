@@ -158,7 +158,7 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
    * For a guardrail whose `observe` does not read tags (one read per resource in a sweep): read them
    * only when there is drift to write or report, for the unapproved-request note.
    */
-  readTags?(ref: R, scope: Scope<P>): Promise<Record<string, string>>;
+  readTags?(ref: R, state: S, scope: Scope<P>): Promise<Record<string, string>>;
   /** A reason to leave this resource to someone else (another region or account owns it), or null. */
   skipReason?(ref: R, state: S, scope: Pick<Scope<P>, 'account' | 'region'>): string | null;
   /**

@@ -44,7 +44,6 @@ const compliant: Extract<TrailState, { exists: true }> = {
   isLogging: true,
   eventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] }],
   advancedEventSelectors: [],
-  tags: {},
 };
 
 /** What CloudTrail does with each UpdateTrail field: the state property it sets (the fake write below). */
