@@ -1,13 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogwardenError } from '../controllers/core/errors.js';
 
+/** The package's root: one directory up from cli/ (run from source) and from dist/ (the built CLI). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** moto's server, installed into the project's venv by scripts/setup.sh. */
-const MOTO_SERVER = join(ROOT, '.venv', 'bin', 'moto_server');
+/** moto's server, installed into the project's venv by scripts/setup.sh (in a clone). */
+const PROJECT_MOTO_SERVER = join(ROOT, '.venv', 'bin', 'moto_server');
+/** The emulator version the tests run (requirements-dev.txt; test/unit/emulator.test.ts keeps them equal). */
+export const MOTO_REQUIREMENT = 'moto[server]==5.2.5';
 
 class EmulatorError extends LogwardenError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -36,14 +39,37 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
+/**
+ * Where moto_server is: $LOGWARDEN_MOTO_SERVER, else the project's .venv (a clone after `npm run setup`),
+ * else the first on PATH (an installed package). Null when none exists.
+ */
+export function findMotoServer(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.LOGWARDEN_MOTO_SERVER) return existsSync(env.LOGWARDEN_MOTO_SERVER) ? env.LOGWARDEN_MOTO_SERVER : null;
+  const onPath = (env.PATH ?? '').split(delimiter).filter((dir) => dir !== '');
+  const candidates = [PROJECT_MOTO_SERVER, ...onPath.map((dir) => join(dir, 'moto_server'))];
+  return candidates.find((file) => existsSync(file)) ?? null;
+}
+
+/** How to get the emulator, for the error when it is missing. */
+function motoMissingMessage(env: NodeJS.ProcessEnv): string {
+  const looked = env.LOGWARDEN_MOTO_SERVER
+    ? `LOGWARDEN_MOTO_SERVER=${env.LOGWARDEN_MOTO_SERVER}`
+    : `${PROJECT_MOTO_SERVER} or PATH`;
+  return [
+    `the AWS emulator (moto_server) was not found (looked at ${looked}).`,
+    'In a clone of the repository: npm run setup.',
+    `Otherwise, with Python >= 3.10: python3 -m venv ~/.logwarden-moto && ~/.logwarden-moto/bin/pip install '${MOTO_REQUIREMENT}',`,
+    'then set LOGWARDEN_MOTO_SERVER=~/.logwarden-moto/bin/moto_server (or put moto_server on PATH).',
+  ].join(' ');
+}
+
 /** Start moto in server mode on a free loopback port and wait until it answers. */
 export async function startEmulator(options: { timeoutMs?: number } = {}): Promise<Emulator> {
-  if (!existsSync(MOTO_SERVER)) {
-    throw new EmulatorError(`${MOTO_SERVER} not found: run "npm run setup" (scripts/setup.sh) to install the emulator`);
-  }
+  const motoServer = findMotoServer();
+  if (!motoServer) throw new EmulatorError(motoMissingMessage(process.env));
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });

@@ -1,10 +1,13 @@
 import { CommanderError } from 'commander';
 import { LogwardenError } from '../controllers/core/errors.js';
+import { EXIT } from './exit.js';
 
 // Results go to stdout; logs (warnings and errors only, unless LOGWARDEN_LOG_LEVEL says otherwise) go to stderr.
 process.env.LOGWARDEN_LOG_LEVEL ??= 'WARN';
+// The AWS SDK's own switch for its 9-line NodeVersionSupportWarning on Node 20 (engines allows >= 20; nothing to act on).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { buildProgram, EXIT } = await import('./program.js');
+const { buildProgram } = await import('./program.js');
 
 try {
   await buildProgram().parseAsync(process.argv);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: set-up, lint, type and unused-code checks, then unit, integration, infrastructure and
+# The test command: set-up, lint, type and unused-code checks, the CLI build, then unit, integration, infrastructure and
 # reliability tests (integration tests run on the emulator). Ends with one "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,8 @@ echo "== lint (biome), types (tsc), unused files, exports and dependencies (knip
 npx biome check .
 npx tsc --noEmit
 npx knip
+echo "== build (npm run build): the bundled CLI in dist/ that bin/logwarden.mjs runs and the CLI tests start" >&2
+npm run build --silent
 echo "== tests (vitest)" >&2
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT

@@ -6,11 +6,11 @@ import {
   OUTCOMES,
   type Outcome,
 } from '../../controllers/core/record.js';
+import { DEFAULT_TOP } from './defaults.js';
 import type { Problem, ProblemKind } from './parse.js';
 
 /** Heartbeats come every 15 minutes by default; four missed beats and the deployment counts as silent. */
 const DEFAULT_HEARTBEAT_STALE_MS = 3_600_000;
-export const DEFAULT_TOP = 10;
 /** Remediated, failed, escalated, drift-detected and exempt records kept for the timeline of the HTML report. */
 const TIMELINE_SIZE = 200;
 

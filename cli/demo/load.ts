@@ -1,7 +1,8 @@
-import { loadCompanion, type Registry, registry } from '../../controllers/companions.js';
+import { type Registry, registry } from '../../controllers/companions.js';
 import type { DemoGuardrail } from '../../controllers/core/demo.js';
 import { LogwardenError } from '../../controllers/core/errors.js';
 import type { AnyGuardrail } from '../../controllers/core/types.js';
+import { loadDemoPart } from './parts.js';
 
 /** A registered guardrail has no usable demo (`<folder>/demo.ts` exporting `demo`). */
 export class DemoMissingError extends LogwardenError {
@@ -36,7 +37,7 @@ function demoProblem(demo: unknown, guardrail: AnyGuardrail): string | null {
 export async function loadDemos(reg: Registry = registry): Promise<DemoGuardrail[]> {
   const demos: DemoGuardrail[] = [];
   for (const guardrail of reg.guardrails) {
-    const part = await loadCompanion(reg, guardrail.name, 'demo');
+    const part = await loadDemoPart(reg, guardrail.name);
     if (!part) throw new DemoMissingError(guardrail.name, `no demo.ts in ${reg.folder(guardrail.name)}`);
     const problem = demoProblem(part.demo, guardrail);
     if (problem) throw new DemoMissingError(guardrail.name, problem);

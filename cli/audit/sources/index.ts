@@ -9,9 +9,6 @@ import type { AuditSource } from './types.js';
 
 export type { AuditSource } from './types.js';
 
-/** Where `logwarden audit` reads when no source is named: what `logwarden demo` just saved. */
-export const DEFAULT_SOURCE = '.demo/audit.jsonl';
-
 export type SourceSpec =
   | { kind: 'file'; path: string }
   | { kind: 'logs'; logGroup: string; region?: string }
