@@ -15,7 +15,7 @@
  * detect-only GuardDuty row excepted), 2 on error.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../cli/emulator.js';
 import { AwsClients } from '../controllers/core/aws.js';
@@ -27,8 +27,8 @@ import { guardDutyJob } from './side-by-side/guardduty.js';
 import type { Job, Tool } from './side-by-side/job.js';
 import { markdown, type SideBySideResult } from './side-by-side/markdown.js';
 import { type CountingProxy, startCountingProxy } from './side-by-side/proxy.js';
-import { type JobSummary, type RunRecord, summarizeJob } from './side-by-side/report.js';
-import { custodianOutDir, runTool } from './side-by-side/tools.js';
+import { type JobSummary, type RunRecord, spread, summarizeJob } from './side-by-side/report.js';
+import { custodianOutDir, runTool, runVersion } from './side-by-side/tools.js';
 import { trailJob } from './side-by-side/trail.js';
 
 const JOBS: readonly Job[] = [
@@ -107,16 +107,35 @@ async function runJob(bench: Bench, job: Job, rounds: number): Promise<JobSummar
   return summarizeJob(job, rounds, runs);
 }
 
-async function runJobs(options: Options): Promise<JobSummary[]> {
+/** Each tool's process floor (printing its version), interleaved like the jobs. */
+async function measureStartup(bench: Bench, rounds: number): Promise<SideBySideResult['startup']> {
+  say('== process floor (version)');
+  const times: Record<Tool, number[]> = { logwarden: [], custodian: [] };
+  for (let round = 1; round <= rounds; round++) {
+    const order: Tool[] = round % 2 === 1 ? ['logwarden', 'custodian'] : ['custodian', 'logwarden'];
+    for (const tool of order) {
+      const run = await runVersion(tool, bench.proxy.endpoint, join(bench.workDir, `version-${round}-${tool}`));
+      if (run.exitCode !== 0) throw new Error(`${tool} version exited ${run.exitCode}: ${run.stderrTail}`);
+      times[tool].push(run.seconds);
+    }
+  }
+  return {
+    logwarden: { ...spread(times.logwarden, 2), runs: rounds },
+    custodian: { ...spread(times.custodian, 2), runs: rounds },
+  };
+}
+
+async function runJobs(options: Options): Promise<Pick<SideBySideResult, 'startup' | 'jobs'>> {
   const emulator = await startEmulator();
   const proxy = await startCountingProxy(emulator.endpoint);
   const workDir = mkdtempSync(join(tmpdir(), 'logwarden-side-by-side-'));
   const direct = new AwsClients({ endpoint: emulator.endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
   const bench: Bench = { reset: () => emulator.reset(), direct, proxy, workDir };
   try {
-    const summaries: JobSummary[] = [];
-    for (const job of options.jobs) summaries.push(await runJob(bench, job, job.large ? options.roundsLarge : options.rounds));
-    return summaries;
+    const startup = await measureStartup(bench, options.rounds);
+    const jobs: JobSummary[] = [];
+    for (const job of options.jobs) jobs.push(await runJob(bench, job, job.large ? options.roundsLarge : options.rounds));
+    return { startup, jobs };
   } finally {
     await proxy.stop();
     await emulator.stop();
@@ -134,18 +153,22 @@ function writeResults(result: SideBySideResult): void {
 async function main(): Promise<void> {
   const options = parseOptions();
   const started = Date.now();
+  // Other work on the machine slows both tools alike (rounds interleave), but it shows in the absolute times.
+  const loadBefore = loadavg()[0] as number;
   const versions = {
     ...ensureCustodian(say),
     moto: distributionVersion(join(ROOT, '.venv', 'bin', 'python'), 'moto'),
     node: process.version,
   };
-  const jobs = await runJobs(options);
+  const { startup, jobs } = await runJobs(options);
   const result: SideBySideResult = {
     generatedAt: new Date().toISOString(),
     command: ['npx tsx bench/side-by-side.ts', ...process.argv.slice(2)].join(' '),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+    loadAverage: { before: loadBefore, after: loadavg()[0] as number },
     versions,
     totalSeconds: Math.round((Date.now() - started) / 100) / 10,
+    startup,
     jobs,
   };
   writeResults(result);

@@ -1,12 +1,17 @@
 /** bench/results/side-by-side.md: the table, the calls by operation, the notes. */
-import type { JobSummary } from './report.js';
+import type { Tool } from './job.js';
+import type { JobSummary, Spread } from './report.js';
 
 export interface SideBySideResult {
   generatedAt: string;
   command: string;
   machine: string;
+  /** 1-minute load average when the bench started and ended. */
+  loadAverage: { before: number; after: number };
   versions: Record<string, string | null>;
   totalSeconds: number;
+  /** Each tool printing its version, in seconds: the process floor of every run. */
+  startup: Record<Tool, Spread & { runs: number }>;
   jobs: JobSummary[];
 }
 
@@ -65,11 +70,13 @@ export function markdown(r: SideBySideResult): string {
   return [
     '# logwarden next to Cloud Custodian (emulator)',
     '',
-    `Generated ${r.generatedAt} by \`${r.command}\` (bench/side-by-side.ts) on ${r.machine}; total ${r.totalSeconds} s. Versions: ${versions}.`,
+    `Generated ${r.generatedAt} by \`${r.command}\` (bench/side-by-side.ts) on ${r.machine} (1-minute load average ${r.loadAverage.before.toFixed(1)} at the start, ${r.loadAverage.after.toFixed(1)} at the end); total ${r.totalSeconds} s. Versions: ${versions}.`,
     '',
     '| job | logwarden median s (min–max) | calls | fixed exactly? | Custodian median s (min–max) | calls | fixed exactly? | time ratio | calls ratio |',
     '|---|---:|---:|---|---:|---:|---|---:|---:|',
     ...r.jobs.map(tableRow),
+    '',
+    `Process floor, each tool printing its version (no AWS call), median of ${r.startup.logwarden.runs} interleaved runs: logwarden ${r.startup.logwarden.median} s (${r.startup.logwarden.min}–${r.startup.logwarden.max}), Custodian ${r.startup.custodian.median} s (${r.startup.custodian.min}–${r.startup.custodian.max}). Every run above pays it.`,
     '',
     `Rounds per job: ${r.jobs.map((j) => `${j.id} ${j.rounds}`).join(', ')}. Ratios are logwarden over Custodian (medians). Calls: the median of the runs, with the range when runs differ.`,
     '',

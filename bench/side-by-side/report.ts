@@ -18,7 +18,7 @@ export interface RunRecord {
   stderrTail?: string;
 }
 
-interface Spread {
+export interface Spread {
   median: number;
   min: number;
   max: number;
@@ -52,7 +52,7 @@ export interface JobSummary {
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-function spread(values: readonly number[], digits: number): Spread {
+export function spread(values: readonly number[], digits: number): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;

@@ -63,14 +63,12 @@ function toolEnv(endpoint: string, home: string): NodeJS.ProcessEnv {
   };
 }
 
-/** Run `tool` on `job` against `endpoint`; files of the run go into `dir`. */
-export function runTool(tool: Tool, job: Job, endpoint: string, dir: string): Promise<ToolRun> {
-  mkdirSync(dir, { recursive: true });
-  const [command, args] = commandOf(tool, job, dir);
+/** Spawn a process and time it from spawn to exit. */
+function timedProcess(command: string, args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     // Asynchronous on purpose: the counting proxy runs in this process and must keep answering.
-    const child = spawn(command, args, { cwd: dir, env: toolEnv(endpoint, dir), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-2000);
@@ -81,4 +79,22 @@ export function runTool(tool: Tool, job: Job, endpoint: string, dir: string): Pr
       resolve({ seconds, exitCode, ...(exitCode === 0 ? {} : { stderrTail: stderr.trim() }) });
     });
   });
+}
+
+/** Run `tool` on `job` against `endpoint`; files of the run go into `dir`. */
+export function runTool(tool: Tool, job: Job, endpoint: string, dir: string): Promise<ToolRun> {
+  mkdirSync(dir, { recursive: true });
+  const [command, args] = commandOf(tool, job, dir);
+  return timedProcess(command, args, dir, toolEnv(endpoint, dir));
+}
+
+/**
+ * The tool's process floor: printing its version (interpreter start, module loading, no AWS call).
+ * It puts the wall times of the small jobs in perspective.
+ */
+export function runVersion(tool: Tool, endpoint: string, dir: string): Promise<ToolRun> {
+  mkdirSync(dir, { recursive: true });
+  const [command, args]: [string, string[]] =
+    tool === 'logwarden' ? [process.execPath, [join(ROOT, 'bin', 'logwarden.mjs'), '--version']] : [CUSTODIAN, ['version']];
+  return timedProcess(command, args, dir, toolEnv(endpoint, dir));
 }
