@@ -110,6 +110,9 @@ async function runJob(bench: Bench, job: Job, rounds: number): Promise<JobSummar
 /** Each tool's process floor (printing its version), interleaved like the jobs. */
 async function measureStartup(bench: Bench, rounds: number): Promise<SideBySideResult['startup']> {
   say('== process floor (version)');
+  // One untimed run each first: tsx's transform cache and Python's bytecode are written on first use.
+  for (const tool of ['logwarden', 'custodian'] as const)
+    await runVersion(tool, bench.proxy.endpoint, join(bench.workDir, `warm-${tool}`));
   const times: Record<Tool, number[]> = { logwarden: [], custodian: [] };
   for (let round = 1; round <= rounds; round++) {
     const order: Tool[] = round % 2 === 1 ? ['logwarden', 'custodian'] : ['custodian', 'logwarden'];
