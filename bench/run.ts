@@ -2,7 +2,7 @@
  * `npm run bench` (scripts/bench.sh): every performance figure of logwarden, written to
  * bench/results/latest.json and bench/results/latest.md. Not part of the tests.
  *
- *   npx tsx bench/run.ts [--quick]     (--quick: skip the 10,000-bucket sweep; fewer iterations)
+ *   npx tsx bench/run.ts [--quick]     (--quick: skip the 10,000-bucket sweep and the side-by-side; fewer iterations)
  *
  * 1. Bundle size per guardrail (infra/bundle.ts: esbuild, ESM, node22, minified), bytes and gzip.
  * 2. Cold init per guardrail: a fresh `node` process imports the bundle with a valid policy file;
@@ -15,6 +15,8 @@
  * 5. Sweeps on the emulator: 100 / 1,000 / 10,000 buckets (bench/bucket-logging-sweep.ts), 1,000
  *    VPCs (bench/flow-logs-sweep.ts) and 1,000 resources of every guardrail whose demo declares a
  *    `sweepBench` (bench/sweep.ts), each in its own process.
+ * 6. Side by side with Cloud Custodian (bench/side-by-side.ts, its own process, ~8 minutes): writes
+ *    bench/results/side-by-side.{json,md}; latest.json keeps whether it ran. Skipped with --quick.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -322,6 +324,26 @@ function sweepScript(script: string, args: string[]): Record<string, unknown> {
   return { ...(JSON.parse(stdout) as Record<string, unknown>), processSeconds: round((Date.now() - started) / 1000) };
 }
 
+/**
+ * 6: the side-by-side with Cloud Custodian writes its own results files; a failure (no python3, no
+ * network for pip, a run that did not fix exactly) is reported here, never fatal to the bench.
+ */
+function measureSideBySide(): Record<string, unknown> {
+  if (quick) return { skipped: '--quick' };
+  say('== side by side with Cloud Custodian (bench/side-by-side.ts)');
+  const started = Date.now();
+  const res = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'side-by-side.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const seconds = round((Date.now() - started) / 1000);
+  if (res.status === 0) return { results: 'bench/results/side-by-side.md', seconds };
+  const error = res.error?.message ?? `exit code ${res.status}`;
+  say(`  side-by-side failed (${error}); the rest of the bench stands`);
+  return { error, seconds };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function markdown(r: Record<string, unknown>): string {
@@ -333,6 +355,7 @@ function markdown(r: Record<string, unknown>): string {
     warm: Record<string, Record<string, { outcome: string; p50Us: number; p99Us: number; iterations: number }>>;
     scenarios: ScenarioFigures[];
     sweeps: Record<string, Record<string, unknown>>;
+    sideBySide: { skipped?: string; error?: string; seconds?: number };
     totalSeconds: number;
   };
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
@@ -396,6 +419,14 @@ function markdown(r: Record<string, unknown>): string {
     }),
     '',
     'Bucket sweeps: 10% of the buckets without logging (remediated), the rest compliant (bench/bucket-logging-sweep.ts). VPC sweep and the 1,000-resource sweeps of bench/sweep.ts: the steady-state sweep after a remediating one (its calls in the last column; details in latest.json). moto does not paginate these listings; on AWS add ceil(n/1000) listing pages.',
+    '',
+    '## Side by side with Cloud Custodian',
+    '',
+    res.sideBySide.skipped
+      ? `Skipped (${res.sideBySide.skipped}).`
+      : res.sideBySide.error
+        ? `Failed after ${res.sideBySide.seconds} s: ${res.sideBySide.error}.`
+        : `See [side-by-side.md](side-by-side.md) (bench/side-by-side.ts, ${res.sideBySide.seconds} s).`,
     '',
   ];
   return lines.join('\n');
@@ -484,6 +515,7 @@ async function main(): Promise<void> {
   };
   Object.assign(result, measureBundles(), await measureOnEmulator());
   result.sweeps = await measureSweeps();
+  result.sideBySide = measureSideBySide();
   result.totalSeconds = round((Date.now() - started) / 1000);
 
   const dir = join(ROOT, 'bench', 'results');
