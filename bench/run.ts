@@ -37,6 +37,7 @@ import type { AuditRecord } from '../controllers/core/record.js';
 import { createRuntime } from '../controllers/core/runtime.js';
 import { budgetProblems, readBudgets } from './budgets.js';
 import { bundleSizes, ROOT } from './bundle-size.js';
+import { measureStartup } from './startup.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -346,6 +347,29 @@ function measureSideBySide(): Record<string, unknown> {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The CLI start-up section: each figure as a ratio to bare node, next to its budget. */
+function startupLines(startup: unknown): string[] {
+  const s = startup as Record<string, { medianMs: number; ratio: number; budget: number; within: boolean }> & {
+    bareNodeMs?: number;
+    error?: string;
+  };
+  if (!s || s.error) return ['## CLI start-up', '', `failed: ${s?.error ?? 'not measured'}`, ''];
+  const row = (label: string, f: { medianMs: number; ratio: number; budget: number; within: boolean }) =>
+    `| ${label} | ${f.medianMs} ms | ${f.ratio}× | ≤ ${f.budget}× | ${f.within ? 'within' : 'over'} |`;
+  return [
+    '## CLI start-up (bench/startup.ts)',
+    '',
+    `Ratios to a bare \`node -e 0\` on this machine (${s.bareNodeMs} ms), medians; the CLI as users run it (\`node bin/logwarden.mjs\`, built dist/).`,
+    '',
+    '| command | median | ratio to bare node | budget | |',
+    '|---|---:|---:|---:|---|',
+    row('`logwarden --help`', s.help as never),
+    row('`logwarden --version`', s.version as never),
+    row('`logwarden scan` (empty account): process start to first AWS call', s.scanToFirstCall as never),
+    '',
+  ];
+}
+
 function markdown(r: Record<string, unknown>): string {
   const res = r as {
     generatedAt: string;
@@ -398,6 +422,7 @@ function markdown(r: Record<string, unknown>): string {
     '',
     'API calls exclude the PutEvents call(s) that publish the record (one per scenario). Calls above the minimum are the price of the level-based design (the whole state is re-read, exemption tags, ownership) and of verification; see latest.json for the exact list per scenario.',
     '',
+    ...startupLines(r.startup),
     '## Sweeps (emulator)',
     '',
     '| sweep | resources | seconds | API calls | calls by action | remediating sweep before it |',
@@ -514,6 +539,8 @@ async function main(): Promise<void> {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
   };
   Object.assign(result, measureBundles(), await measureOnEmulator());
+  say('== CLI start-up (bench/startup.ts)');
+  result.startup = await measureStartup().catch((error: unknown) => ({ error: (error as Error).message }));
   result.sweeps = await measureSweeps();
   result.sideBySide = measureSideBySide();
   result.totalSeconds = round((Date.now() - started) / 1000);

@@ -85,6 +85,8 @@ export interface CountingProxy {
   readonly endpoint: string;
   /** Calls forwarded since the last `take`, per `service:Operation`. */
   take(): Record<string, number>;
+  /** When the first call since the last `take` arrived (`performance.timeOrigin + performance.now()` ms), or null. */
+  firstCallAt(): number | null;
   stop(): Promise<void>;
 }
 
@@ -120,7 +122,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   // Keep-alive to the emulator, so the proxy adds no connection set-up of its own to either tool.
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let counts: Record<string, number> = {};
+  let first: number | null = null;
   const server: Server = createServer((req, res) => {
+    first ??= performance.timeOrigin + performance.now();
     readBody(req).then(
       (body) => {
         const op = operationOf(req, body.toString('utf8'));
@@ -136,8 +140,10 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     take() {
       const taken = counts;
       counts = {};
+      first = null;
       return taken;
     },
+    firstCallAt: () => first,
     stop() {
       agent.destroy();
       server.closeAllConnections();
