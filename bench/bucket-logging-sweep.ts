@@ -9,8 +9,9 @@
  *
  * moto's ListBuckets ignores ContinuationToken (it cuts the list at MaxBuckets and returns no
  * token), so the bench sets the policy's sweep.pageSize to 10000 to list every bucket in one call;
- * on AWS the default page size of 1000 makes ceil(N/1000) ListBuckets calls. Hence on the emulator
- * at most 10,000 buckets (the N given plus the log bucket) can be swept: use N = 9999 for 10,000.
+ * on AWS the default page size of 1000 makes ceil(N/1000) ListBuckets calls. A full page of 10,000
+ * without a token is reported as a possibly incomplete listing, so on the emulator at most 9,999
+ * buckets (the N given plus the log bucket) can be swept for sure: use N = 9998.
  */
 import { PutBucketLoggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { startEmulator } from '../cli/emulator.js';

@@ -4,9 +4,9 @@ import {
   GetBucketLoggingCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
+  ListBucketsCommand,
   type LoggingEnabled,
   PutBucketLoggingCommand,
-  paginateListBuckets,
   S3Client,
   type TargetObjectKeyFormat,
 } from '@aws-sdk/client-s3';
@@ -263,22 +263,46 @@ export async function applyBucketStep(
   }
 }
 
-/** Every bucket of this region: paginated ListBuckets filtered by BucketRegion. */
-export async function listBucketRefs(scope: Scope<BucketLoggingPolicy>): Promise<Listing<BucketRef>> {
-  const refs: BucketRef[] = [];
-  const seen = new Set<string>();
-  const pages = paginateListBuckets(
-    { client: s3In(scope, scope.region), pageSize: scope.policy.sweep.pageSize },
-    { BucketRegion: scope.region },
+/** ListBuckets never returns more than this per call. */
+const MAX_PAGE = 10_000;
+
+/** One region-filtered ListBuckets page: the bucket names (of this region) and the continuation token. */
+async function bucketPage(scope: Scope<BucketLoggingPolicy>, maxBuckets: number, token?: string) {
+  const out = await s3In(scope, scope.region).send(
+    new ListBucketsCommand({ BucketRegion: scope.region, MaxBuckets: maxBuckets, ContinuationToken: token }),
   );
-  for await (const page of pages) {
-    for (const b of page.Buckets ?? []) {
-      if (!b.Name || seen.has(b.Name)) continue;
-      // ListBuckets reports each bucket's region; the filter already applied it, this is a second lock.
-      if (b.BucketRegion && b.BucketRegion !== scope.region) continue;
-      seen.add(b.Name);
-      refs.push(bucketRef(b.Name, scope.account, scope.region, 'listing'));
+  // ListBuckets reports each bucket's region; the filter already applied it, this is a second lock.
+  const names = (out.Buckets ?? []).filter((b) => b.Name && (!b.BucketRegion || b.BucketRegion === scope.region));
+  return {
+    names: names.map((b) => b.Name as string),
+    full: (out.Buckets ?? []).length >= maxBuckets,
+    token: out.ContinuationToken,
+  };
+}
+
+/**
+ * Every bucket of the region (ListBuckets filtered on the region, paginated), for a sweep. A last page
+ * that is full but carries no continuation token is ambiguous: AWS says "that was all", a service that
+ * cuts listings (the emulator does) says nothing. One probe at the largest page size tells them apart;
+ * when even that page is full, the listing says it may be incomplete and the sweep reports it.
+ */
+export async function listBucketRefs(scope: Scope<BucketLoggingPolicy>): Promise<Listing<BucketRef>> {
+  const pageSize = scope.policy.sweep.pageSize;
+  const seen = new Set<string>();
+  let page = await bucketPage(scope, pageSize);
+  for (const n of page.names) seen.add(n);
+  while (page.token) {
+    page = await bucketPage(scope, pageSize, page.token);
+    for (const n of page.names) seen.add(n);
+  }
+  let incomplete: string | undefined;
+  if (page.full && seen.size <= MAX_PAGE) {
+    const probe = pageSize < MAX_PAGE ? await bucketPage(scope, MAX_PAGE) : page;
+    for (const n of probe.names) seen.add(n);
+    if (probe.full && !probe.token) {
+      incomplete = `ListBuckets answered a full page of ${MAX_PAGE.toLocaleString('en-US')} buckets without a continuation token; buckets beyond it, if any, were not listed (runbooks/bucket-logging.md)`;
     }
   }
-  return { refs };
+  const refs = [...seen].map((name) => bucketRef(name, scope.account, scope.region, 'listing'));
+  return incomplete ? { refs, incomplete } : { refs };
 }

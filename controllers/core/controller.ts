@@ -340,8 +340,12 @@ export class Controller {
     } catch (error) {
       return [this.scopeRecord(guardrail, scope, trigger, started, { id: '*', error, reason: 'sweep could not list resources' })];
     }
-    if (!guardrail.batch) return this.reconcileAll(guardrail, listing, scope, trigger);
-    return this.sweepInBatches(guardrail, listing, scope, trigger);
+    const records = guardrail.batch
+      ? await this.sweepInBatches(guardrail, listing, scope, trigger)
+      : await this.reconcileAll(guardrail, listing, scope, trigger);
+    if (!listing.incomplete) return records;
+    const reason = `sweep incomplete: ${listing.incomplete}`;
+    return [...records, this.scopeRecord(guardrail, scope, trigger, started, { id: '*', outcome: 'failed', reason })];
   }
 
   /**

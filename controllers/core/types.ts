@@ -72,6 +72,11 @@ export interface CloudTrailDetail {
 export interface Listing<R extends ResourceRef, S = never> {
   refs: R[];
   preread?: ReadonlyMap<string, S>;
+  /**
+   * Why the listing may have missed resources (a service that cut a listing without a continuation
+   * token). The sweep then ends with a `failed` record saying so, never with a clean success.
+   */
+  incomplete?: string;
 }
 
 /** The result of mapping an event to resources: the refs, or why nothing is to be done. */

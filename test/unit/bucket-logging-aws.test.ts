@@ -185,37 +185,73 @@ describe('bucket-logging paths the emulator does not model (aws-sdk-client-mock)
     expect(s3.commandCalls(GetBucketLocationCommand).map((c) => c.args[0].input.Bucket)).toEqual([LOG_BUCKET]);
   });
 
-  it('the sweep pages through ListBuckets with the region filter and page size', async () => {
-    // The paginator reuses its input object: keep a copy of each request.
+  const scopeWith = (pageSize: number): Scope<BucketLoggingPolicy> => ({
+    account: ACCOUNT,
+    region: REGION,
+    policy: bucketLoggingPolicySchema.parse(section({ sweep: { pageSize } })),
+    clients: new AwsClients({ credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }),
+    logger: createLogger('test'),
+    now: () => new Date(),
+    memo: new Map(),
+    runId: 'test-run',
+  });
+  /** ListBuckets answering from `pages` in order, keeping a copy of each request (the input object is reused). */
+  const listing = (pages: object[]) => {
     const requests: unknown[] = [];
-    const pages = [
-      { Buckets: [{ Name: 'a', BucketRegion: REGION }, { Name: 'b' }], ContinuationToken: 'page-2' },
-      { Buckets: [{ Name: 'c' }, { Name: 'stray', BucketRegion: 'eu-west-1' }, { Name: 'a' }] },
-    ];
     s3.on(ListBucketsCommand).callsFake((input) => {
       requests.push({ ...input });
       return pages[requests.length - 1];
     });
-    const scope: Scope<BucketLoggingPolicy> = {
-      account: ACCOUNT,
-      region: REGION,
-      policy: bucketLoggingPolicySchema.parse(section({ sweep: { pageSize: 2 } })),
-      clients: new AwsClients({ credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }),
-      logger: createLogger('test'),
-      now: () => new Date(),
-      memo: new Map(),
-      runId: 'test-run',
-    };
-    const { refs } = await listBucketRefs(scope);
+    return requests;
+  };
+  const named = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ Name: `b${from + i}` }));
+
+  it('the sweep pages through ListBuckets with the region filter and page size', async () => {
+    const requests = listing([
+      {
+        Buckets: [{ Name: 'a', BucketRegion: REGION }, { Name: 'b' }, { Name: 'stray', BucketRegion: 'eu-west-1' }],
+        ContinuationToken: 'page-2',
+      },
+      { Buckets: [{ Name: 'c' }, { Name: 'a' }] },
+    ]);
+    const { refs, incomplete } = await listBucketRefs(scopeWith(3));
     expect(refs.map((r) => [r.id, r.region, r.regionSource])).toEqual([
       ['a', REGION, 'listing'],
       ['b', REGION, 'listing'],
       ['c', REGION, 'listing'],
     ]);
+    expect(incomplete).toBeUndefined();
+    // The last page is not full: no probe.
     expect(requests).toEqual([
-      { BucketRegion: REGION, MaxBuckets: 2 },
-      { BucketRegion: REGION, MaxBuckets: 2, ContinuationToken: 'page-2' },
+      { BucketRegion: REGION, MaxBuckets: 3 },
+      { BucketRegion: REGION, MaxBuckets: 3, ContinuationToken: 'page-2' },
     ]);
+  });
+
+  it('a full last page without a token is probed once at 10,000: exactly a page (AWS) or a cut listing (the emulator)', async () => {
+    // AWS: the account has exactly 1,000 buckets; the probe finds nothing more.
+    let requests = listing([{ Buckets: named(1000) }, { Buckets: named(1000) }]);
+    let out = await listBucketRefs(scopeWith(1000));
+    expect([out.refs.length, out.incomplete, requests.length]).toEqual([1000, undefined, 2]);
+    expect(requests[1]).toEqual({ BucketRegion: REGION, MaxBuckets: 10_000 });
+    // A service that cut the listing at MaxBuckets without a token: the probe lists the rest.
+    requests = listing([{ Buckets: named(1000) }, { Buckets: named(1500) }]);
+    out = await listBucketRefs(scopeWith(1000));
+    expect([out.refs.length, out.incomplete]).toEqual([1500, undefined]);
+  });
+
+  it('even the 10,000 probe full without a token → the sweep lists what it got and ends with a failed record saying so', async () => {
+    listing([{ Buckets: named(1000) }, { Buckets: named(10_000) }]);
+    s3.on(GetBucketLoggingCommand).resolves({
+      LoggingEnabled: { TargetBucket: LOG_BUCKET, TargetPrefix: 'x/', TargetObjectKeyFormat: PARTITIONED },
+    });
+    const records = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'bucket-logging' }));
+    expect(records).toHaveLength(10_001);
+    const last = records.at(-1);
+    expect(last).toMatchObject({ outcome: 'failed', resource: { id: '*' }, retryable: false });
+    expect(last?.reason).toBe(
+      'sweep incomplete: ListBuckets answered a full page of 10,000 buckets without a continuation token; buckets beyond it, if any, were not listed (runbooks/bucket-logging.md)',
+    );
   });
 });
 
