@@ -37,6 +37,8 @@ export interface Emulator {
   /** Forget every resource (POST /moto-api/reset). */
   reset(): Promise<void>;
   stop(): Promise<void>;
+  /** Settles when moto_server exits, whoever stopped it (a foreground `logwarden emulator` ends with it). */
+  exited: Promise<void>;
 }
 
 /**
@@ -63,11 +65,11 @@ function motoMissingMessage(env: NodeJS.ProcessEnv): string {
   ].join(' ');
 }
 
-/** Start moto in server mode on a free loopback port and wait until it answers. */
-export async function startEmulator(options: { timeoutMs?: number } = {}): Promise<Emulator> {
+/** Start moto in server mode on a loopback port (default: a free one) and wait until it answers. */
+export async function startEmulator(options: { timeoutMs?: number; port?: number } = {}): Promise<Emulator> {
   const motoServer = findMotoServer();
   if (!motoServer) throw new EmulatorError(motoMissingMessage(process.env));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -78,9 +80,12 @@ export async function startEmulator(options: { timeoutMs?: number } = {}): Promi
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
     if (exited) throw new EmulatorError(`moto_server exited during start-up: ${stderr}`);
@@ -98,6 +103,7 @@ export async function startEmulator(options: { timeoutMs?: number } = {}): Promi
   }
   return {
     endpoint,
+    exited: exitedPromise,
     async reset() {
       const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       if (!res.ok) throw new EmulatorError(`emulator reset failed: HTTP ${res.status}`);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { HandleOptions, SweepOptions } from './actions.js';
 import { registerAuditCommand } from './audit/command.js';
 import { EXIT } from './exit.js';
@@ -72,6 +72,21 @@ function addDemoCommand(program: Command): void {
     });
 }
 
+/** `--port`: a whole number from 1 to 65535 (a usage error, exit 2, otherwise). */
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535.');
+  return port;
+}
+
+function addEmulatorCommand(program: Command): void {
+  program
+    .command('emulator')
+    .description('start the local AWS emulator (moto) for trying logwarden; print its environment lines; Ctrl-C stops it')
+    .option('-p, --port <n>', 'loopback port to listen on (default: a free one)', portNumber)
+    .action(async (options: { port?: number }) => (await import('./emulator-command.js')).emulatorAction(options));
+}
+
 export function buildProgram(): Command {
   const program = new Command('logwarden')
     .description('Keeps AWS logging switched on: CloudTrail, VPC flow logs, S3 access logs, GuardDuty.')
@@ -85,5 +100,6 @@ export function buildProgram(): Command {
   addSweepCommands(program);
   addDemoCommand(program);
   registerAuditCommand(program);
+  addEmulatorCommand(program);
   return program;
 }
