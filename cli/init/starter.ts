@@ -69,10 +69,19 @@ function trailSection(trail: TrailFact & { s3BucketName: string }, account: stri
     s3BucketName: trail.s3BucketName,
     ...(trail.s3KeyPrefix ? { s3KeyPrefix: trail.s3KeyPrefix } : {}),
     ...(trail.kmsKeyId ? { kmsKeyId: trail.kmsKeyId } : {}),
+    // Log file validation and global service events are left at their defaults (on): a starter policy
+    // asks for the safe setting and notify mode reports where the trail falls short (see weakSettingsOf).
     isMultiRegionTrail: true,
-    enableLogFileValidation: trail.logFileValidationEnabled,
-    includeGlobalServiceEvents: trail.includeGlobalServiceEvents,
   };
+}
+
+/** What the trail has switched off that the policy wants on: it will be reported as drift. */
+function weakSettingsOf(trail: TrailFact): string[] {
+  return [
+    ...(trail.isLogging ? [] : ['NOT logging']),
+    ...(trail.logFileValidationEnabled ? [] : ['log file validation off']),
+    ...(trail.includeGlobalServiceEvents ? [] : ['global service events off']),
+  ];
 }
 
 /** Multi-region trails this account owns: they cover every region, so the policy governs them by name. */
@@ -88,9 +97,10 @@ function cloudtrailOutcome(facts: AccountFacts): SectionOutcome {
       leftOut: `cloudtrail: no multi-region trail of this account${found}; add trails[] with name, homeRegion and s3BucketName`,
     };
   }
-  const described = governed.map(
-    (t) => `${t.name} (home ${t.homeRegion}, bucket ${t.s3BucketName}${t.isLogging ? '' : ', NOT logging'})`,
-  );
+  const described = governed.map((t) => {
+    const weak = weakSettingsOf(t).map((w) => `, will report: ${w}`);
+    return `${t.name} (home ${t.homeRegion}, bucket ${t.s3BucketName}${weak.join('')})`;
+  });
   return {
     section: { mode: 'notify', trails: governed.map((t) => trailSection(t, facts.account)) },
     why: `governs multi-region trail(s) ${described.join(', ')}`,

@@ -105,8 +105,6 @@ describe('buildStarterPolicy: a busy account', () => {
           s3BucketName: 'acme-trail-logs',
           s3KeyPrefix: 'ct',
           isMultiRegionTrail: true,
-          enableLogFileValidation: true,
-          includeGlobalServiceEvents: true,
         },
       ],
     });
@@ -188,6 +186,22 @@ describe('buildStarterPolicy: choices in the corners', () => {
     expect(starter.document.controller.regions).toEqual(['us-east-1']);
   });
 
+  it('asks for log file validation even where a trail has it off, and says the trail will be reported', () => {
+    const facts = emptyAccount({
+      regions: [region('us-east-1', { trails: [trail({ logFileValidationEnabled: false, isLogging: false })] })],
+    });
+    const starter = buildStarterPolicy(facts, guardrails);
+    const parsed = parsePolicy(starter.document, guardrails).guardrails.cloudtrail as {
+      trails: { enableLogFileValidation: boolean }[];
+    };
+    expect(parsed.trails[0]?.enableLogFileValidation).toBe(true);
+    expect(starter.choices).toContainEqual(
+      expect.stringMatching(
+        /main \(home us-east-1, bucket acme-trail-logs, will report: NOT logging, will report: log file validation off\)/,
+      ),
+    );
+  });
+
   it('names this account as the owner of its organization trail', () => {
     const facts = emptyAccount({ regions: [region('us-east-1', { trails: [trail({ isOrganizationTrail: true })] })] });
     expect(sectionOf(facts, 'cloudtrail')).toMatchObject({ trails: [{ accounts: [ACCOUNT], isOrganizationTrail: true }] });
@@ -240,7 +254,11 @@ describe('buildStarterPolicy: choices in the corners', () => {
 
   it('leaves out a section whose inferred values its schema refuses, naming the field', () => {
     const facts = emptyAccount({
-      regions: [region('us-east-1', { flowLogs: [{ type: 's3', destination: 'arn:aws:s3:::acme-flow-logs/AWSLogs', trafficType: 'ALL' }] })],
+      regions: [
+        region('us-east-1', {
+          flowLogs: [{ type: 's3', destination: 'arn:aws:s3:::acme-flow-logs/AWSLogs', trafficType: 'ALL' }],
+        }),
+      ],
     });
     const starter = buildStarterPolicy(facts, guardrails);
     expect(starter.document.guardrails['flow-logs']).toBeUndefined();
