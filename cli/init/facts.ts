@@ -30,7 +30,7 @@ export interface DetectorFact {
   features: Record<string, string>;
 }
 
-export interface DeliveryChannelFact {
+interface DeliveryChannelFact {
   bucketName: string;
   keyPrefix?: string;
   snsTopicArn?: string;

@@ -1,7 +1,7 @@
 import { ownRoleArnTemplate } from '../../controllers/core/identity.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import type { AnyGuardrail } from '../../controllers/core/types.js';
-import type { AccountFacts, BucketFact, FlowLogFact, RecorderFact, RegionFacts, TrailFact } from './facts.js';
+import type { AccountFacts, BucketFact, FlowLogFact, RegionFacts, TrailFact } from './facts.js';
 
 /**
  * The starter policy of `logwarden init`, built from what was read (AccountFacts) by a pure function:
@@ -234,15 +234,16 @@ function guarddutyOutcome(facts: AccountFacts): SectionOutcome {
 
 /** The first recorder with a delivery channel, in region order; its role and bucket, templated for every account and region. */
 function configRecorderOutcome(facts: AccountFacts): SectionOutcome {
-  const withChannel = facts.regions.flatMap((r) => (r.recorder?.channel ? [{ region: r.region, recorder: r.recorder }] : []));
+  const withChannel = facts.regions.flatMap((r) =>
+    r.recorder?.channel ? [{ region: r.region, recorder: r.recorder, channel: r.recorder.channel }] : [],
+  );
   const first = withChannel[0];
-  if (!first?.recorder.channel) {
+  if (!first) {
     return {
       leftOut: 'config-recorder: no AWS Config recorder with a delivery channel; set roleArn and deliveryChannel.bucketName',
     };
   }
-  const { region, recorder } = first;
-  const channel = recorder.channel as NonNullable<RecorderFact['channel']>;
+  const { region, recorder, channel } = first;
   const globalRegions = withChannel.filter((r) => r.recorder.includeGlobalResourceTypes).map((r) => r.region);
   const section = {
     mode: 'notify',
