@@ -171,11 +171,19 @@ async function regionFacts(clients: AwsClients, region: string, warn: Warn): Pro
 
 const KEY_FORMATS = ['EventTime', 'DeliveryTime'] as const;
 
-async function bucketFact(s3: S3Client, name: string, listedRegion: string | undefined): Promise<BucketFact> {
-  // ListBuckets names the region on AWS; GetBucketLocation answers where it does not (null means us-east-1).
-  const region =
-    listedRegion ?? (await s3.send(new GetBucketLocationCommand({ Bucket: name }))).LocationConstraint ?? 'us-east-1';
-  const { LoggingEnabled } = await s3.send(new GetBucketLoggingCommand({ Bucket: name }));
+async function bucketFact(
+  clients: AwsClients,
+  home: string,
+  name: string,
+  listedRegion: string | undefined,
+): Promise<BucketFact> {
+  // ListBuckets names the region on AWS; GetBucketLocation answers where it does not (empty means us-east-1).
+  const location = listedRegion
+    ? undefined
+    : await clients.get(S3Client, home).send(new GetBucketLocationCommand({ Bucket: name }));
+  const region = listedRegion || location?.LocationConstraint || 'us-east-1';
+  // Asked in the bucket's own region: S3 answers a request sent to another region with a redirect.
+  const { LoggingEnabled } = await clients.get(S3Client, region).send(new GetBucketLoggingCommand({ Bucket: name }));
   if (!LoggingEnabled?.TargetBucket) return { name, region };
   const source = LoggingEnabled.TargetObjectKeyFormat?.PartitionedPrefix?.PartitionDateSource;
   const keyFormat = LoggingEnabled.TargetObjectKeyFormat?.PartitionedPrefix
@@ -196,7 +204,9 @@ async function bucketsOf(clients: AwsClients, home: string, warn: Warn): Promise
     .flatMap((b) => (b.Name ? [{ name: b.Name, region: b.BucketRegion }] : []))
     .sort((a, b) => a.name.localeCompare(b.name));
   const sample = await mapLimit(named.slice(0, BUCKET_SAMPLE), BUCKET_CONCURRENCY, (b) =>
-    readOr<BucketFact | undefined>(warn, `logging of bucket ${b.name}`, undefined, () => bucketFact(s3, b.name, b.region)),
+    readOr<BucketFact | undefined>(warn, `logging of bucket ${b.name}`, undefined, () =>
+      bucketFact(clients, home, b.name, b.region),
+    ),
   );
   return { names: named.map((b) => b.name), sample: sample.filter((b): b is BucketFact => b !== undefined) };
 }
