@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { HandleOptions, SweepOptions } from './actions.js';
 import { registerAuditCommand } from './audit/command.js';
 import { EXIT } from './exit.js';
+import type { InitOptions } from './init/action.js';
 
 /**
  * The commands and their options. This module stays light: every action imports what it needs
@@ -87,6 +88,17 @@ function addEmulatorCommand(program: Command): void {
     .action(async (options: { port?: number }) => (await import('./emulator-command.js')).emulatorAction(options));
 }
 
+function addInitCommand(program: Command): void {
+  program
+    .command('init')
+    .description('read the account and write a starter policy (every guardrail in notify mode), validated')
+    .option('--out <file>', 'where to write the policy', 'logwarden.policy.json')
+    .option('--force', 'overwrite --out when it exists')
+    .option('-r, --region <region...>', 'regions to read (default: every region enabled in the account)')
+    .addOption(new Option('--from-example', 'write the documented example policy instead (reads nothing)').conflicts('region'))
+    .action(async (options: InitOptions) => (await import('./init/action.js')).initAction(options));
+}
+
 export function buildProgram(): Command {
   const program = new Command('logwarden')
     .description('Keeps AWS logging switched on: CloudTrail, VPC flow logs, S3 access logs, GuardDuty.')
@@ -101,5 +113,6 @@ export function buildProgram(): Command {
   addDemoCommand(program);
   registerAuditCommand(program);
   addEmulatorCommand(program);
+  addInitCommand(program);
   return program;
 }

@@ -194,3 +194,20 @@ describe('npm pack', () => {
     expect(demo.stderr).toMatch(/moto_server\) was not found.*pip install 'moto\[server\]==/);
   }, 180_000);
 });
+
+describe('logwarden init: lazy, and the example bundled', () => {
+  it.each<Cli>(['source', 'built'])('`logwarden init --help` from the %s CLI loads no AWS SDK module or controller', (cli) => {
+    const loaded = sourcesLoaded(cli, ['init', '--help']);
+    expect(loaded).toContain('cli/program.ts');
+    expect(loaded.filter((file) => HEAVY.test(file) || file.startsWith('cli/init/'))).toEqual([]);
+  });
+
+  it('init --from-example writes examples/logwarden.policy.json from a package that has no examples/ folder', () => {
+    const out = join(mkdtempSync(join(work, 'init-')), 'policy.json');
+    const res = run('built', ['init', '--from-example', '--out', out]);
+    expect(res.status, res.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(
+      JSON.parse(readFileSync(join(ROOT, 'examples', 'logwarden.policy.json'), 'utf8')),
+    );
+  });
+});
