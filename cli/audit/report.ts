@@ -16,7 +16,7 @@ function esc(value: unknown): string {
 
 /**
  * An id, escaped, with a line-break opportunity after each separator (`/`, `:`, `-`, `_`, `.`, `@`,
- * `=`, `,`): a long ARN wraps between its parts, never inside one (CSS `break-all` cut
+ * `=`, `,`): a long ARN, alone or in a reason, wraps between its parts, never inside one (CSS `break-all` cut
  * `c2b7e4f1…` mid-word, which made ids hard to read and to copy).
  */
 function breakable(id: string): string {
@@ -26,14 +26,14 @@ function breakable(id: string): string {
     .join('<wbr>');
 }
 
+/** Text that must not wrap (an account, a region: `ap-southeast-2` would break after `ap-`). */
+const whole = (text: string) => `<span class="nw">${esc(text)}</span>`;
+
 /** An ISO time that may wrap between its date and its clock only. */
 function timeCell(iso: string): string {
   const [date, clock] = iso.split('T');
-  return clock === undefined ? esc(iso) : `<span class="nw">${esc(date)}</span><wbr><span class="nw">T${esc(clock)}</span>`;
+  return clock === undefined ? whole(iso) : `<span class="nw">${esc(date)}</span><wbr><span class="nw">T${esc(clock)}</span>`;
 }
-
-/** Text that must not wrap (an account, a region: `ap-southeast-2` would break after `ap-`). */
-const whole = (text: string) => `<span class="nw">${esc(text)}</span>`;
 
 const OUTCOME_COLORS: Record<Outcome, string> = {
   remediated: '#2e7d32',
@@ -152,9 +152,39 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** Tick steps, smallest first; every one divides a UTC day or is whole days, so ticks fall on round times. */
 const TICK_STEPS = [
-  1, 2, 5, 10, 20, 50, 100, 200, 500, SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 15 * SECOND, 30 * SECOND, MINUTE,
-  2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY,
-  7 * DAY, 14 * DAY, 28 * DAY, 91 * DAY, 364 * DAY,
+  1,
+  2,
+  5,
+  10,
+  20,
+  50,
+  100,
+  200,
+  500,
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  28 * DAY,
+  91 * DAY,
+  364 * DAY,
 ];
 const MAX_TICKS = 6;
 
@@ -245,7 +275,7 @@ function exemptionsSection(exemptions: AuditSummary['exemptions'], asOf: string)
       ? '<span class="badge" style="background:#ef6c00">ending soon</span>'
       : '<span class="badge" style="background:#7b1fa2">active</span>';
     const endsIn = humanMs(expiryOf(exemption.expires) - Date.parse(asOf));
-    return `<tr data-resource="${esc(exemption.resource)}" data-ending-soon="${ending}"><td>${esc(exemption.guardrail)}</td><td>${whole(exemption.account)}</td><td>${whole(exemption.region)}</td><td><code>${breakable(exemption.resource)}</code></td><td>${timeCell(exemption.expires)}</td><td class="n">${endsIn}</td><td>${breakable(exemption.approver ?? '-')}</td><td>${breakable(exemption.ticket ?? '-')}</td><td>${timeCell(exemption.lastSeen)}</td><td>${status}</td></tr>`;
+    return `<tr data-resource="${esc(exemption.resource)}" data-ending-soon="${ending}"><td>${whole(exemption.guardrail)}</td><td>${whole(exemption.account)}</td><td>${whole(exemption.region)}</td><td><code>${breakable(exemption.resource)}</code></td><td>${timeCell(exemption.expires)}</td><td class="n">${endsIn}</td><td>${breakable(exemption.approver ?? '-')}</td><td>${breakable(exemption.ticket ?? '-')}</td><td>${timeCell(exemption.lastSeen)}</td><td>${status}</td></tr>`;
   });
   return `<section id="sec-exemptions">${heading}<table id="exemptions"><thead><tr><th>Guardrail</th><th>Account</th><th>Region</th><th>Resource</th><th>Expires</th><th class="n">Ends in</th><th>Approver</th><th>Ticket</th><th>Last exempt record</th><th>Status</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
@@ -267,7 +297,7 @@ function failingRows(accounts: AuditSummary['accountsWithFailures'], runbookBase
   return `<table id="failures"><thead><tr><th>Since</th><th>Outcome</th><th>Account</th><th>Region</th><th>Guardrail</th><th>Resource</th><th>Reason</th><th>Retry?</th><th>Runbook</th></tr></thead><tbody>${rows
     .map(
       (failing) =>
-        `<tr data-account="${esc(failing.account)}" data-outcome="${failing.outcome}"><td>${timeCell(failing.time)}</td><td><span class="badge" style="background:${OUTCOME_COLORS[failing.outcome]}">${failing.outcome}</span></td><td>${whole(failing.account)}</td><td>${whole(failing.region)}</td><td>${esc(failing.guardrail)}</td><td><code>${breakable(failing.resource)}</code></td><td>${esc(failing.reason)}</td><td>${failing.retryable ? 'yes' : 'no'}</td><td>${runbookLink(failing.runbook, runbookBase)}</td></tr>`,
+        `<tr data-account="${esc(failing.account)}" data-outcome="${failing.outcome}"><td>${timeCell(failing.time)}</td><td><span class="badge" style="background:${OUTCOME_COLORS[failing.outcome]}">${failing.outcome}</span></td><td>${whole(failing.account)}</td><td>${esc(failing.region)}</td><td>${esc(failing.guardrail)}</td><td><code>${breakable(failing.resource)}</code></td><td>${breakable(failing.reason)}</td><td>${failing.retryable ? 'yes' : 'no'}</td><td>${runbookLink(failing.runbook, runbookBase)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 }
@@ -279,7 +309,7 @@ main{padding:8px 28px 40px;max-width:1400px}section{background:#fff;border:1px s
 h2{font-size:17px;margin:0 0 10px}.kpis{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
 .kpi{background:#fff;border:1px solid #e2e5ea;border-radius:8px;padding:10px 16px;min-width:140px}.kpi b{display:block;font-size:26px}.kpi.bad b{color:#c62828}
 .kpi span{color:#5f6b7a;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #edf0f3;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:5px 6px;border-bottom:1px solid #edf0f3;vertical-align:top}
 th{background:#f1f3f6;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 svg text{font:12px system-ui,sans-serif;fill:#37474f}svg .axis{fill:#78909c;font-size:11px}svg .value{font-size:11px;fill:#263238}
 svg .grid{stroke:#eceff1;stroke-width:1}.legend{display:flex;flex-wrap:wrap;gap:14px;margin-top:6px;font-size:12px}
@@ -321,7 +351,7 @@ export function renderReport(input: ReportInput): string {
   const matrix = `<table id="matrix"><thead><tr><th>Guardrail</th>${OUTCOMES.map((outcome) => `<th class="n">${outcome}</th>`).join('')}<th class="n">total</th></tr></thead><tbody>${summary.byGuardrail
     .map(
       (row) =>
-        `<tr data-guardrail="${esc(row.guardrail)}"><td>${esc(row.guardrail)}</td>${OUTCOMES.map((outcome) => `<td class="n" data-outcome="${outcome}">${row.outcomes[outcome]}</td>`).join('')}<td class="n">${row.total}</td></tr>`,
+        `<tr data-guardrail="${esc(row.guardrail)}"><td>${whole(row.guardrail)}</td>${OUTCOMES.map((outcome) => `<td class="n" data-outcome="${outcome}">${row.outcomes[outcome]}</td>`).join('')}<td class="n">${row.total}</td></tr>`,
     )
     .join(
       '',
@@ -333,7 +363,7 @@ export function renderReport(input: ReportInput): string {
   ]
     .map(
       ([guardrail, count, p50, p95]) =>
-        `<tr data-guardrail="${esc(guardrail)}"><td>${esc(guardrail)}</td><td class="n">${count}</td><td class="n" data-ms="${p50 ?? ''}">${humanMs(p50)}</td><td class="n" data-ms="${p95 ?? ''}">${humanMs(p95)}</td></tr>`,
+        `<tr data-guardrail="${esc(guardrail)}"><td>${whole(guardrail)}</td><td class="n">${count}</td><td class="n" data-ms="${p50 ?? ''}">${humanMs(p50)}</td><td class="n" data-ms="${p95 ?? ''}">${humanMs(p95)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 
@@ -348,10 +378,10 @@ export function renderReport(input: ReportInput): string {
           .join('')}</tbody></table>`;
 
   const timelineTable = `<input type="search" id="timeline-filter" placeholder="Filter: account, resource, actor, outcome…" aria-label="Filter the timeline"> <span id="timeline-count">${summary.timeline.length}</span> shown
-<table id="timeline-table"><thead><tr><th>Time</th><th>Outcome</th><th>Guardrail</th><th>Account / region</th><th>Resource</th><th>Trigger</th><th>Actor</th><th>What happened</th></tr></thead><tbody>${summary.timeline
+<table id="timeline-table"><thead><tr><th>Time</th><th>Outcome</th><th>Guardrail</th><th>Account / region</th><th>Resource</th><th>Trigger and actor</th><th>What happened</th></tr></thead><tbody>${summary.timeline
     .map(
       (record) =>
-        `<tr><td>${timeCell(record.time)}</td><td><span class="badge" style="background:${OUTCOME_COLORS[record.outcome]}">${record.outcome}</span></td><td>${esc(record.guardrail)}</td><td>${whole(record.account)} / ${whole(record.region)}</td><td><code>${breakable(record.resource.id)}</code></td><td>${esc(record.trigger.type)}${record.trigger.eventName ? ` ${esc(record.trigger.eventName)}` : ''}</td><td>${breakable(shortActor(record.trigger.actor))}</td><td>${esc(record.reason)}${record.actions.length > 0 ? `<br><small>${record.actions.map((action) => esc(action.api) + (action.ok ? '' : ` (failed: ${esc(action.error ?? '')})`)).join(', ')}</small>` : ''}</td></tr>`,
+        `<tr><td>${timeCell(record.time)}</td><td><span class="badge" style="background:${OUTCOME_COLORS[record.outcome]}">${record.outcome}</span></td><td>${esc(record.guardrail)}</td><td>${whole(record.account)} / ${esc(record.region)}</td><td><code>${breakable(record.resource.id)}</code></td><td>${esc(record.trigger.type)}${record.trigger.eventName ? ` ${esc(record.trigger.eventName)}` : ''}<br><small>${breakable(shortActor(record.trigger.actor))}</small></td><td>${breakable(record.reason)}${record.actions.length > 0 ? `<br><small>${record.actions.map((action) => esc(action.api) + (action.ok ? '' : ` (failed: ${esc(action.error ?? '')})`)).join(', ')}</small>` : ''}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 
@@ -403,8 +433,8 @@ export function renderReport(input: ReportInput): string {
 <div class="two"><section id="sec-outcomes"><h2>Outcomes</h2>${hbarChart('outcomes', 'Outcomes', outcomeRows)}</section>
 <section id="sec-top"><h2>Resources remediated most often</h2>${hbarChart('top', 'Resources remediated most often', topRows)}<p class="empty">Two or more remediations of one resource: something keeps switching it off (flapping candidate).</p></section></div>
 <section id="sec-timeline"><h2>Timeline: the ${summary.timeline.length} newest remediated, failed, escalated, drift-detected and exempt records</h2>${timelineChart(summary.timeline, colors)}${timelineTable}</section>
-<div class="two"><section id="sec-matrix"><h2>Records by guardrail and outcome</h2>${matrix}</section>
-<section id="sec-ttr"><h2>Time to remediate</h2>${ttr}<p class="empty">durationMs of remediated records (event in → state re-read and verified), nearest-rank percentiles.</p></section></div>
+<section id="sec-matrix"><h2>Records by guardrail and outcome</h2>${matrix}</section>
+<section id="sec-ttr"><h2>Time to remediate</h2>${ttr}<p class="empty">durationMs of remediated records (event in → state re-read and verified), nearest-rank percentiles.</p></section>
 ${exemptionsSection(summary.exemptions, summary.window.asOf)}
 <section id="sec-heartbeats"><h2>Heartbeats (stopped: none for ${esc(humanMs(input.heartbeatStaleMs))} as of ${esc(summary.window.asOf)})</h2>${heartbeats}</section>
 <section id="sec-integrity"><h2>Integrity</h2>${problems}</section>
