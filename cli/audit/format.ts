@@ -1,7 +1,7 @@
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { OUTCOMES } from '../../controllers/core/record.js';
 import { table } from '../format.js';
-import { type AuditSummary, EXEMPTION_EXPIRING_DAYS, type Integrity } from './summary.js';
+import { type AuditSummary, EXEMPTION_EXPIRING_DAYS, FLAPPING_MIN, type Integrity } from './summary.js';
 
 /** Problems listed in text output; `--json` lists them all (up to MAX_LISTED_PROBLEMS). */
 const TEXT_PROBLEMS = 20;
@@ -71,7 +71,7 @@ function exemptionsText(exemptions: AuditSummary['exemptions']): string[] {
     exemptions.active.length === 0
       ? '  none'
       : table(
-          ['GUARDRAIL', 'ACCOUNT', 'REGION', 'RESOURCE', 'EXPIRES', 'APPROVER', 'TICKET', ''],
+          ['GUARDRAIL', 'ACCOUNT', 'REGION', 'RESOURCE', 'EXPIRES', 'APPROVER', 'TICKET', 'STATUS'],
           exemptions.active.map((e) => [
             e.guardrail,
             e.account,
@@ -80,7 +80,29 @@ function exemptionsText(exemptions: AuditSummary['exemptions']): string[] {
             e.expires,
             clip(e.approver ?? '-', 30),
             clip(e.ticket ?? '-', 30),
-            soon.has(e) ? 'expiring soon' : '',
+            soon.has(e) ? 'expiring soon' : 'active',
+          ]),
+        ),
+  ];
+}
+
+/** Resources remediated 2 or more times (of the `--top` most remediated): something keeps switching them off. */
+function flappingText(top: AuditSummary['topRemediated']): string[] {
+  const flapping = top.filter((resource) => resource.count >= FLAPPING_MIN);
+  return [
+    `RESOURCES REMEDIATED MOST OFTEN (${FLAPPING_MIN} or more: flapping candidates)`,
+    flapping.length === 0
+      ? '  none'
+      : table(
+          ['COUNT', 'GUARDRAIL', 'ACCOUNT', 'REGION', 'RESOURCE', 'FIRST', 'LAST'],
+          flapping.map((resource) => [
+            String(resource.count),
+            resource.guardrail,
+            resource.account,
+            resource.region,
+            clip(resource.resource, 60),
+            shortTime(resource.first),
+            shortTime(resource.last),
           ]),
         ),
   ];
@@ -136,23 +158,7 @@ export function summaryText(summary: AuditSummary, options: { heartbeatStaleMs: 
   );
   out.push('');
 
-  out.push('RESOURCES REMEDIATED MOST OFTEN (2 or more: flapping candidates)');
-  out.push(
-    summary.topRemediated.length === 0
-      ? '  none'
-      : table(
-          ['COUNT', 'GUARDRAIL', 'ACCOUNT', 'REGION', 'RESOURCE', 'LAST', ''],
-          summary.topRemediated.map((resource) => [
-            String(resource.count),
-            resource.guardrail,
-            resource.account,
-            resource.region,
-            clip(resource.resource, 60),
-            shortTime(resource.last),
-            resource.count >= 2 ? 'flapping?' : '',
-          ]),
-        ),
-  );
+  out.push(...flappingText(summary.topRemediated));
   out.push('');
 
   out.push('ACCOUNTS WITH FAILURES (failed or escalated; "still failing": the latest record of the resource)');

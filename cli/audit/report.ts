@@ -1,7 +1,8 @@
+import { expiryOf } from '../../controllers/core/exemptions.js';
 import { type AuditRecord, OUTCOMES, type Outcome } from '../../controllers/core/record.js';
 import type { AuditQuery } from './filters.js';
 import { humanMs, shortActor } from './format.js';
-import type { AuditSummary, FailingResource } from './summary.js';
+import { type AuditSummary, EXEMPTION_EXPIRING_DAYS, type FailingResource } from './summary.js';
 
 /** Escape text for HTML content and attribute values. Every value from a record goes through it. */
 function esc(value: unknown): string {
@@ -11,6 +12,27 @@ function esc(value: unknown): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+}
+
+/**
+ * An id, escaped, with a line-break opportunity after each separator (`/`, `:`, `-`, `_`, `.`, `@`,
+ * `=`, `,`): a long ARN, alone or in a reason, wraps between its parts, never inside one (CSS `break-all` cut
+ * `c2b7e4f1…` mid-word, which made ids hard to read and to copy).
+ */
+function breakable(id: string): string {
+  return id
+    .split(/(?<=[/:\-_.@=,])/)
+    .map(esc)
+    .join('<wbr>');
+}
+
+/** Text that must not wrap (an account, a region: `ap-southeast-2` would break after `ap-`). */
+const whole = (text: string) => `<span class="nw">${esc(text)}</span>`;
+
+/** An ISO time that may wrap between its date and its clock only. */
+function timeCell(iso: string): string {
+  const [date, clock] = iso.split('T');
+  return clock === undefined ? whole(iso) : `<span class="nw">${esc(date)}</span><wbr><span class="nw">T${esc(clock)}</span>`;
 }
 
 const OUTCOME_COLORS: Record<Outcome, string> = {
@@ -30,8 +52,8 @@ const PALETTE = ['#1565c0', '#00897b', '#f9a825', '#6d4c41', '#0277bd', '#5e35b1
  * `base` when given (else left relative to the report). Anything else (`javascript:`…) is text only.
  */
 function runbookLink(runbook: string, base?: string): string {
-  if (/^https?:\/\//i.test(runbook)) return `<a href="${esc(runbook)}">${esc(runbook)}</a>`;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(runbook)) return `<code>${esc(runbook)}</code>`;
+  if (/^https?:\/\//i.test(runbook)) return `<a href="${esc(runbook)}">${breakable(runbook)}</a>`;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(runbook)) return `<code>${breakable(runbook)}</code>`;
   let href = runbook;
   if (base) {
     try {
@@ -40,7 +62,7 @@ function runbookLink(runbook: string, base?: string): string {
       href = runbook;
     }
   }
-  return `<a href="${esc(href)}">${esc(runbook)}</a>`;
+  return `<a href="${esc(href)}">${breakable(runbook)}</a>`;
 }
 
 function legend(items: readonly { label: string; color: string }[]): string {
@@ -58,7 +80,7 @@ function perDayChart(summary: AuditSummary, colors: Map<string, string>): string
   const plotHeight = 220;
   const top = 20;
   const bottom = 40;
-  const left = 40;
+  const left = textWidth(String(max), 11) + 12;
   const slot = Math.max(6, Math.min(110, Math.floor(900 / days.length)));
   const barWidth = Math.max(3, Math.min(56, Math.floor(slot * 0.7)));
   const width = left + slot * days.length + 10;
@@ -92,26 +114,108 @@ function perDayChart(summary: AuditSummary, colors: Map<string, string>): string
   return `<svg id="chart-per-day" role="img" aria-label="Remediations per day by guardrail" viewBox="0 0 ${width} ${top + plotHeight + bottom}" width="100%" style="max-width:${width}px">${parts.join('')}</svg>${legend(guardrails.map((guardrail) => ({ label: guardrail, color: colors.get(guardrail) as string })))}`;
 }
 
-/** Horizontal bars with a label, a value and a colour each. */
-function hbarChart(
-  id: string,
-  label: string,
-  rows: readonly { key: string; label: string; value: number; color: string; title?: string }[],
-): string {
+interface BarRow {
+  key: string;
+  /** HTML, escaped by the caller. */
+  label: string;
+  value: number;
+  color: string;
+  title: string;
+}
+
+/**
+ * Horizontal bars, as HTML rather than SVG: a label wraps in its box (SVG text cannot), so a long
+ * resource id is shown whole instead of clipped.
+ */
+function hbarChart(id: string, label: string, rows: readonly BarRow[]): string {
   if (rows.length === 0) return '<p class="empty">Nothing to show.</p>';
   const max = Math.max(1, ...rows.map((row) => row.value));
-  const labelWidth = 330;
-  const barMax = 420;
-  const rowHeight = 26;
-  const width = labelWidth + barMax + 80;
-  const height = rows.length * rowHeight + 8;
-  const parts = rows.map((row, rowIndex) => {
-    const y = 4 + rowIndex * rowHeight;
-    const barWidth = Math.max((row.value / max) * barMax, row.value > 0 ? 2 : 0);
-    const text = row.label.length > 48 ? `${row.label.slice(0, 47)}…` : row.label;
-    return `<g><title>${esc(row.title ?? `${row.label}: ${row.value}`)}</title><text x="${labelWidth - 8}" y="${y + 17}" class="label" text-anchor="end">${esc(text)}</text><rect class="bar" data-chart="${id}" data-key="${esc(row.key)}" data-value="${row.value}" x="${labelWidth}" y="${y + 3}" width="${barWidth}" height="${rowHeight - 8}" fill="${row.color}"/><text x="${labelWidth + barWidth + 6}" y="${y + 17}" class="value">${row.value}</text></g>`;
+  const bars = rows.map((row) => {
+    const share = (row.value / max).toFixed(4);
+    return `<div class="hrow" role="listitem" title="${esc(row.title)}"><div class="hlabel">${row.label}</div><div class="htrack"><span class="bar" data-chart="${id}" data-key="${esc(row.key)}" data-value="${row.value}" style="width:calc((100% - 4em) * ${share});background:${row.color}"></span><span class="value">${row.value}</span></div></div>`;
   });
-  return `<svg id="chart-${id}" role="img" aria-label="${esc(label)}" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px">${parts.join('')}</svg>`;
+  return `<div class="hbars" id="chart-${id}" role="list" aria-label="${esc(label)}">${bars.join('')}</div>`;
+}
+
+/**
+ * Width of `text` in SVG user units at `fontPx`, over-estimated (0.62 em a character; system-ui
+ * averages about 0.55 em): SVG text cannot be measured while rendering, and a margin too wide
+ * costs a little space where one too narrow clips the label.
+ */
+function textWidth(text: string, fontPx: number): number {
+  return Math.ceil(text.length * fontPx * 0.62);
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Tick steps, smallest first; every one divides a UTC day or is whole days, so ticks fall on round times. */
+const TICK_STEPS = [
+  1,
+  2,
+  5,
+  10,
+  20,
+  50,
+  100,
+  200,
+  500,
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  28 * DAY,
+  91 * DAY,
+  364 * DAY,
+];
+const MAX_TICKS = 6;
+
+/** A tick's label: as precise as the step needs (seconds below a minute, milliseconds below a second), the date when the span crosses days. */
+function tickLabel(time: number, step: number, crossesDays: boolean): string {
+  const iso = new Date(time).toISOString();
+  if (step >= DAY) return iso.slice(0, 10);
+  const clock = iso.slice(11, step < SECOND ? 23 : step < MINUTE ? 19 : 16);
+  return crossesDays ? `${iso.slice(5, 10)} ${clock}` : clock;
+}
+
+/**
+ * Ticks for a time axis from `first` to `last` (ms): round times, at most {@link MAX_TICKS}, each
+ * label distinct (a span of a few minutes gets seconds). One tick when the span is empty. Pure.
+ */
+export function timeTicks(first: number, last: number): { time: number; label: string }[] {
+  if (last <= first) return [{ time: first, label: new Date(first).toISOString().slice(11, 19) }];
+  const span = last - first;
+  const step = TICK_STEPS.find((candidate) => span / candidate <= MAX_TICKS) ?? Math.ceil(span / MAX_TICKS / DAY) * DAY;
+  const crossesDays = new Date(first).toISOString().slice(0, 10) !== new Date(last).toISOString().slice(0, 10);
+  const ticks: { time: number; label: string }[] = [];
+  for (let time = Math.ceil(first / step) * step; time <= last; time += step) {
+    ticks.push({ time, label: tickLabel(time, step, crossesDays) });
+  }
+  return ticks;
+}
+
+/** The axis caption: UTC, and the day when every tick is on it. */
+function axisCaption(first: number, last: number): string {
+  const [firstDay, lastDay] = [first, last].map((time) => new Date(time).toISOString().slice(0, 10));
+  return firstDay === lastDay ? `time (UTC) on ${firstDay}` : `time (UTC), ${firstDay} to ${lastDay}`;
 }
 
 /** Dots on a time axis, one lane per guardrail, coloured by outcome: the newest notable records. */
@@ -121,10 +225,13 @@ function timelineChart(records: readonly AuditRecord[], colors: Map<string, stri
   const times = records.map((record) => Date.parse(record.time));
   const firstTime = Math.min(...times);
   const lastTime = Math.max(...times);
-  const left = 140;
+  const ticks = timeTicks(firstTime, lastTime);
+  const tickHalf = Math.max(...ticks.map((tick) => textWidth(tick.label, 11))) / 2;
+  const left = Math.max(tickHalf, ...lanes.map((lane) => textWidth(lane, 12))) + 16;
   const plotWidth = 800;
+  const width = left + plotWidth + tickHalf + 8;
   const laneHeight = 28;
-  const height = lanes.length * laneHeight + 40;
+  const axisY = lanes.length * laneHeight + 10;
   const x = (time: number) =>
     left + (lastTime === firstTime ? plotWidth / 2 : ((time - firstTime) / (lastTime - firstTime)) * plotWidth);
   const parts: string[] = [];
@@ -140,16 +247,37 @@ function timelineChart(records: readonly AuditRecord[], colors: Map<string, stri
       `<circle class="dot" data-outcome="${record.outcome}" cx="${x(Date.parse(record.time)).toFixed(1)}" cy="${y}" r="5" fill="${OUTCOME_COLORS[record.outcome]}"><title>${esc(`${record.time} ${record.outcome} ${record.guardrail} ${record.account}/${record.region} ${record.resource.id} — ${record.reason}`)}</title></circle>`,
     );
   }
-  const yAxis = lanes.length * laneHeight + 28;
-  parts.push(
-    `<text x="${left}" y="${yAxis}" class="axis">${esc(new Date(firstTime).toISOString().slice(0, 16).replace('T', ' '))}</text><text x="${left + plotWidth}" y="${yAxis}" class="axis" text-anchor="end">${esc(new Date(lastTime).toISOString().slice(0, 16).replace('T', ' '))} UTC</text>`,
-  );
-  return `<svg id="chart-timeline" role="img" aria-label="Timeline" viewBox="0 0 ${left + plotWidth + 20} ${height}" width="100%" style="max-width:${left + plotWidth + 20}px">${parts.join('')}</svg>${legend(
+  for (const tick of ticks) {
+    const tickX = x(tick.time).toFixed(1);
+    parts.push(
+      `<line x1="${tickX}" x2="${tickX}" y1="${axisY - 4}" y2="${axisY + 2}" class="tick"/><text x="${tickX}" y="${axisY + 15}" class="axis tick-label" text-anchor="middle" data-time="${new Date(tick.time).toISOString()}">${tick.label}</text>`,
+    );
+  }
+  parts.push(`<text x="${left}" y="${axisY + 32}" class="axis">${axisCaption(firstTime, lastTime)}</text>`);
+  const height = axisY + 40;
+  return `<svg id="chart-timeline" role="img" aria-label="Timeline" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px">${parts.join('')}</svg>${legend(
     OUTCOMES.filter((outcome) => records.some((record) => record.outcome === outcome)).map((outcome) => ({
       label: outcome,
       color: OUTCOME_COLORS[outcome],
     })),
   )}`;
+}
+
+/** Policy exemptions in use (as in `audit --summary`): who approved them, the ticket, when they end; those ending soon first and marked. */
+function exemptionsSection(exemptions: AuditSummary['exemptions'], asOf: string): string {
+  const { active, expiringSoon } = exemptions;
+  const heading = `<h2>Exemptions in use (${active.length}; ${expiringSoon.length} ending within ${EXEMPTION_EXPIRING_DAYS} days of ${esc(asOf)})</h2>`;
+  if (active.length === 0) return `<section id="sec-exemptions">${heading}<p class="empty">No exemption in use.</p></section>`;
+  const soon = new Set(expiringSoon);
+  const rows = active.map((exemption) => {
+    const ending = soon.has(exemption);
+    const status = ending
+      ? '<span class="badge" style="background:#ef6c00">ending soon</span>'
+      : '<span class="badge" style="background:#7b1fa2">active</span>';
+    const endsIn = humanMs(expiryOf(exemption.expires) - Date.parse(asOf));
+    return `<tr data-resource="${esc(exemption.resource)}" data-ending-soon="${ending}"><td>${whole(exemption.guardrail)}</td><td>${whole(exemption.account)}</td><td>${whole(exemption.region)}</td><td><code>${breakable(exemption.resource)}</code></td><td>${timeCell(exemption.expires)}</td><td class="n">${endsIn}</td><td>${breakable(exemption.approver ?? '-')}</td><td>${breakable(exemption.ticket ?? '-')}</td><td>${timeCell(exemption.lastSeen)}</td><td>${status}</td></tr>`;
+  });
+  return `<section id="sec-exemptions">${heading}<table id="exemptions"><thead><tr><th>Guardrail</th><th>Account</th><th>Region</th><th>Resource</th><th>Expires</th><th class="n">Ends in</th><th>Approver</th><th>Ticket</th><th>Last exempt record</th><th>Status</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
 function describeQuery(query: AuditQuery): string {
@@ -169,7 +297,7 @@ function failingRows(accounts: AuditSummary['accountsWithFailures'], runbookBase
   return `<table id="failures"><thead><tr><th>Since</th><th>Outcome</th><th>Account</th><th>Region</th><th>Guardrail</th><th>Resource</th><th>Reason</th><th>Retry?</th><th>Runbook</th></tr></thead><tbody>${rows
     .map(
       (failing) =>
-        `<tr data-account="${esc(failing.account)}" data-outcome="${failing.outcome}"><td>${esc(failing.time)}</td><td><span class="badge" style="background:${OUTCOME_COLORS[failing.outcome]}">${failing.outcome}</span></td><td>${esc(failing.account)}</td><td>${esc(failing.region)}</td><td>${esc(failing.guardrail)}</td><td><code>${esc(failing.resource)}</code></td><td>${esc(failing.reason)}</td><td>${failing.retryable ? 'yes' : 'no'}</td><td>${runbookLink(failing.runbook, runbookBase)}</td></tr>`,
+        `<tr data-account="${esc(failing.account)}" data-outcome="${failing.outcome}"><td>${timeCell(failing.time)}</td><td><span class="badge" style="background:${OUTCOME_COLORS[failing.outcome]}">${failing.outcome}</span></td><td>${whole(failing.account)}</td><td>${esc(failing.region)}</td><td>${esc(failing.guardrail)}</td><td><code>${breakable(failing.resource)}</code></td><td>${breakable(failing.reason)}</td><td>${failing.retryable ? 'yes' : 'no'}</td><td>${runbookLink(failing.runbook, runbookBase)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 }
@@ -181,14 +309,18 @@ main{padding:8px 28px 40px;max-width:1400px}section{background:#fff;border:1px s
 h2{font-size:17px;margin:0 0 10px}.kpis{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
 .kpi{background:#fff;border:1px solid #e2e5ea;border-radius:8px;padding:10px 16px;min-width:140px}.kpi b{display:block;font-size:26px}.kpi.bad b{color:#c62828}
 .kpi span{color:#5f6b7a;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #edf0f3;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:5px 6px;border-bottom:1px solid #edf0f3;vertical-align:top}
 th{background:#f1f3f6;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 svg text{font:12px system-ui,sans-serif;fill:#37474f}svg .axis{fill:#78909c;font-size:11px}svg .value{font-size:11px;fill:#263238}
 svg .grid{stroke:#eceff1;stroke-width:1}.legend{display:flex;flex-wrap:wrap;gap:14px;margin-top:6px;font-size:12px}
 .legend i{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:5px;vertical-align:-1px}
 .empty{color:#78909c}.ok{color:#2e7d32}.badge{display:inline-block;padding:0 6px;border-radius:9px;color:#fff;font-size:12px}
 .two{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:0 16px}input[type=search]{padding:5px 8px;width:320px;margin-bottom:8px}
-code{font-size:12px;word-break:break-all}`;
+code{font-size:12px}.nw,td.n,.badge{white-space:nowrap}
+.hbars{display:flex;flex-direction:column;gap:6px}.hrow{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:10px;align-items:center}
+.hlabel{text-align:right;overflow-wrap:anywhere;line-height:1.25}.hlabel small{display:block;color:#78909c;font-size:11px}
+.htrack{display:flex;align-items:center;gap:6px}.htrack .bar{display:block;height:16px;border-radius:2px;min-width:2px;flex:none}
+.htrack .value{font-size:11px;color:#263238;font-variant-numeric:tabular-nums}svg .tick{stroke:#b0bec5;stroke-width:1}`;
 
 /** Filters the timeline table as you type; the page works without it. */
 const SCRIPT = `
@@ -219,7 +351,7 @@ export function renderReport(input: ReportInput): string {
   const matrix = `<table id="matrix"><thead><tr><th>Guardrail</th>${OUTCOMES.map((outcome) => `<th class="n">${outcome}</th>`).join('')}<th class="n">total</th></tr></thead><tbody>${summary.byGuardrail
     .map(
       (row) =>
-        `<tr data-guardrail="${esc(row.guardrail)}"><td>${esc(row.guardrail)}</td>${OUTCOMES.map((outcome) => `<td class="n" data-outcome="${outcome}">${row.outcomes[outcome]}</td>`).join('')}<td class="n">${row.total}</td></tr>`,
+        `<tr data-guardrail="${esc(row.guardrail)}"><td>${whole(row.guardrail)}</td>${OUTCOMES.map((outcome) => `<td class="n" data-outcome="${outcome}">${row.outcomes[outcome]}</td>`).join('')}<td class="n">${row.total}</td></tr>`,
     )
     .join(
       '',
@@ -231,7 +363,7 @@ export function renderReport(input: ReportInput): string {
   ]
     .map(
       ([guardrail, count, p50, p95]) =>
-        `<tr data-guardrail="${esc(guardrail)}"><td>${esc(guardrail)}</td><td class="n">${count}</td><td class="n" data-ms="${p50 ?? ''}">${humanMs(p50)}</td><td class="n" data-ms="${p95 ?? ''}">${humanMs(p95)}</td></tr>`,
+        `<tr data-guardrail="${esc(guardrail)}"><td>${whole(guardrail)}</td><td class="n">${count}</td><td class="n" data-ms="${p50 ?? ''}">${humanMs(p50)}</td><td class="n" data-ms="${p95 ?? ''}">${humanMs(p95)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 
@@ -241,15 +373,15 @@ export function renderReport(input: ReportInput): string {
       : `<table id="heartbeats"><thead><tr><th>Deployment</th><th>Last heartbeat</th><th class="n">Age</th><th>Status</th></tr></thead><tbody>${summary.heartbeats
           .map(
             (heartbeat) =>
-              `<tr data-stopped="${heartbeat.stopped}"><td>${esc(heartbeat.deployment)}</td><td>${esc(heartbeat.last)}</td><td class="n">${humanMs(heartbeat.ageMs)}</td><td>${heartbeat.stopped ? '<span class="badge" style="background:#c62828">stopped</span>' : '<span class="badge" style="background:#2e7d32">ok</span>'}</td></tr>`,
+              `<tr data-stopped="${heartbeat.stopped}"><td>${esc(heartbeat.deployment)}</td><td>${timeCell(heartbeat.last)}</td><td class="n">${humanMs(heartbeat.ageMs)}</td><td>${heartbeat.stopped ? '<span class="badge" style="background:#c62828">stopped</span>' : '<span class="badge" style="background:#2e7d32">ok</span>'}</td></tr>`,
           )
           .join('')}</tbody></table>`;
 
   const timelineTable = `<input type="search" id="timeline-filter" placeholder="Filter: account, resource, actor, outcome…" aria-label="Filter the timeline"> <span id="timeline-count">${summary.timeline.length}</span> shown
-<table id="timeline-table"><thead><tr><th>Time</th><th>Outcome</th><th>Guardrail</th><th>Account / region</th><th>Resource</th><th>Trigger</th><th>Actor</th><th>What happened</th></tr></thead><tbody>${summary.timeline
+<table id="timeline-table"><thead><tr><th>Time</th><th>Outcome</th><th>Guardrail</th><th>Account / region</th><th>Resource</th><th>Trigger and actor</th><th>What happened</th></tr></thead><tbody>${summary.timeline
     .map(
       (record) =>
-        `<tr><td>${esc(record.time)}</td><td><span class="badge" style="background:${OUTCOME_COLORS[record.outcome]}">${record.outcome}</span></td><td>${esc(record.guardrail)}</td><td>${esc(record.account)} / ${esc(record.region)}</td><td><code>${esc(record.resource.id)}</code></td><td>${esc(record.trigger.type)}${record.trigger.eventName ? ` ${esc(record.trigger.eventName)}` : ''}</td><td>${esc(shortActor(record.trigger.actor))}</td><td>${esc(record.reason)}${record.actions.length > 0 ? `<br><small>${record.actions.map((action) => esc(action.api) + (action.ok ? '' : ` (failed: ${esc(action.error ?? '')})`)).join(', ')}</small>` : ''}</td></tr>`,
+        `<tr><td>${timeCell(record.time)}</td><td><span class="badge" style="background:${OUTCOME_COLORS[record.outcome]}">${record.outcome}</span></td><td>${esc(record.guardrail)}</td><td>${whole(record.account)} / ${esc(record.region)}</td><td><code>${breakable(record.resource.id)}</code></td><td>${esc(record.trigger.type)}${record.trigger.eventName ? ` ${esc(record.trigger.eventName)}` : ''}<br><small>${breakable(shortActor(record.trigger.actor))}</small></td><td>${breakable(record.reason)}${record.actions.length > 0 ? `<br><small>${record.actions.map((action) => esc(action.api) + (action.ok ? '' : ` (failed: ${esc(action.error ?? '')})`)).join(', ')}</small>` : ''}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 
@@ -267,7 +399,7 @@ export function renderReport(input: ReportInput): string {
           .slice(0, 200)
           .map(
             (problem) =>
-              `<tr><td><code>${esc(problem.location)}</code></td><td>${esc(problem.kind)}</td><td>${esc(problem.message)}</td></tr>`,
+              `<tr><td><code>${breakable(problem.location)}</code></td><td>${esc(problem.kind)}</td><td>${esc(problem.message)}</td></tr>`,
           )
           .join(
             '',
@@ -275,13 +407,14 @@ export function renderReport(input: ReportInput): string {
 
   const outcomeRows = OUTCOMES.map((outcome) => ({
     key: outcome,
-    label: outcome,
+    label: esc(outcome),
     value: summary.byOutcome[outcome],
     color: OUTCOME_COLORS[outcome],
+    title: `${outcome}: ${summary.byOutcome[outcome]}`,
   }));
   const topRows = summary.topRemediated.map((resource) => ({
     key: `${resource.account}/${resource.region}/${resource.resource}`,
-    label: `${resource.resource} (${resource.account} ${resource.region})`,
+    label: `<code>${breakable(resource.resource)}</code><small>${esc(resource.guardrail)} · ${esc(resource.account)} · ${esc(resource.region)}</small>`,
     value: resource.count,
     color: colors.get(resource.guardrail) ?? '#1565c0',
     title: `${resource.guardrail} ${resource.account}/${resource.region} ${resource.resource}: remediated ${resource.count} time(s), ${resource.first} → ${resource.last}`,
@@ -292,16 +425,17 @@ export function renderReport(input: ReportInput): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>logwarden audit report</title><style>${CSS}</style></head>
-<body><header><h1>logwarden audit report</h1><p>Source <code>${esc(input.source)}</code> · filters: ${esc(describeQuery(input.query))} · records from ${esc(summary.window.first ?? '-')} to ${esc(summary.window.last ?? '-')} · generated ${esc(input.generatedAt.toISOString())}</p></header>
+<body><header><h1>logwarden audit report</h1><p>Source <code>${breakable(input.source)}</code> · filters: ${esc(describeQuery(input.query))} · records from ${esc(summary.window.first ?? '-')} to ${esc(summary.window.last ?? '-')} · generated ${esc(input.generatedAt.toISOString())}</p></header>
 <main>
-<div class="kpis">${kpi('selected', summary.selected, 'records')}${kpi('remediated', summary.byOutcome.remediated, 'remediated')}${kpi('failed', summary.byOutcome.failed, 'failed', summary.byOutcome.failed > 0)}${kpi('still-failing', stillFailing, 'resources still failing', stillFailing > 0)}${kpi('heartbeats-stopped', stopped, 'heartbeats stopped', stopped > 0)}${kpi('p50', humanMs(summary.timeToRemediate.p50Ms), 'time to remediate p50')}${kpi('p95', humanMs(summary.timeToRemediate.p95Ms), 'time to remediate p95')}${kpi('rejected', summary.integrity.rejected, 'records rejected', summary.integrity.rejected > 0)}</div>
+<div class="kpis">${kpi('selected', summary.selected, 'records')}${kpi('remediated', summary.byOutcome.remediated, 'remediated')}${kpi('failed', summary.byOutcome.failed, 'failed', summary.byOutcome.failed > 0)}${kpi('still-failing', stillFailing, 'resources still failing', stillFailing > 0)}${kpi('heartbeats-stopped', stopped, 'heartbeats stopped', stopped > 0)}${kpi('p50', humanMs(summary.timeToRemediate.p50Ms), 'time to remediate p50')}${kpi('p95', humanMs(summary.timeToRemediate.p95Ms), 'time to remediate p95')}${kpi('exemptions-ending', summary.exemptions.expiringSoon.length, `exemptions ending within ${EXEMPTION_EXPIRING_DAYS} days`)}${kpi('rejected', summary.integrity.rejected, 'records rejected', summary.integrity.rejected > 0)}</div>
 <section id="sec-failures"><h2>Failures to follow up</h2>${failingRows(summary.accountsWithFailures, input.runbookBase)}</section>
 <section id="sec-per-day"><h2>Remediations per day, by guardrail (UTC)</h2>${perDayChart(summary, colors)}</section>
 <div class="two"><section id="sec-outcomes"><h2>Outcomes</h2>${hbarChart('outcomes', 'Outcomes', outcomeRows)}</section>
 <section id="sec-top"><h2>Resources remediated most often</h2>${hbarChart('top', 'Resources remediated most often', topRows)}<p class="empty">Two or more remediations of one resource: something keeps switching it off (flapping candidate).</p></section></div>
 <section id="sec-timeline"><h2>Timeline: the ${summary.timeline.length} newest remediated, failed, escalated, drift-detected and exempt records</h2>${timelineChart(summary.timeline, colors)}${timelineTable}</section>
-<div class="two"><section id="sec-matrix"><h2>Records by guardrail and outcome</h2>${matrix}</section>
-<section id="sec-ttr"><h2>Time to remediate</h2>${ttr}<p class="empty">durationMs of remediated records (event in → state re-read and verified), nearest-rank percentiles.</p></section></div>
+<section id="sec-matrix"><h2>Records by guardrail and outcome</h2>${matrix}</section>
+<section id="sec-ttr"><h2>Time to remediate</h2>${ttr}<p class="empty">durationMs of remediated records (event in → state re-read and verified), nearest-rank percentiles.</p></section>
+${exemptionsSection(summary.exemptions, summary.window.asOf)}
 <section id="sec-heartbeats"><h2>Heartbeats (stopped: none for ${esc(humanMs(input.heartbeatStaleMs))} as of ${esc(summary.window.asOf)})</h2>${heartbeats}</section>
 <section id="sec-integrity"><h2>Integrity</h2>${problems}</section>
 </main><script>${SCRIPT}</script></body></html>

@@ -77,6 +77,9 @@ export interface ExemptionInUse extends ResourceRef {
   lastSeen: string;
 }
 
+/** Remediated this many times or more, a resource is a flapping candidate: something keeps switching it off. */
+export const FLAPPING_MIN = 2;
+
 /** Exemptions ending within this many days are listed apart, to renew or let lapse. */
 export const EXEMPTION_EXPIRING_DAYS = 14;
 

@@ -6,16 +6,20 @@ import { Command } from 'commander';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditIo, registerAuditCommand } from '../../cli/audit/command.js';
+import { renderReport } from '../../cli/audit/report.js';
+import { summarize } from '../../cli/audit/summary.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { OUTCOMES } from '../../controllers/core/record.js';
 import { record } from '../helpers/records.js';
 import { A, B, KNOWN, NOW, rec } from './audit-known-records.js';
+import { CLUSTER, DETECTOR, LOAD_BALANCER, LONG, LONG_NOW, OTHER_DETECTOR } from './audit-long-records.js';
 
 /** Debian's chromium (scripts/setup.sh installs it); CHROMIUM overrides. */
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'logwarden-report-'));
 const SOURCE = join(dir, 'audit.jsonl');
 const HTML = join(dir, 'report.html');
+const LONG_HTML = join(dir, 'long.html');
 
 // The known set, one record whose resource id tries to inject markup, and a malformed line.
 const HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>';
@@ -96,6 +100,11 @@ beforeAll(async () => {
   });
   page.on('request', (r) => requests.push(r.url()));
   await page.goto(pathToFileURL(HTML).toString(), { waitUntil: 'load' });
+  const longSummary = summarize(LONG, { now: LONG_NOW });
+  writeFileSync(
+    LONG_HTML,
+    renderReport({ summary: longSummary, source: SOURCE, query: {}, heartbeatStaleMs: 3_600_000, generatedAt: LONG_NOW }),
+  );
   if (process.env.AUDIT_REPORT_SCREENSHOT) await page.screenshot({ path: process.env.AUDIT_REPORT_SCREENSHOT, fullPage: true });
 }, 60_000);
 
@@ -141,7 +150,7 @@ describe('logwarden audit report --html in headless Chromium', () => {
   it('outcome counts and the headline figures match the records', async () => {
     const { outcomes, failing } = expected();
     const shown = await page
-      .locator('#chart-outcomes rect.bar')
+      .locator('#chart-outcomes .bar')
       .evaluateAll((els) =>
         Object.fromEntries(els.map((e) => [e.getAttribute('data-key'), Number(e.getAttribute('data-value'))])),
       );
@@ -180,7 +189,7 @@ describe('logwarden audit report --html in headless Chromium', () => {
 
   it('top resources and the timeline show the records; the filter box narrows the timeline', async () => {
     const top = await page
-      .locator('#chart-top rect.bar')
+      .locator('#chart-top .bar')
       .evaluateAll((els) => els.map((e) => [e.getAttribute('data-key'), Number(e.getAttribute('data-value'))]));
     expect(top[0]).toEqual([`${A}/us-east-1/main`, 3]);
     const notable = RECORDS.filter((r) => ['remediated', 'failed', 'escalated', 'drift-detected', 'exempt'].includes(r.outcome));
@@ -189,5 +198,189 @@ describe('logwarden audit report --html in headless Chromium', () => {
     await page.locator('#timeline-filter').fill('escalated');
     expect(await page.locator('#timeline-count').textContent()).toBe('1');
     expect(await page.locator('#timeline-table tbody tr:visible').count()).toBe(1);
+  });
+});
+
+/**
+ * The page's DOM, typed only as far as the checks below use it: the project compiles without the
+ * DOM library, so that Node code cannot use a browser global by mistake.
+ */
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+interface PageNode {
+  textContent: string | null;
+}
+interface PageElement extends PageNode {
+  tagName: string;
+  id: string;
+  scrollWidth: number;
+  clientWidth: number;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+  getBBox(): Box;
+  viewBox: { baseVal: Box };
+}
+interface PageDocument {
+  querySelectorAll(selector: string): Iterable<PageElement>;
+  createTreeWalker(root: PageElement, whatToShow: number): { nextNode(): PageNode | null };
+  createRange(): {
+    setStart(node: PageNode, offset: number): void;
+    setEnd(node: PageNode, offset: number): void;
+    getBoundingClientRect(): Box & { top: number };
+  };
+}
+
+/** Boxes scrolling sideways (sections, table cells, bar labels, headline figures): text wider than its box. Runs in the page. */
+function overflowing(): string[] {
+  const doc = (globalThis as unknown as { document: PageDocument }).document;
+  const found: string[] = [];
+  for (const el of doc.querySelectorAll('section, td, th, .hlabel, .htrack, .kpi, .legend span, header p')) {
+    if (el.scrollWidth > el.clientWidth + 1)
+      found.push(
+        `overflows: ${el.tagName} ${el.id} "${(el.textContent ?? '').slice(0, 60)}" ${el.scrollWidth} > ${el.clientWidth}`,
+      );
+  }
+  return found;
+}
+
+/** SVG texts (chart labels, values, ticks) not wholly inside their SVG's viewBox. Runs in the page. */
+function outsideViewBox(): string[] {
+  const doc = (globalThis as unknown as { document: PageDocument }).document;
+  const found: string[] = [];
+  for (const svg of doc.querySelectorAll('svg')) {
+    const view = svg.viewBox.baseVal;
+    for (const text of svg.querySelectorAll('text')) {
+      const box = text.getBBox();
+      const inside =
+        box.x >= view.x &&
+        box.y >= view.y &&
+        box.x + box.width <= view.x + view.width &&
+        box.y + box.height <= view.y + view.height;
+      if (!inside) found.push(`outside ${svg.id}: "${text.textContent}" ${JSON.stringify(box)}`);
+    }
+  }
+  return found;
+}
+
+/** Ids (code, links) wrapped between two letters or digits: mid-word. After `/`, `:`, `-`, `"` or a space is fine. Runs in the page. */
+function midWordWraps(): string[] {
+  const doc = (globalThis as unknown as { document: PageDocument }).document;
+  const SHOW_TEXT = 4; // NodeFilter.SHOW_TEXT
+  const inWord = /[A-Za-z0-9]/;
+  const found: string[] = [];
+  for (const code of doc.querySelectorAll('td code, td a, .hlabel code')) {
+    let previous: { top: number; char: string } | null = null;
+    const walker = doc.createTreeWalker(code, SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent ?? '';
+      for (let index = 0; index < text.length; index++) {
+        const range = doc.createRange();
+        range.setStart(node, index);
+        range.setEnd(node, index + 1);
+        const { top } = range.getBoundingClientRect();
+        const char = text[index] as string;
+        if (previous && top > previous.top + 4 && inWord.test(previous.char) && inWord.test(char))
+          found.push(`wrapped mid-word: "${code.textContent}" before "${text.slice(index, index + 8)}"`);
+        previous = { top, char };
+      }
+    }
+  }
+  return found;
+}
+
+/** Every label that does not fit, by the three checks. */
+async function misfits(view: Page): Promise<string[]> {
+  return [
+    ...(await view.evaluate(overflowing)),
+    ...(await view.evaluate(outsideViewBox)),
+    ...(await view.evaluate(midWordWraps)),
+  ];
+}
+
+describe('audit report labels: whole, wrapped between id parts, never outside their box', () => {
+  // Below about 1,200 px a table of long ids scrolls sideways in its section rather than cut an id.
+  for (const width of [1400, 1280]) {
+    it(`fits every label and cell at ${width} px, for the known records and for long ids`, async () => {
+      const view = await browser.newPage({ viewport: { width, height: 1000 } });
+      for (const file of [HTML, LONG_HTML]) {
+        await view.goto(pathToFileURL(file).toString(), { waitUntil: 'load' });
+        expect(await misfits(view), `${file} at ${width}px`).toEqual([]);
+      }
+      await view.close();
+    });
+  }
+
+  it('detects a mid-word wrap and an overflow (the check can fail)', async () => {
+    const view = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    await view.setContent(
+      `<table style="width:200px"><tr><td><code style="word-break:break-all">${DETECTOR}${DETECTOR}</code></td></tr></table><section style="width:100px;overflow:auto"><span style="white-space:nowrap">${LOAD_BALANCER}</span></section><svg id="clipped" viewBox="0 0 200 40" width="200"><text x="190" y="20">${DETECTOR}</text></svg>`,
+    );
+    const found = await misfits(view);
+    expect(found.some((line) => line.startsWith('wrapped mid-word'))).toBe(true);
+    expect(found.some((line) => line.startsWith('overflows: SECTION'))).toBe(true);
+    expect(found.some((line) => line.startsWith('outside clipped'))).toBe(true);
+    await view.close();
+  });
+
+  it('shows long ids whole, with account and region, and tells a short timeline apart', async () => {
+    const view = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await view.goto(pathToFileURL(LONG_HTML).toString(), { waitUntil: 'load' });
+    const labels = await view.locator('#chart-top .hlabel').allTextContents();
+    expect(labels).toEqual([
+      `${DETECTOR}guardduty · 444444444444 · ap-southeast-2`,
+      `${OTHER_DETECTOR}guardduty · 555555555555 · ap-southeast-2`,
+      `${CLUSTER}eks-control-plane-logs · 555555555555 · ap-southeast-2`,
+      `${LOAD_BALANCER}load-balancer-logs · 444444444444 · ap-southeast-2`,
+    ]);
+    // 3 min 35 s of records: ticks on whole minutes, each label different.
+    const ticks = await view.locator('#chart-timeline .tick-label').allTextContents();
+    expect(ticks).toEqual(['11:58', '11:59', '12:00', '12:01']);
+    await view.close();
+  });
+
+  it('lists the exemptions in use with approver, ticket and expiry, those ending within 14 days marked', async () => {
+    const view = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await view.goto(pathToFileURL(LONG_HTML).toString(), { waitUntil: 'load' });
+    expect(await view.locator('#sec-exemptions h2').textContent()).toMatch(/^Exemptions in use \(2; 1 ending within 14 days/);
+    const rows = await view
+      .locator('#exemptions tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [tr.getAttribute('data-ending-soon'), ...[...tr.querySelectorAll('td')].map((td) => td.textContent)]),
+      );
+    expect(rows).toEqual([
+      [
+        'true',
+        'guardduty',
+        '666666666666',
+        'ap-southeast-2',
+        DETECTOR,
+        '2026-12-03',
+        '7.5 d',
+        'security-architecture-review-board@example.com',
+        'SECOPS-123456',
+        '2026-11-26T12:01:20.000Z',
+        'ending soon',
+      ],
+      [
+        'false',
+        'eks-control-plane-logs',
+        '666666666666',
+        'ap-southeast-2',
+        CLUSTER,
+        '2027-03-31',
+        '125.5 d',
+        '-',
+        'CHG-2026-000123',
+        '2026-11-26T12:01:35.000Z',
+        'active',
+      ],
+    ]);
+    expect(await view.locator('#kpi-exemptions-ending').getAttribute('data-value')).toBe('1');
+    // The known records have no exemption: the section says so.
+    expect(await page.locator('#sec-exemptions .empty').textContent()).toBe('No exemption in use.');
+    await view.close();
   });
 });

@@ -66,7 +66,7 @@ describe('logwarden audit (in-process)', () => {
     expect(text.out).toContain('audit summary: 13 record(s) selected of 13 read, 0 rejected');
     expect(text.out).toMatch(/cloudtrail\s+3\s+1\s+0\s+1\s+0\s+0\s+0\s+5/);
     expect(text.out).toMatch(/\(all\)\s+5\s+300 ms\s+5\.0 s/);
-    expect(text.out).toMatch(/3\s+cloudtrail\s+111111111111\s+us-east-1\s+main\s+2026-11-26T09:00:00Z\s+flapping\?/);
+    expect(text.out).toMatch(/3\s+cloudtrail\s+111111111111\s+us-east-1\s+main\s+2026-11-24T10:00:00Z\s+2026-11-26T09:00:00Z\n/);
     expect(text.out).toContain('escalated guardduty us-east-1 det-1');
     expect(text.out).toMatch(/222222222222\/us-east-1\s+2026-11-26T09:00:00Z\s+3\.0 h\s+STOPPED/);
     const json = JSON.parse((await run([FILE, '--summary', '--json'])).out) as AuditSummary;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { summaryText } from '../../cli/audit/format.js';
 import { hasFindings, integrityOf, percentile, SummaryBuilder, summarize } from '../../cli/audit/summary.js';
 import { A, B, C, KNOWN, NOW, rec } from '../browser/audit-known-records.js';
 
@@ -134,13 +135,57 @@ describe('audit summary: exemptions in use', () => {
     expect(exemptions.active[0]).toMatchObject({ guardrail: 'cloudtrail', account: A, lastSeen: '2026-11-26T10:00:00.000Z' });
   });
 
-  it('prints them in the text summary, the soon-ending marked', async () => {
-    const { summaryText } = await import('../../cli/audit/format.js');
+  it('prints them in the text summary, the soon-ending marked', () => {
     const text = summaryText(summarize([exempt('soon', '2026-12-05'), exempt('far', '2027-01-31')], { now: NOW }), {
       heartbeatStaleMs: 3_600_000,
     });
     expect(text).toContain('EXEMPTIONS IN USE (2; 1 ending within 14 days)');
     expect(text).toMatch(/soon\s+2026-12-05\s+ciso\s+CHG-soon\s+expiring soon/);
-    expect(text).toMatch(/far\s+2027-01-31\s+ciso\s+CHG-far\s*\n/);
+    expect(text).toMatch(/far\s+2027-01-31\s+ciso\s+CHG-far\s+active\n/);
+  });
+});
+
+/** Each table of the text: its header line and its rows, cut into columns at the dashes line's groups. */
+function textTables(text: string): { headers: string[]; rows: string[][] }[] {
+  const lines = text.split('\n');
+  const tables: { headers: string[]; rows: string[][] }[] = [];
+  for (const [index, dashes] of lines.entries()) {
+    if (!/^-+( {2}-+)*$/.test(dashes)) continue;
+    const spans = [...dashes.matchAll(/-+/g)].map((m) => [m.index, m.index + m[0].length] as const);
+    const cut = (line: string) => spans.map(([start, end]) => line.slice(start, end).trim());
+    const rows: string[][] = [];
+    for (const line of lines.slice(index + 1)) {
+      if (line.trim() === '') break;
+      rows.push(cut(line));
+    }
+    tables.push({ headers: cut(lines[index - 1] ?? ''), rows });
+  }
+  return tables;
+}
+
+describe('audit summary text', () => {
+  const exempt = {
+    ...rec('guardduty', B, 'us-east-1', 'det-9', 'exempt', '2026-11-26T10:00'),
+    exemption: { expires: '2026-12-01', approver: 'ciso', ticket: null },
+  };
+  const text = summaryText(summarize([...KNOWN, exempt], { now: NOW }), { heartbeatStaleMs: 3_600_000 });
+
+  it('lists only resources remediated 2 or more times as flapping candidates', () => {
+    const section = text.slice(text.indexOf('RESOURCES REMEDIATED MOST OFTEN'), text.indexOf('ACCOUNTS WITH FAILURES'));
+    expect(section).toMatch(/^3\s+cloudtrail\s+111111111111\s+us-east-1\s+main\s/m);
+    // vpc-1 and bucket-a were remediated once each: in topRemediated, not flapping.
+    expect(section).not.toMatch(/vpc-1|bucket-a/);
+    const once = summaryText(summarize(KNOWN.slice(3, 4), { now: NOW }), { heartbeatStaleMs: 3_600_000 });
+    expect(once).toMatch(/RESOURCES REMEDIATED MOST OFTEN \(2 or more: flapping candidates\)\n {2}none\n/);
+  });
+
+  it('gives every column of every table a header', () => {
+    const tables = textTables(text);
+    // outcomes by guardrail, time to remediate, flapping, exemptions, heartbeats
+    expect(tables).toHaveLength(5);
+    for (const { headers, rows } of tables) {
+      expect(rows.length).toBeGreaterThan(0);
+      for (const header of headers) expect(header, headers.join(' | ')).toMatch(/^[A-Z0-9(][A-Z0-9 ()_-]*$/);
+    }
   });
 });
