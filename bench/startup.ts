@@ -37,7 +37,9 @@ function emptyAccountPolicy(): string {
     version: 1,
     controller: { regions: ['us-east-1'], ownRoleArns: [ownRoleArnTemplate('cloudtrail')] },
     audit: { eventBus: 'logwarden-audit' },
-    guardrails: { cloudtrail: { mode: 'notify', trails: [{ name: 'org-trail', homeRegion: 'us-east-1', s3BucketName: 'org-trail-logs' }] } },
+    guardrails: {
+      cloudtrail: { mode: 'notify', trails: [{ name: 'org-trail', homeRegion: 'us-east-1', s3BucketName: 'org-trail-logs' }] },
+    },
   };
   writeFileSync(file, JSON.stringify(policy));
   return file;
