@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LogwardenError } from '../controllers/core/errors.js';
 import type { AuditRecord } from '../controllers/core/record.js';
-import { cliRuntime } from './context.js';
+import { accountInAdvance } from './account.js';
 import { EXIT } from './exit.js';
 import { jsonLines, recordsTable } from './format.js';
 import { checkedSelection } from './selection.js';
@@ -43,6 +43,16 @@ async function publishIfAsked(
   await sink.publish(records);
 }
 
+/**
+ * The runtime, with the controllers loaded while STS is asked for the account (the first AWS call
+ * need not wait for every guardrail's SDK clients to load).
+ */
+async function loadRuntime(options: { config?: string; dryRun?: boolean }) {
+  const advance = accountInAdvance();
+  const { cliRuntime } = await import('./context.js');
+  return cliRuntime({ ...options, clients: advance?.clients, account: advance?.account });
+}
+
 /** The options of `handle`, as commander parses them. */
 export interface HandleOptions {
   config?: string;
@@ -55,7 +65,7 @@ export async function handleAction(event: string, options: HandleOptions): Promi
   const events = readEvents(event);
   if (events.length === 0)
     throw new LogwardenError('NoEvents', `${event === '-' ? 'standard input' : event} holds no event (an empty list)`);
-  const runtime = await cliRuntime({ config: options.config, dryRun: options.dryRun });
+  const runtime = await loadRuntime({ config: options.config, dryRun: options.dryRun });
   const records = await runtime.controller.handleEvents(events);
   process.stdout.write(`${jsonLines(records)}\n`);
   await publishIfAsked(options.publish, runtime.sink, records);
@@ -83,7 +93,7 @@ export interface SweepOptions {
  */
 export async function sweepAction(command: 'scan' | 'remediate', options: SweepOptions): Promise<void> {
   const detectOnly = command === 'scan' || options.dryRun === true;
-  const runtime = await cliRuntime({ config: options.config, dryRun: detectOnly });
+  const runtime = await loadRuntime({ config: options.config, dryRun: detectOnly });
   const selection = checkedSelection(options, runtime.controller.guardrails, runtime.policy);
   const records = await runtime.controller.sweep({
     trigger: {

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClients } from '../controllers/core/aws.js';
 import { ConfigError } from '../controllers/core/errors.js';
 import { createLogger } from '../controllers/core/log.js';
 import { loadPolicyFile, type Policy } from '../controllers/core/policy.js';
 import { createRuntime, type Runtime } from '../controllers/core/runtime.js';
 import { guardrails } from '../controllers/registry.js';
+import { resolveAccount } from './account.js';
 
 const DEFAULT_POLICY_FILE = 'logwarden.policy.json';
 
@@ -16,18 +16,6 @@ function policyFileFrom(option: string | undefined): string {
     throw new ConfigError('--config', `policy file ${file} not found (pass --config FILE or set LOGWARDEN_POLICY_FILE)`);
   }
   return file;
-}
-
-/** The governed account: LOGWARDEN_ACCOUNT_ID, else the caller's account from STS. */
-async function resolveAccount(clients: AwsClients, region: string): Promise<string> {
-  const fromEnv = process.env.LOGWARDEN_ACCOUNT_ID;
-  if (fromEnv) {
-    if (!/^\d{12}$/.test(fromEnv)) throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'must be a 12-digit account id');
-    return fromEnv;
-  }
-  const caller = await clients.get(STSClient, region).send(new GetCallerIdentityCommand({}));
-  if (!caller.Account) throw new ConfigError('LOGWARDEN_ACCOUNT_ID', 'not set, and STS did not name the account');
-  return caller.Account;
 }
 
 export interface CliRuntime extends Runtime {
@@ -42,12 +30,14 @@ export async function cliRuntime(options: {
   dryRun?: boolean;
   policy?: Policy;
   clients?: AwsClients;
+  /** The account, when it was asked for in advance (`accountInAdvance`) with these clients. */
+  account?: Promise<string>;
 }): Promise<CliRuntime> {
   const policy = options.policy ?? loadPolicyFile(policyFileFrom(options.config), guardrails);
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? policy.controller.regions[0];
   if (!region) throw new ConfigError('AWS_REGION', 'not set and the policy names no region');
   const clients = options.clients ?? new AwsClients();
-  const account = await resolveAccount(clients, region);
+  const account = await (options.account ?? resolveAccount(clients, region));
   const runtime = createRuntime({
     guardrails,
     policy,

@@ -10,9 +10,10 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Metafile } from 'esbuild';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sweepEvent } from '../../cli/events.js';
 import { buildCli } from '../../scripts/build.js';
 import { createTrailBucket, trailPolicy } from '../helpers/cloudtrail.js';
-import { createAuditBus, REGION, useEmulator } from '../helpers/emulator.js';
+import { ACCOUNT, createAuditBus, REGION, useEmulator } from '../helpers/emulator.js';
 import { policyWith } from '../helpers/policy.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -151,6 +152,7 @@ describe('the built CLI against the emulator', () => {
 });
 
 describe('npm pack', () => {
+  const emu = useEmulator();
   /** A copy of the repository's files (tracked and new, not ignored), with its node_modules for the prepack build. */
   function copyOfRepository(): string {
     const copy = join(work, 'repository');
@@ -166,7 +168,8 @@ describe('npm pack', () => {
     return copy;
   }
 
-  it('builds (prepack), ships bin, dist and README but no sources or tests, and installs and runs elsewhere', () => {
+  /** Pack a copy of the repository, install the tarball offline into an empty prefix; run the installed command. */
+  function packAndInstall() {
     const copy = copyOfRepository();
     const pack = spawnSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: copy, encoding: 'utf8' });
     expect(pack.status, pack.stderr).toBe(0);
@@ -182,17 +185,56 @@ describe('npm pack', () => {
       { cwd: work, encoding: 'utf8' },
     );
     expect(install.status, install.stderr).toBe(0);
-    const installed = (args: string[]) =>
+    const installed = (args: string[], env: Record<string, string> = {}) =>
       spawnSync(process.execPath, [join(prefix, 'bin', 'logwarden'), ...args], {
         cwd: work,
         encoding: 'utf8',
-        env: { PATH: dirname(process.execPath), HOME: work },
+        env: { PATH: dirname(process.execPath), HOME: work, ...env },
       });
     expect(installed(['--version']).stdout.trim()).toBe(VERSION);
+    expect(installed(['--help']).stdout).toMatch(/Usage: logwarden/);
     const demo = installed(['demo']);
     expect(demo.status).toBe(2);
     expect(demo.stderr).toMatch(/moto_server\) was not found.*pip install 'moto\[server\]==/);
-  }, 180_000);
+    return installed;
+  }
+
+  it('builds (prepack), ships bin, dist and README but no sources or tests, installs elsewhere, and every command runs from it', async () => {
+    const installed = packAndInstall();
+    await createTrailBucket(emu.clients());
+    await createAuditBus(emu.clients());
+    const policyFile = join(work, 'installed-policy.json');
+    writeFileSync(policyFile, JSON.stringify(policyWith({ cloudtrail: trailPolicy() })));
+    const env = {
+      AWS_ENDPOINT_URL: emu.endpoint,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      LOGWARDEN_POLICY_FILE: policyFile,
+    };
+    const scan = installed(['scan'], env);
+    expect([scan.status, scan.stdout], scan.stderr).toEqual([
+      1,
+      expect.stringMatching(/cloudtrail us-east-1: 1 resource\(s\): 1 drift-detected/),
+    ]);
+    const remediate = installed(['remediate'], env);
+    expect([remediate.status, remediate.stdout], remediate.stderr).toEqual([0, expect.stringMatching(/1 remediated/)]);
+    const eventFile = join(work, 'sweep-event.json');
+    writeFileSync(eventFile, JSON.stringify(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'cloudtrail' })));
+    const handle = installed(['handle', eventFile], env);
+    expect(handle.status, handle.stderr).toBe(0);
+    const recordsFile = join(work, 'records.jsonl');
+    writeFileSync(recordsFile, handle.stdout);
+    expect(JSON.parse(handle.stdout.trim().split('\n')[0] ?? '{}')).toMatchObject({
+      guardrail: 'cloudtrail',
+      outcome: 'compliant',
+    });
+    const audit = installed(['audit', recordsFile, '--summary'], env);
+    expect([audit.status, audit.stdout], audit.stderr).toEqual([
+      0,
+      expect.stringMatching(/all 1 item\(s\) read are valid audit records/),
+    ]);
+  }, 240_000);
 });
 
 describe('logwarden init: lazy, and the example bundled', () => {
