@@ -10,7 +10,7 @@ import {
   S3Client,
   type TargetObjectKeyFormat,
 } from '@aws-sdk/client-s3';
-import { errorCode, errorMessage, RemediationError } from '../core/errors.js';
+import { errorCode, errorMessage, LogBucketError, RemediationError } from '../core/errors.js';
 import type { Listing, Observation, Scope } from '../core/types.js';
 import {
   aclAllowsLogDelivery,
@@ -34,28 +34,6 @@ export const RUNBOOK = 'runbooks/bucket-logging.md';
  */
 export const s3In = (scope: Pick<Scope<unknown>, 'clients'>, region: string) =>
   scope.clients.get(S3Client, region, { retryMode: 'adaptive' });
-
-/**
- * The log bucket cannot take the logs: missing, in another region, or not writable by log delivery.
- * Terminal: logwarden does not create or re-permission it; the infrastructure owns it.
- */
-class LogBucketError extends RemediationError {
-  readonly logBucket: string;
-  constructor(
-    code: 'LogBucketMissing' | 'LogBucketWrongRegion' | 'LogBucketNotPermitted' | 'LogBucketUnreadable',
-    logBucket: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      code,
-      `${message}; logwarden does not create or re-permission log buckets (the infrastructure owns them): see ${RUNBOOK}`,
-      false,
-      options,
-    );
-    this.logBucket = logBucket;
-  }
-}
 
 const isDenied = (error: unknown) => /^(AccessDenied|AllAccessDisabled)$/.test(errorCode(error));
 
@@ -156,6 +134,7 @@ function logBucketFacts(target: string, region: string, scope: Scope<BucketLoggi
     if (isDenied(error)) {
       throw new LogBucketError(
         'LogBucketUnreadable',
+        RUNBOOK,
         target,
         `${action} on log bucket ${target} was denied: ${errorMessage(error)}`,
         {
@@ -205,11 +184,12 @@ async function checkLogBucket(ref: BucketRef, d: DesiredLogging, scope: Scope<Bu
   const facts = logBucketFacts(d.targetBucket, ref.region, scope);
   const region = await facts.region;
   if (region === 'missing') {
-    throw new LogBucketError('LogBucketMissing', d.targetBucket, `log bucket ${d.targetBucket} does not exist`);
+    throw new LogBucketError('LogBucketMissing', RUNBOOK, d.targetBucket, `log bucket ${d.targetBucket} does not exist`);
   }
   if (region !== ref.region) {
     throw new LogBucketError(
       'LogBucketWrongRegion',
+      RUNBOOK,
       d.targetBucket,
       `log bucket ${d.targetBucket} is in ${region}, not in ${ref.region} where bucket ${ref.id} is (S3 rejects cross-region delivery: CrossLocationLoggingProhibited)`,
     );
@@ -220,6 +200,7 @@ async function checkLogBucket(ref: BucketRef, d: DesiredLogging, scope: Scope<Bu
   if (aclAllowsLogDelivery(await facts.acl())) return;
   throw new LogBucketError(
     'LogBucketNotPermitted',
+    RUNBOOK,
     d.targetBucket,
     `log bucket ${d.targetBucket} does not let ${LOGGING_SERVICE} write ${d.targetPrefix}* for bucket ${ref.id} (${
       policy ? 'no bucket policy statement allows it s3:PutObject' : 'it has no bucket policy'
@@ -247,6 +228,7 @@ export async function applyBucketStep(
     if (code === 'InvalidTargetBucketForLogging' || code === 'CrossLocationLoggingProhibited') {
       throw new LogBucketError(
         'LogBucketNotPermitted',
+        RUNBOOK,
         d.targetBucket,
         `S3 refused log bucket ${d.targetBucket}: ${code}: ${errorMessage(error)}`,
         {

@@ -1,3 +1,4 @@
+import { iamWildcard, policyAllowsPutObject, policyList } from '../core/bucket-policy.js';
 import type { Drift } from '../core/record.js';
 import type { Step } from '../core/types.js';
 import { type BucketRef, logBucketName, targetPrefixFor } from './events.js';
@@ -106,29 +107,11 @@ export function planLogging(state: BucketState, d: DesiredLogging, drift: readon
 export const LOGGING_SERVICE = 'logging.s3.amazonaws.com';
 export const LOG_DELIVERY_GROUP = 'http://acs.amazonaws.com/groups/s3/LogDelivery';
 
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
-/** IAM-style wildcards: `*` any run of characters, `?` one character. */
-const wildcard = (pattern: string, value: string) =>
-  new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  ).test(value);
-
 function principalMatches(principal: unknown): boolean {
   if (principal === '*') return true;
   if (!principal || typeof principal !== 'object') return false;
   const p = principal as Record<string, unknown>;
-  return list(p.Service).includes(LOGGING_SERVICE) || list(p.AWS).includes('*');
-}
-
-function actionMatches(action: unknown): boolean {
-  return list(action).some((a) => typeof a === 'string' && wildcard(a.toLowerCase(), 's3:putobject'));
-}
-
-function resourceMatches(resource: unknown, objectArn: string): boolean {
-  return list(resource).some((r) => typeof r === 'string' && wildcard(r, objectArn));
+  return policyList(p.Service).includes(LOGGING_SERVICE) || policyList(p.AWS).includes('*');
 }
 
 /** Conditions logwarden can judge: source account and source bucket. Others are assumed to hold. */
@@ -142,7 +125,7 @@ function conditionsHold(condition: unknown, source: { account: string; bucketArn
       const actual = k === 'aws:sourceaccount' ? source.account : k === 'aws:sourcearn' ? source.bucketArn : null;
       if (actual === null) continue;
       const like = /Like$|^Arn/.test(operator);
-      const hit = list(expected).some((e) => typeof e === 'string' && (like ? wildcard(e, actual) : e === actual));
+      const hit = policyList(expected).some((e) => typeof e === 'string' && (like ? iamWildcard(e, actual) : e === actual));
       if (hit === negated) return false;
     }
   }
@@ -159,25 +142,12 @@ export function policyAllowsLogDelivery(
   target: { bucket: string; prefix: string },
   source: { account: string; bucket: string },
 ): boolean {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(policyText);
-  } catch {
-    return false;
-  }
-  const statements = list((doc as { Statement?: unknown } | null)?.Statement);
-  const objectArn = `arn:aws:s3:::${target.bucket}/${target.prefix}logwarden-probe`;
   const ctx = { account: source.account, bucketArn: `arn:aws:s3:::${source.bucket}` };
-  let allowed = false;
-  for (const raw of statements) {
-    if (!raw || typeof raw !== 'object') continue;
-    const s = raw as Record<string, unknown>;
-    if (!principalMatches(s.Principal) || !actionMatches(s.Action) || !resourceMatches(s.Resource, objectArn)) continue;
-    if (!conditionsHold(s.Condition, ctx)) continue;
-    if (s.Effect === 'Deny') return false;
-    if (s.Effect === 'Allow') allowed = true;
-  }
-  return allowed;
+  return policyAllowsPutObject(policyText, {
+    objectArn: `arn:aws:s3:::${target.bucket}/${target.prefix}logwarden-probe`,
+    principal: principalMatches,
+    conditionsHold: (c) => conditionsHold(c, ctx),
+  });
 }
 
 /** Does the bucket ACL give the Log Delivery group WRITE and READ_ACP (the legacy way)? Pure. */

@@ -53,6 +53,30 @@ export class RemediationError extends LogwardenError {
   }
 }
 
+/**
+ * A log bucket cannot take the logs: missing, in another region, its policy does not let the log
+ * writer in, or logwarden may not read it. Terminal: the infrastructure owns log buckets and their
+ * policies, never logwarden; the message ends with the guardrail's runbook.
+ */
+export class LogBucketError extends RemediationError {
+  readonly logBucket: string;
+  constructor(
+    code: 'LogBucketMissing' | 'LogBucketWrongRegion' | 'LogBucketNotPermitted' | 'LogBucketUnreadable',
+    runbook: string,
+    logBucket: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      code,
+      `${message}; logwarden does not create or re-permission log buckets (the infrastructure owns them): see ${runbook}`,
+      false,
+      options,
+    );
+    this.logBucket = logBucket;
+  }
+}
+
 const TERMINAL_CODES = new Set([
   'AccessDenied',
   'AccessDeniedException',

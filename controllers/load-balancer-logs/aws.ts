@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetBucketLocationCommand, GetBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { mapLimit } from '../core/concurrency.js';
-import { errorCode, errorMessage, RemediationError } from '../core/errors.js';
+import { errorCode, errorMessage, LogBucketError, RemediationError } from '../core/errors.js';
 import type { Listing, Observation, Scope } from '../core/types.js';
 import type { DesiredLogs, LoadBalancerState, LoadBalancerStep } from './diff.js';
 import { type LoadBalancerRef, loadBalancerRef, parseLoadBalancerArn } from './events.js';
@@ -35,28 +35,6 @@ const s3In = (scope: Pick<Scoped, 'clients'>, region: string) => scope.clients.g
 
 /** The SDK names it `LoadBalancerNotFoundException`; the API `LoadBalancerNotFound`. */
 const isNotFound = (error: unknown) => /^LoadBalancerNotFound/.test(errorCode(error));
-
-/**
- * The log bucket cannot take the logs: missing, in another region, its policy does not let ELB
- * write, or logwarden may not read it. Terminal: the infrastructure owns the bucket and its policy.
- */
-class LogBucketError extends RemediationError {
-  readonly logBucket: string;
-  constructor(
-    code: 'LogBucketMissing' | 'LogBucketWrongRegion' | 'LogBucketNotPermitted' | 'LogBucketUnreadable',
-    logBucket: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      code,
-      `${message}; logwarden does not create or re-permission log buckets (the infrastructure owns them): see ${RUNBOOK}`,
-      false,
-      options,
-    );
-    this.logBucket = logBucket;
-  }
-}
 
 /** The load balancer was deleted after it was read: nothing is left to log. */
 class LoadBalancerGoneError extends RemediationError {
@@ -269,6 +247,7 @@ function unreadable(bucket: string, action: string, error: unknown): unknown {
   if (!/^(AccessDenied|AllAccessDisabled)$/.test(errorCode(error))) return error;
   return new LogBucketError(
     'LogBucketUnreadable',
+    RUNBOOK,
     bucket,
     `${action} on log bucket ${bucket} was denied: ${errorMessage(error)}`,
     { cause: error },
@@ -310,10 +289,12 @@ function logBucketFacts(bucket: string, region: string, scope: Scoped): Promise<
  */
 async function checkLogBucket(ref: LoadBalancerRef, step: LoadBalancerStep, d: DesiredLogs, scope: Scoped): Promise<void> {
   const facts = await logBucketFacts(d.bucket, ref.region, scope);
-  if (facts.region === 'missing') throw new LogBucketError('LogBucketMissing', d.bucket, `log bucket ${d.bucket} does not exist`);
+  if (facts.region === 'missing')
+    throw new LogBucketError('LogBucketMissing', RUNBOOK, d.bucket, `log bucket ${d.bucket} does not exist`);
   if (facts.region !== ref.region) {
     throw new LogBucketError(
       'LogBucketWrongRegion',
+      RUNBOOK,
       d.bucket,
       `log bucket ${d.bucket} is in ${facts.region}, not in ${ref.region} where load balancer ${ref.name} is (ELB only delivers within a region)`,
     );
@@ -323,6 +304,7 @@ async function checkLogBucket(ref: LoadBalancerRef, step: LoadBalancerStep, d: D
   const key = logObjectArn(d.bucket, d.prefix, ref.account).replace(/logwarden-probe$/, '*');
   throw new LogBucketError(
     'LogBucketNotPermitted',
+    RUNBOOK,
     d.bucket,
     `log bucket ${d.bucket} does not let ${describeWriters(step.balancer, ref.region)} s3:PutObject ${key} for load balancer ${ref.name} (${
       facts.policy ? 'no statement allows it, or one denies it' : 'it has no bucket policy'
@@ -346,9 +328,15 @@ export async function applyLoadBalancerStep(
     if (isNotFound(error)) throw new LoadBalancerGoneError(ref, error);
     // ELB writes a test object and refuses the attributes when it cannot ("Access Denied for bucket: ...").
     if (errorCode(error) === 'InvalidConfigurationRequest') {
-      throw new LogBucketError('LogBucketNotPermitted', d.bucket, `ELB refused log bucket ${d.bucket}: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      throw new LogBucketError(
+        'LogBucketNotPermitted',
+        RUNBOOK,
+        d.bucket,
+        `ELB refused log bucket ${d.bucket}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }

@@ -3,6 +3,7 @@
  * account's logs under the prefix? ELB itself only tests the bucket when the attributes are
  * modified, with a message that names no statement; this tells the operator what is missing.
  */
+import { iamWildcard, policyAllowsPutObject, policyList } from '../core/bucket-policy.js';
 
 /**
  * The Elastic Load Balancing account of each Region opened before August 2022 (ELB user guide,
@@ -57,33 +58,18 @@ export function logObjectArn(bucket: string, prefix: string, account: string): s
   return `arn:aws:s3:::${bucket}/${prefix ? `${prefix}/` : ''}AWSLogs/${account}/logwarden-probe`;
 }
 
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
-/** IAM-style wildcards: `*` any run of characters, `?` one character. */
-const wildcard = (pattern: string, value: string) =>
-  new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  ).test(value);
-
 function principalMatches(principal: unknown, writers: { services: string[]; accounts: string[] }): boolean {
   if (principal === '*') return true;
   if (!principal || typeof principal !== 'object') return false;
   const p = principal as Record<string, unknown>;
-  if (list(p.Service).some((s) => typeof s === 'string' && writers.services.includes(s))) return true;
-  return list(p.AWS).some(
+  if (policyList(p.Service).some((s) => typeof s === 'string' && writers.services.includes(s))) return true;
+  return policyList(p.AWS).some(
     (a) =>
       a === '*' ||
       (typeof a === 'string' &&
         writers.accounts.some((acct) => a === acct || /^arn:aws[a-z-]*:iam::(\d{12}):root$/.exec(a)?.[1] === acct)),
   );
 }
-
-const actionMatches = (action: unknown) =>
-  list(action).some((a) => typeof a === 'string' && wildcard(a.toLowerCase(), 's3:putobject'));
-const resourceMatches = (resource: unknown, objectArn: string) =>
-  list(resource).some((r) => typeof r === 'string' && wildcard(r, objectArn));
 
 /** Conditions logwarden can judge: aws:SourceAccount. Others (s3:x-amz-acl, aws:SourceArn) are assumed to hold. */
 function conditionsHold(condition: unknown, account: string): boolean {
@@ -94,7 +80,7 @@ function conditionsHold(condition: unknown, account: string): boolean {
     for (const [key, expected] of Object.entries(block as Record<string, unknown>)) {
       if (key.toLowerCase() !== 'aws:sourceaccount') continue;
       const like = /Like$/.test(operator);
-      const hit = list(expected).some((e) => typeof e === 'string' && (like ? wildcard(e, account) : e === account));
+      const hit = policyList(expected).some((e) => typeof e === 'string' && (like ? iamWildcard(e, account) : e === account));
       if (hit === negated) return false;
     }
   }
@@ -117,24 +103,12 @@ export interface LogDeliveryTarget {
  * with an aws:SourceAccount condition (if any) that admits the account. Unreadable policy: false.
  */
 export function policyAllowsElbDelivery(policyText: string, target: LogDeliveryTarget): boolean {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(policyText);
-  } catch {
-    return false;
-  }
   const writers = logWritersFor(target.kind, target.region);
-  const objectArn = logObjectArn(target.bucket, target.prefix, target.account);
-  let allowed = false;
-  for (const raw of list((doc as { Statement?: unknown } | null)?.Statement)) {
-    if (!raw || typeof raw !== 'object') continue;
-    const s = raw as Record<string, unknown>;
-    if (!principalMatches(s.Principal, writers) || !actionMatches(s.Action) || !resourceMatches(s.Resource, objectArn)) continue;
-    if (!conditionsHold(s.Condition, target.account)) continue;
-    if (s.Effect === 'Deny') return false;
-    if (s.Effect === 'Allow') allowed = true;
-  }
-  return allowed;
+  return policyAllowsPutObject(policyText, {
+    objectArn: logObjectArn(target.bucket, target.prefix, target.account),
+    principal: (p) => principalMatches(p, writers),
+    conditionsHold: (c) => conditionsHold(c, target.account),
+  });
 }
 
 /** Who the policy must name, for a message. */
