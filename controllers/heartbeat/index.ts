@@ -10,6 +10,23 @@ export { DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL };
 /** The schedule rule's name; it is not `logwarden-sweep-*`, so the controllers never take it for a sweep. */
 export const HEARTBEAT_RULE_NAME = 'logwarden-heartbeat';
 
+/**
+ * The read-only calls of the heartbeat's health check of logwarden's own wiring (the integrity
+ * facts, `controllers/integrity`): the infrastructure grants exactly these to the heartbeat's role.
+ */
+export const HEARTBEAT_IAM_ACTIONS = [
+  'events:DescribeRule',
+  'events:ListTargetsByRule',
+  'lambda:GetFunction',
+  'iam:GetRole',
+  'iam:ListRolePolicies',
+  'iam:GetRolePolicy',
+  'iam:ListAttachedRolePolicies',
+  'dynamodb:DescribeTable',
+  'config:DescribeConfigRules',
+  's3:GetBucketPolicy',
+] as const;
+
 /** Which guardrails the policy enables, and how: `cloudtrail (remediate), guardduty (notify)`. Pure. */
 export function enabledGuardrails(policy: Policy): string {
   const names = Object.keys(policy.guardrails).sort();
