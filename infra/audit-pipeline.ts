@@ -14,6 +14,7 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { BusPolicyStatement } from './bus-policy.js';
 import { Group } from './group.js';
 import { acknowledge, acknowledgeFindings } from './nag.js';
 import { auditRecordPattern, toCdkPattern } from './patterns.js';
@@ -60,26 +61,20 @@ export class AuditKey extends Group {
 
 export interface AuditBusProps {
   busName: string;
-  /** Only principals of this organization may put events. */
-  organizationId: string;
+  /** Who may put which events (infra/bus-policy.ts), for the bus named `busName`. */
+  policy: (busArn: string) => BusPolicyStatement[];
 }
 
-/** The organization's audit bus: every member deployment publishes its audit records here. */
+/** The organization's audit bus: every member deployment publishes its audit records here, and nobody else. */
 export class AuditBus extends Group {
   readonly bus: events.EventBus;
 
   constructor(scope: Construct, id: string, props: AuditBusProps) {
     super(scope, id);
     this.bus = new events.EventBus(this, 'AuditBus', { eventBusName: props.busName, description: 'logwarden audit records' });
-    this.bus.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OrganizationPutEvents',
-        principals: [new iam.AnyPrincipal()],
-        actions: ['events:PutEvents'],
-        resources: [this.bus.eventBusArn],
-        conditions: { StringEquals: { 'aws:PrincipalOrgID': props.organizationId } },
-      }),
-    );
+    for (const statement of props.policy(this.bus.eventBusArn)) {
+      this.bus.addToResourcePolicy(iam.PolicyStatement.fromJson(statement));
+    }
   }
 }
 

@@ -1,7 +1,8 @@
-import type { aws_events as events, StackProps } from 'aws-cdk-lib';
+import { Aws, type aws_events as events, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AuditAlarms, AuditDashboard, AuditMetrics, OrganizationAggregator } from './audit-alarms.js';
 import { AuditArchive, AuditBus, AuditFeed, AuditKey } from './audit-pipeline.js';
+import { auditBusPolicy } from './bus-policy.js';
 import type { Deployment } from './config.js';
 import { GroupedStack } from './group.js';
 
@@ -24,7 +25,17 @@ export class CentralStack extends GroupedStack {
     const d = props.deployment;
     const c = d.config.central;
     const { key } = new AuditKey(this, 'Key');
-    this.bus = new AuditBus(this, 'Bus', { busName: d.bus.name, organizationId: d.config.organizationId }).bus;
+    this.bus = new AuditBus(this, 'Bus', {
+      busName: d.bus.name,
+      policy: (busArn) =>
+        auditBusPolicy({
+          busArn,
+          organizationId: d.config.organizationId,
+          partition: Aws.PARTITION,
+          regions: d.config.rollout.regions,
+          guardrails: d.guardrails.map((g) => g.name),
+        }),
+    }).bus;
     const feed = new AuditFeed(this, 'Feed', {
       bus: this.bus,
       key,

@@ -9,6 +9,7 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { alarmForwarderRoleName, ROLE_PATH } from '../controllers/core/identity.js';
 import { ownRoleArnsIn } from '../controllers/core/policy.js';
 import { HEARTBEAT_RULE_NAME } from '../controllers/heartbeat/index.js';
 import { type Bundle, Bundler, type BundleTarget, BundlingError, bundleList, bundleName } from './bundle.js';
@@ -154,6 +155,9 @@ class AlarmForwarding extends Group {
   constructor(scope: Construct, id: string, props: AlarmForwardingProps) {
     super(scope, id);
     const role = new iam.Role(this, 'AlarmForwarderRole', {
+      // A fixed name: the central bus policy admits exactly this role (infra/bus-policy.ts).
+      roleName: alarmForwarderRoleName(Aws.REGION),
+      path: ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
       description: 'EventBridge: forwards logwarden alarm state changes to the central audit bus',
       inlinePolicies: {

@@ -24,3 +24,12 @@ export function functionRoleName(kind: FunctionKind, guardrail: string, region: 
 export function ownRoleArnTemplate(guardrail: string): string {
   return `arn:aws:iam::{account}:role${ROLE_PATH}${functionRoleName('controller', guardrail, '{region}')}`;
 }
+
+/**
+ * The fixed name of the role EventBridge uses in each member deployment to forward logwarden's alarm
+ * state changes to the central bus, e.g. `logwarden-alarm-forwarder-eu-west-1`. Fixed so that the bus
+ * policy can name it. Pure; `region` may be a CDK token.
+ */
+export function alarmForwarderRoleName(region: string): string {
+  return `logwarden-alarm-forwarder-${region}`;
+}

@@ -1,10 +1,14 @@
 /**
- * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts) uses: Action, Resource, and the
- * StringLike, StringNotLike, ArnLike, ArnNotLike and ForAnyValue:StringLike operators, with AWS's
+ * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts) and the audit bus policy
+ * (infra/bus-policy.ts) use: Principal, Action, Resource, and the StringLike, StringEquals,
+ * StringNotLike, ArnLike, ArnNotLike, ForAnyValue:StringLike, ForAllValues:StringEquals and Null
+ * operators, with AWS's
  * documented semantics (IAM User Guide, "Policy evaluation logic" and "Condition operators"):
  * - several values of one key are ORed; a negated operator is true only if no value matches;
  * - a key missing from the request: false for a positive operator, true for a negated one;
  * - ForAnyValue: true if some request value matches some policy value, false if the key is missing;
+ * - ForAllValues: true if every request value matches some policy value, and so when the key is missing;
+ * - Null: `"true"` holds when the key is missing, `"false"` when it is present;
  * - an ARN is compared segment by segment (six colon-separated parts, the last one may hold colons);
  * - actions are matched case-insensitively, ARNs and tag keys case-sensitively (tag keys in
  *   aws:TagKeys are case-sensitive in the request context).
@@ -14,6 +18,8 @@
 interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
+  /** Resource policies only: `*`, `{ AWS: '*' }` or exact principal ARNs (matched with `aws:PrincipalArn`). */
+  Principal?: '*' | { AWS: string | string[] };
   Action: string | string[];
   Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
@@ -68,10 +74,23 @@ export function arnMatches(pattern: string, arn: string): boolean {
 }
 
 type Matcher = (pattern: string, value: string) => boolean;
-const POSITIVE: Record<string, Matcher> = { StringLike: (p, v) => globMatches(p, v), ArnLike: arnMatches };
+const POSITIVE: Record<string, Matcher> = {
+  StringLike: (p, v) => globMatches(p, v),
+  StringEquals: (p, v) => p === v,
+  ArnLike: arnMatches,
+};
 const NEGATED: Record<string, Matcher> = { StringNotLike: POSITIVE.StringLike as Matcher, ArnNotLike: arnMatches };
 
 function conditionHolds(operator: string, patterns: string[], actual: string | string[] | undefined): boolean {
+  // Null: "true" holds when the key is absent, "false" when it is present.
+  if (operator === 'Null') return patterns.every((p) => (p === 'true') === (actual === undefined));
+  if (operator.startsWith('ForAllValues:')) {
+    const inner = POSITIVE[operator.slice('ForAllValues:'.length)];
+    if (!inner) throw new UnsupportedConditionError(operator);
+    // AWS: true when every request value matches some policy value, so also when the key is absent.
+    const values = actual === undefined ? [] : list(actual);
+    return values.every((v) => patterns.some((p) => inner(p, v)));
+  }
   if (operator.startsWith('ForAnyValue:')) {
     const inner = POSITIVE[operator.slice('ForAnyValue:'.length)];
     if (!inner) throw new UnsupportedConditionError(operator);
@@ -87,7 +106,16 @@ function conditionHolds(operator: string, patterns: string[], actual: string | s
   return !patterns.some((p) => (negated as Matcher)(p, actual));
 }
 
+function principalMatches(s: Statement, request: RequestContext): boolean {
+  if (s.Principal === undefined || s.Principal === '*') return true;
+  if (typeof s.Principal !== 'object' || !('AWS' in s.Principal)) throw new UnsupportedConditionError('Principal');
+  const arns = list(s.Principal.AWS);
+  const actual = request.context['aws:PrincipalArn'];
+  return arns.includes('*') || (typeof actual === 'string' && arns.includes(actual));
+}
+
 function statementApplies(s: Statement, request: RequestContext): boolean {
+  if (!principalMatches(s, request)) return false;
   if (!list(s.Action).some((a) => globMatches(a, request.action, true))) return false;
   if (!list(s.Resource).some((r) => arnMatches(r, request.resource))) return false;
   return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>

