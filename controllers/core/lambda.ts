@@ -3,6 +3,7 @@ import { invocationAccount, startLambda } from './bootstrap.js';
 import { DynamoFlapStore } from './flapping.js';
 import { DynamoLeaseStore } from './lease.js';
 import { createRuntime, outcomeCounts, publishAndSettle, type Runtime } from './runtime.js';
+import { summariseSweeps } from './sweep-summary.js';
 import type { AnyGuardrail } from './types.js';
 
 /**
@@ -20,8 +21,10 @@ export function createLambdaHandler(guardrail: AnyGuardrail) {
     const account = invocationAccount(start, context);
     runtime ??= runtimeFor(guardrail, start, account);
     const records = await runtime.controller.handleEvents([event]);
+    // Every record in full in the function's own log; the central bus gets sweep summaries (#13).
     for (const record of records) start.logger.info('audit record', { record });
-    await publishAndSettle(runtime.sink, records);
+    const published = start.policy.audit.sweepRecords === 'summary' ? summariseSweeps(records, new Date()) : records;
+    await publishAndSettle(runtime.sink, published);
     return { records: records.length, outcomes: outcomeCounts(records) };
   };
 }

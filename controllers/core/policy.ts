@@ -75,6 +75,11 @@ const auditSettingsSchema = z
         /^([\w.\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]+)$/,
         'must be an event bus name or ARN',
       ),
+    /**
+     * What a sweep publishes: `summary` (one record per guardrail and region for the compliant
+     * resources, every other result in full) or `all` (one record per resource).
+     */
+    sweepRecords: z.enum(['summary', 'all']).default('summary'),
   })
   .strict();
 

@@ -74,5 +74,14 @@ export const auditRecordSchema = z.object({
   runbook: z.string(),
   truncated: z.boolean().optional(),
   exemption: exemptionGrantSchema.optional(),
+  /** On sweep summary records (controllers/core/sweep-summary.ts): what the sweep checked. */
+  sweep: z
+    .object({
+      checked: z.number(),
+      outcomes: z.record(z.string(), z.number()),
+      compliant: z.number(),
+      compliantDigest: z.string(),
+    })
+    .optional(),
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;

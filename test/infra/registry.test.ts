@@ -157,8 +157,10 @@ describe('the fixture guardrail, added to a registry and enabled by a policy, an
     await invokeBundle(b.dir, emu.endpoint, sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'example-logs' }));
     const groups = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/app/orders' }));
     expect(groups.logGroups?.[0]?.retentionInDays).toBe(30);
-    expect((await audit.drain()).map((r) => [r.guardrail, r.resource.id, r.outcome])).toEqual([
-      ['example-logs', '/app/orders', 'remediated'],
+    // The remediation in full, and the sweep's summary (nothing compliant to fold into it).
+    expect((await audit.drain()).map((r) => [r.guardrail, r.resource.id, r.outcome, r.sweep?.checked])).toEqual([
+      ['example-logs', '/app/orders', 'remediated', undefined],
+      ['example-logs', `example-logs/${REGION}`, 'compliant', 1],
     ]);
   });
 });

@@ -12,6 +12,7 @@ import {
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sweepEvent } from '../../cli/events.js';
 import { cloudtrail } from '../../controllers/cloudtrail/index.js';
 import { AuditDeliveryError, ConfigError, PolicyError, RemediationError } from '../../controllers/core/errors.js';
 import { createLambdaHandler } from '../../controllers/core/lambda.js';
@@ -84,6 +85,29 @@ describe('Lambda handler', () => {
     expect(result).toEqual({ records: 1, outcomes: { remediated: 1 } });
     const detail = JSON.parse(eb.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail ?? '{}');
     expect(detail).toMatchObject({ outcome: 'remediated', account: ACCOUNT, guardrail: 'cloudtrail' });
+  });
+
+  it('a sweep publishes one summary for the compliant trails and every other result in full', async () => {
+    const second = 'second-trail';
+    process.env.LOGWARDEN_POLICY_FILE = policyFile(
+      policyWith({
+        cloudtrail: { trails: [...section.trails, { name: second, homeRegion: 'us-east-1', s3BucketName: BUCKET }] },
+      }),
+    );
+    ct.on(GetTrailStatusCommand).resolves({ IsLogging: true });
+    eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }, { EventId: '2' }] });
+    const handler = createLambdaHandler(cloudtrail);
+    const result = await handler(sweepEvent({ account: ACCOUNT, region: 'us-east-1', guardrail: 'cloudtrail' }), context);
+    expect(result.outcomes).toEqual({ compliant: 2 });
+    const published = eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(published).toHaveLength(1);
+    const summary = JSON.parse(published[0]?.Detail ?? '{}');
+    expect(summary).toMatchObject({
+      outcome: 'compliant',
+      resource: { type: 'logwarden::Sweep', id: 'cloudtrail/us-east-1' },
+      sweep: { checked: 2, compliant: 2, outcomes: { compliant: 2 } },
+    });
+    expect(summary.sweep.compliantDigest).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('fails the invocation when the audit bus does not take the record (EventBridge retries, then the DLQ)', async () => {
