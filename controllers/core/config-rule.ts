@@ -9,6 +9,7 @@ import { type Decision, decide, resourceKey, withNotes } from './decide.js';
 import { errorCode, errorMessage, LogwardenError } from './errors.js';
 import type { PolicyExemption } from './exemptions.js';
 import { filteredOut } from './filters.js';
+import { ACCOUNT_RESOURCE_TYPE, configRuleName } from './intake.js';
 import type { Logger } from './log.js';
 import type { Policy } from './policy.js';
 import type { AnyGuardrail, GuardrailPolicyBase, Listing, Resolution, ResourceRef, Scope } from './types.js';
@@ -17,15 +18,10 @@ import type { AnyGuardrail, GuardrailPolicyBase, Listing, Resolution, ResourceRe
 const MAX_EVALUATIONS_PER_CALL = 100;
 /** Config cuts annotations at 256 characters. */
 export const MAX_ANNOTATION_CHARS = 256;
-/** The resource type Config uses for an evaluation about the account as a whole. */
-const ACCOUNT_RESOURCE_TYPE = 'AWS::::Account';
 
 export type ComplianceType = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
 
-/** The name of logwarden's Config rule for a guardrail: the compliance-change rule matches on it. */
-export function configRuleName(guardrailName: string): string {
-  return `logwarden-${guardrailName}`;
-}
+export { configRuleName };
 
 /** PutEvaluations failed for some evaluations; the invocation fails so that Config shows the error. */
 export class EvaluationDeliveryError extends LogwardenError {

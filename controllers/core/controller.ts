@@ -6,7 +6,7 @@ import { errorCode, errorMessage, isRetryable } from './errors.js';
 import { type ExemptionGrant, tagRequestNotes } from './exemptions.js';
 import { filteredOut } from './filters.js';
 import { checkFlapping, type FlapCheck, type FlapStore, noteRemediation } from './flapping.js';
-import { classify, type Intake } from './intake.js';
+import { ACCOUNT_RESOURCE_TYPE, classify, configRuleName, type Intake } from './intake.js';
 import { DEFAULT_LEASE_SETTINGS, type LeaseSettings, type LeaseStore, releaseLease, takeLease } from './lease.js';
 import type { Logger } from './log.js';
 import type { Policy } from './policy.js';
@@ -256,6 +256,14 @@ export class Controller {
       );
       return guardrails.length > 0 ? { guardrails } : { ignore: `no guardrail reacts to ${source} ${eventName.slice(0, 100)}` };
     }
+    if (intake.kind === 'config' && intake.resourceType === ACCOUNT_RESOURCE_TYPE) {
+      // An account-level evaluation of a guardrail's own Config rule: the guardrail sweeps the account.
+      const guardrails = all.filter((g) => configRuleName(g.name) === intake.configRuleName);
+      if (guardrails.length > 0) return { guardrails };
+      return {
+        ignore: `account-level evaluation of ${intake.configRuleName.slice(0, 100)}, which is no guardrail's Config rule`,
+      };
+    }
     if (intake.kind === 'config') {
       const guardrails = all.filter((g) => g.resourceType === intake.resourceType);
       if (guardrails.length > 0) return { guardrails };
@@ -271,7 +279,8 @@ export class Controller {
     scope: Scope<GuardrailPolicyBase>,
     started: number,
   ): Promise<AuditRecord[]> {
-    if (intake.kind === 'sweep') return this.sweepOne(guardrail, scope, intake.trigger);
+    const accountLevel = intake.kind === 'config' && intake.resourceType === ACCOUNT_RESOURCE_TYPE;
+    if (intake.kind === 'sweep' || accountLevel) return this.sweepOne(guardrail, scope, intake.trigger);
     let resolution: Resolution<ResourceRef, unknown>;
     try {
       resolution =

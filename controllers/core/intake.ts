@@ -2,6 +2,14 @@ import { z } from 'zod';
 import type { Trigger } from './record.js';
 import type { CloudTrailDetail } from './types.js';
 
+/** The resource type Config uses for an evaluation about the account as a whole. */
+export const ACCOUNT_RESOURCE_TYPE = 'AWS::::Account';
+
+/** The name of logwarden's Config rule for a guardrail: the compliance-change rule matches on it. */
+export function configRuleName(guardrailName: string): string {
+  return `logwarden-${guardrailName}`;
+}
+
 /** EventBridge refuses events over 256 KB; anything larger did not come from it. */
 export const MAX_EVENT_BYTES = 256 * 1024;
 

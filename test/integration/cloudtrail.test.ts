@@ -279,6 +279,26 @@ describe('CloudTrail guardrail on the emulator', () => {
     expect(record).toMatchObject({ outcome: 'remediated', trigger: { type: 'config' } });
   });
 
+  it("an account-level evaluation of its Config rule (a deleted trail) sweeps the account; another rule's is ignored", async () => {
+    await ct().send(new DeleteTrailCommand({ Name: TRAIL }));
+    const accountLevel = (configRuleName: string) =>
+      configComplianceEvent({
+        account: ACCOUNT,
+        region: REGION,
+        resourceType: 'AWS::::Account',
+        resourceId: ACCOUNT,
+        configRuleName,
+      });
+    const records = await h.deliver(accountLevel('logwarden-cloudtrail'), accountLevel('someone-elses-rule'));
+    expect((await readTrail()).isLogging).toBe(true);
+    expect(records.map((r) => [r.resource.id, r.outcome, r.trigger.type])).toEqual([
+      [TRAIL, 'remediated', 'config'],
+      ['unknown', 'ignored', 'config'],
+    ]);
+    expect(records[1]?.reason).toBe("account-level evaluation of someone-elses-rule, which is no guardrail's Config rule");
+    expect((await h.audit.drain()).map((r) => r.outcome)).toEqual(['remediated', 'ignored']);
+  });
+
   it('events about trails the policy does not govern, or another account, are ignored with the reason', async () => {
     const records = await h.deliver(
       trailEvent('StopLogging', { name: 'someone-elses-trail' }),
