@@ -12,6 +12,7 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ESCALATION_RUNBOOK } from '../controllers/core/controller.js';
 import { HEARTBEAT_GUARDRAIL } from '../controllers/heartbeat/index.js';
 import { Group } from './group.js';
 import { acknowledge } from './nag.js';
@@ -88,8 +89,7 @@ export class AuditAlarms extends Group {
     // Flapping: a resource was remediated too often. Logging-off drift is still re-applied; settings drift is held back.
     this.escalations = this.alarm('EscalationsAlarm', {
       alarmName: 'logwarden-escalations',
-      alarmDescription:
-        'logwarden: a resource keeps being changed back (outcome=escalated); logging-off drift is re-applied every time, settings drift is held back until the flapping window passes',
+      alarmDescription: `logwarden: a resource keeps being changed back (outcome=escalated); logging-off drift is re-applied every time, settings drift is held back until the flapping window passes. Runbook: ${ESCALATION_RUNBOOK}`,
       metric: props.metrics.escalations,
       ...whenAny,
     });

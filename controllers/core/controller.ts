@@ -591,7 +591,7 @@ export class Controller {
       `remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: stopped re-applying (something keeps changing it back); resumes after ${flap.resumesAt.toISOString()}`,
       [...decision.notes, ...flap.notes],
     );
-    return { record: this.record(run.base, { outcome: 'escalated', reason, drift: decision.drift }) };
+    return { record: this.record(escalation(run.base), { outcome: 'escalated', reason, drift: decision.drift }) };
   }
 
   private failedWrite(
@@ -629,7 +629,7 @@ export class Controller {
       `${restored}; remediated ${flap.count} times in the last ${flapping.windowMinutes} minutes: something keeps turning logging off, logwarden re-applies every time`,
       notes,
     );
-    return this.record(run.base, { outcome: 'escalated', reason, drift, actions, verified: true });
+    return this.record(escalation(run.base), { outcome: 'escalated', reason, drift, actions, verified: true });
   }
 
   /**
@@ -782,4 +782,12 @@ export class Controller {
     const after = await run.guardrail.observe(run.ref, run.scope, observation);
     return run.guardrail.diff(after, run.desired);
   }
+}
+
+/** Where `escalated` records send on-call: who keeps changing the resource back, and what to do. */
+export const ESCALATION_RUNBOOK = 'runbooks/escalations.md';
+
+/** An escalated record's base: the escalation runbook (which points on to the guardrail's). */
+function escalation(base: RecordBase): RecordBase {
+  return { ...base, runbook: ESCALATION_RUNBOOK };
 }

@@ -87,7 +87,7 @@ describe('flap state in DynamoDB (emulator)', () => {
     expect(outcomes).toEqual(['remediated', 'escalated', 'escalated', 'escalated', 'escalated', 'escalated']);
     const onBus = await audit.drain();
     expect(onBus.map((r) => r.outcome)).toEqual(['remediated', ...outcomes]);
-    expect(onBus[2]).toMatchObject({ outcome: 'escalated', verified: true });
+    expect(onBus[2]).toMatchObject({ outcome: 'escalated', verified: true, runbook: 'runbooks/escalations.md' });
     expect(onBus[2]?.reason).toBe(
       'restored isLogging; remediated 2 times in the last 15 minutes: something keeps turning logging off, logwarden re-applies every time',
     );
@@ -102,7 +102,7 @@ describe('flap state in DynamoDB (emulator)', () => {
     const validation = async () => (await ct.send(new GetTrailCommand({ Name: TRAIL }))).Trail?.LogFileValidationEnabled;
     expect((await turnOffValidation())[0]?.outcome).toBe('remediated');
     const [held] = await turnOffValidation();
-    expect(held).toMatchObject({ outcome: 'escalated', actions: [] });
+    expect(held).toMatchObject({ outcome: 'escalated', actions: [], runbook: 'runbooks/escalations.md' });
     expect(held?.reason).toMatch(/^remediated 2 times in the last 15 minutes: stopped re-applying/);
     expect(await validation()).toBe(false);
     advance(15 * 60_000);
