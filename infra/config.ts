@@ -39,7 +39,7 @@ const roleArn = z
     /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/*-]{1,512}$/,
     'must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)',
   );
-const SCP_OFF = { enabled: false, targetIds: [], breakGlassRoleArns: [], protectLogging: true };
+const SCP_OFF = { enabled: false, targetIds: [], breakGlassRoleArns: [], protectLogging: true, denyUngovernedRegions: false };
 
 /** The preventive SCP (infra/scp.ts), created in the management account and attached to `targetIds`. */
 const scpSchema = z
@@ -51,6 +51,11 @@ const scpSchema = z
     breakGlassRoleArns: z.array(roleArn).default([]),
     /** Also deny turning off the governed trails, GuardDuty detectors and flow logs. */
     protectLogging: z.boolean().default(true),
+    /**
+     * A second SCP, `logwarden-region-guard`: deny regional actions outside the governed regions
+     * (`controller.regions`), where no controller watches. Off by default: it blocks whole regions.
+     */
+    denyUngovernedRegions: z.boolean().default(false),
   })
   .strict()
   .superRefine((scp, ctx) => {

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  Annotations,
+  CfnOutput,
   aws_cloudformation as cfn,
   type DockerImageAssetLocation,
   Duration,
@@ -21,6 +23,7 @@ import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import type { Construct } from 'constructs';
 import type { Deployment } from './config.js';
 import { acknowledge } from './nag.js';
+import { ungovernedRegions } from './regions.js';
 
 /** The per-region bucket (in the StackSet admin account) that holds the functions' code for every member account. */
 export function assetBucketName(adminAccount: string, region: string): string {
@@ -194,5 +197,14 @@ export class RolloutStack extends Stack {
       stackInstancesGroup: [{ deploymentTargets: { organizationalUnitIds: r.organizationalUnitIds }, regions: r.regions }],
       templateUrl: template.httpUrl,
     });
+    // Say where logwarden is not: logging switched off in these regions goes unnoticed (docs/deployment.md).
+    const ungoverned = ungovernedRegions(r.regions);
+    new CfnOutput(this, 'UngovernedRegions', {
+      description: 'Regions where no logwarden controller runs (deny them with scp.denyUngovernedRegions)',
+      value: ungoverned.length > 0 ? ungoverned.join(',') : 'none',
+    });
+    if (ungoverned.length > 0) {
+      Annotations.of(this).addInfo(`logwarden does not govern ${ungoverned.length} region(s): ${ungoverned.join(', ')}`);
+    }
   }
 }

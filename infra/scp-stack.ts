@@ -2,10 +2,12 @@ import { aws_organizations as organizations, Stack, type StackProps } from 'aws-
 import type { Construct } from 'constructs';
 import type { Deployment } from './config.js';
 import { DeploymentConfigError } from './config.js';
-import { renderServiceControlPolicy, SCP_MAX_CHARS, serviceControlPolicySize } from './scp.js';
+import { renderRegionGuardPolicy, renderServiceControlPolicy, SCP_MAX_CHARS, serviceControlPolicySize } from './scp.js';
 
 /** The name of the SCP in AWS Organizations. */
 export const SCP_NAME = 'logwarden-protect';
+/** The optional second SCP: deny the regions logwarden does not govern. */
+export const REGION_GUARD_SCP_NAME = 'logwarden-region-guard';
 
 /**
  * The preventive SCP, in the management account (only it, or a delegated administrator of
@@ -14,6 +16,7 @@ export const SCP_NAME = 'logwarden-protect';
  */
 export class ScpStack extends Stack {
   readonly policy: organizations.CfnPolicy;
+  readonly regionGuard?: organizations.CfnPolicy;
   constructor(scope: Construct, id: string, props: StackProps & { deployment: Deployment }) {
     super(scope, id, props);
     const { config, policy } = props.deployment;
@@ -32,5 +35,14 @@ export class ScpStack extends Stack {
       content: document,
       targetIds: config.scp.targetIds,
     });
+    if (config.scp.denyUngovernedRegions) {
+      this.regionGuard = new organizations.CfnPolicy(this, 'RegionGuard', {
+        name: REGION_GUARD_SCP_NAME,
+        type: 'SERVICE_CONTROL_POLICY',
+        description: 'logwarden: deny regional actions outside the governed regions (see docs/deployment.md)',
+        content: renderRegionGuardPolicy(config, policy),
+        targetIds: config.scp.targetIds,
+      });
+    }
   }
 }

@@ -25,7 +25,9 @@ const TAG_PREFIX = `${MANAGED_TAG.split(':')[0]}:`;
 interface ServiceControlPolicyStatement {
   Sid: string;
   Effect: 'Deny';
-  Action: string[];
+  Action?: string[];
+  /** The region guard denies everything but the global services. */
+  NotAction?: string[];
   Resource: string[];
   Condition: Record<string, Record<string, string[]>>;
 }
@@ -224,4 +226,63 @@ export function renderServiceControlPolicy(config: DeploymentConfig, policy: Pol
 /** The size AWS checks against `SCP_MAX_CHARS`: the JSON without whitespace outside strings. */
 export function serviceControlPolicySize(document: ServiceControlPolicyDocument): number {
   return JSON.stringify(document).length;
+}
+
+/**
+ * Actions of global services (their endpoints live in one region whatever the caller's region) and the
+ * few global reads the console makes: the region guard must not deny them, or IAM, Organizations,
+ * billing and DNS would break in every account. After AWS's documented "deny by requested region" SCP.
+ */
+const GLOBAL_ACTIONS = [
+  'account:*',
+  'aws-portal:*',
+  'billing:*',
+  'budgets:*',
+  'ce:*',
+  'cloudfront:*',
+  'cur:*',
+  'ec2:DescribeRegions',
+  'globalaccelerator:*',
+  'health:*',
+  'iam:*',
+  'kms:*',
+  'networkmanager:*',
+  'organizations:*',
+  'pricing:*',
+  'route53:*',
+  'route53domains:*',
+  's3:GetAccountPublicAccessBlock',
+  's3:ListAllMyBuckets',
+  's3:PutAccountPublicAccessBlock',
+  'shield:*',
+  'sso:*',
+  'sts:*',
+  'support:*',
+  'tag:GetResources',
+  'trustedadvisor:*',
+  'waf:*',
+  'wafv2:*',
+];
+
+/**
+ * The optional region guard (`scp.denyUngovernedRegions`, #17): outside the governed regions, where no
+ * controller runs, deny every regional action to everyone but the StackSets execution role and the
+ * break-glass roles. A separate SCP, so the protection SCP keeps its size budget.
+ */
+export function renderRegionGuardPolicy(config: DeploymentConfig, policy: Policy): ServiceControlPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenyUngovernedRegions',
+        Effect: 'Deny',
+        NotAction: GLOBAL_ACTIONS,
+        Resource: ['*'],
+        Condition: {
+          StringNotEquals: { 'aws:RequestedRegion': [...policy.controller.regions] },
+          ...exceptFor([STACKSETS_EXEC_ROLE, ...config.scp.breakGlassRoleArns]),
+        },
+      },
+    ],
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts) and the audit bus policy
- * (infra/bus-policy.ts) use: Principal, Action, Resource, and the StringLike, StringEquals,
- * StringNotLike, ArnLike, ArnNotLike, ForAnyValue:StringLike, ForAllValues:StringEquals and Null
+ * (infra/bus-policy.ts) use: Principal, Action or NotAction, Resource, and the StringLike,
+ * StringEquals, StringNotLike, StringNotEquals, ArnLike, ArnNotLike, ForAnyValue:StringLike, ForAllValues:StringEquals and Null
  * operators, with AWS's
  * documented semantics (IAM User Guide, "Policy evaluation logic" and "Condition operators"):
  * - several values of one key are ORed; a negated operator is true only if no value matches;
@@ -18,9 +18,11 @@
 interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  /** Every action except these. */
+  NotAction?: string | string[];
   /** Resource policies only: `*`, `{ AWS: '*' }` or exact principal ARNs (matched with `aws:PrincipalArn`). */
   Principal?: '*' | { AWS: string | string[] };
-  Action: string | string[];
   Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
@@ -79,7 +81,11 @@ const POSITIVE: Record<string, Matcher> = {
   StringEquals: (p, v) => p === v,
   ArnLike: arnMatches,
 };
-const NEGATED: Record<string, Matcher> = { StringNotLike: POSITIVE.StringLike as Matcher, ArnNotLike: arnMatches };
+const NEGATED: Record<string, Matcher> = {
+  StringNotLike: POSITIVE.StringLike as Matcher,
+  StringNotEquals: POSITIVE.StringEquals as Matcher,
+  ArnNotLike: arnMatches,
+};
 
 function conditionHolds(operator: string, patterns: string[], actual: string | string[] | undefined): boolean {
   // Null: "true" holds when the key is absent, "false" when it is present.
@@ -116,7 +122,8 @@ function principalMatches(s: Statement, request: RequestContext): boolean {
 
 function statementApplies(s: Statement, request: RequestContext): boolean {
   if (!principalMatches(s, request)) return false;
-  if (!list(s.Action).some((a) => globMatches(a, request.action, true))) return false;
+  const matchesAction = (patterns: string | string[]) => list(patterns).some((a) => globMatches(a, request.action, true));
+  if (s.Action !== undefined ? !matchesAction(s.Action) : s.NotAction === undefined || matchesAction(s.NotAction)) return false;
   if (!list(s.Resource).some((r) => arnMatches(r, request.resource))) return false;
   return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
     Object.entries(keys).every(([key, patterns]) => conditionHolds(operator, list(patterns), request.context[key])),

@@ -8,8 +8,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionRoleName } from '../../controllers/core/identity.js';
 import { type Deployment, DeploymentConfigError, loadDeployment } from '../../infra/config.js';
-import { renderServiceControlPolicy, SCP_MAX_CHARS, type ServiceControlPolicyDocument } from '../../infra/scp.js';
-import { SCP_NAME, ScpStack } from '../../infra/scp-stack.js';
+import { ungovernedRegions } from '../../infra/regions.js';
+import {
+  renderRegionGuardPolicy,
+  renderServiceControlPolicy,
+  SCP_MAX_CHARS,
+  type ServiceControlPolicyDocument,
+} from '../../infra/scp.js';
+import { REGION_GUARD_SCP_NAME, SCP_NAME, ScpStack } from '../../infra/scp-stack.js';
 import { exampleConfig } from '../../infra/testing.js';
 import { evaluate, FULL_AWS_ACCESS, type PolicyDocument } from '../helpers/policy-eval.js';
 
@@ -165,6 +171,53 @@ describe('the SCP stack', () => {
   });
 });
 
+describe('the region guard (scp.denyUngovernedRegions)', () => {
+  const governed = () => deployment.policy.controller.regions;
+  const request = (who: keyof typeof P, action: string, region: string) =>
+    evaluate([FULL_AWS_ACCESS, renderRegionGuardPolicy(deployment.config, deployment.policy) as PolicyDocument], {
+      action,
+      resource: '*',
+      context: { 'aws:PrincipalArn': P[who], 'aws:RequestedRegion': region },
+    });
+  const outside = () => ungovernedRegions(governed())[0] as string;
+
+  it.each([
+    ['admin', 'cloudtrail:StopLogging', 'outside', 'explicit-deny'],
+    ['admin', 'ec2:RunInstances', 'outside', 'explicit-deny'],
+    ['admin', 'cloudtrail:StopLogging', 'governed', 'allowed'],
+    // Global services are never region-denied.
+    ['admin', 'iam:CreateRole', 'outside', 'allowed'],
+    ['admin', 'sts:AssumeRole', 'outside', 'allowed'],
+    ['admin', 'organizations:ListAccounts', 'outside', 'allowed'],
+    ['stackSets', 'cloudformation:CreateStack', 'outside', 'allowed'],
+    ['breakGlass', 'ec2:RunInstances', 'outside', 'allowed'],
+  ] as const)('%s %s in a region %s the policy governs: %s', (who, action, where, expected) => {
+    const region = where === 'governed' ? (governed()[0] as string) : outside();
+    expect(request(who, action, region)).toBe(expected);
+  });
+
+  it('lists every region of the partition the policy does not govern', () => {
+    const ungoverned = ungovernedRegions(governed());
+    expect(ungoverned.length).toBeGreaterThan(20);
+    expect(ungoverned.some((r) => governed().includes(r))).toBe(false);
+    expect(ungovernedRegions(['us-east-1', 'eu-west-1'])).toContain('ap-south-1');
+  });
+
+  it('is a second SCP, only when asked for', async () => {
+    const env = { account: '111111111111', region: 'us-east-1' };
+    const off = new ScpStack(new App(), 'Scp', { deployment, env });
+    Template.fromStack(off).resourceCountIs('AWS::Organizations::Policy', 1);
+    const d = await loadDeployment(
+      withScp({ enabled: true, targetIds: ['ou-exam-22222222'], breakGlassRoleArns: [BREAK_GLASS], denyUngovernedRegions: true }),
+    );
+    const on = new ScpStack(new App(), 'Scp', { deployment: d, env });
+    Template.fromStack(on).hasResourceProperties('AWS::Organizations::Policy', {
+      Name: REGION_GUARD_SCP_NAME,
+      TargetIds: ['ou-exam-22222222'],
+    });
+  });
+});
+
 describe('scp deployment config', () => {
   it('is off by default', async () => {
     const config = exampleConfig();
@@ -174,6 +227,7 @@ describe('scp deployment config', () => {
       targetIds: [],
       breakGlassRoleArns: [],
       protectLogging: true,
+      denyUngovernedRegions: false,
     });
   });
 

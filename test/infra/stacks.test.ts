@@ -435,6 +435,14 @@ describe('organization rollout', () => {
     });
   });
 
+  it('lists the regions it does not govern as an output', () => {
+    const output = Object.values(rollout.findOutputs('UngovernedRegions'))[0] as { Value: string };
+    const regions = output.Value.split(',');
+    expect(regions).toContain('ap-south-1');
+    expect(regions).not.toContain('us-east-1');
+    expect(regions).not.toContain('eu-west-1');
+  });
+
   it('also deploys the member stack directly in the management account, per region', () => {
     expect(built.management.map((s) => [s.account, s.region])).toEqual([
       ['111111111111', 'us-east-1'],
