@@ -51,6 +51,9 @@ const RESOURCE_ACTIONS = [
   'lambda:DeleteFunction',
   'lambda:DeleteFunctionConcurrency',
   'lambda:DeleteFunctionEventInvokeConfig',
+  // A forged event invoked directly would make up a record's trigger and actor; EventBridge and Config
+  // invoke as service principals, which no SCP restricts.
+  'lambda:InvokeFunction',
   'lambda:PutFunctionConcurrency',
   'lambda:PutFunctionEventInvokeConfig',
   'lambda:RemovePermission',

@@ -21,8 +21,11 @@ interface Statement {
   Action?: string | string[];
   /** Every action except these. */
   NotAction?: string | string[];
-  /** Resource policies only: `*`, `{ AWS: '*' }` or exact principal ARNs (matched with `aws:PrincipalArn`). */
-  Principal?: '*' | { AWS: string | string[] };
+  /**
+   * Resource policies only: `*`, `{ AWS: '*' }`, exact principal ARNs (matched with `aws:PrincipalArn`)
+   * or service principals (matched with `aws:PrincipalServiceName`).
+   */
+  Principal?: '*' | { AWS: string | string[] } | { Service: string | string[] };
   Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
@@ -114,7 +117,11 @@ function conditionHolds(operator: string, patterns: string[], actual: string | s
 
 function principalMatches(s: Statement, request: RequestContext): boolean {
   if (s.Principal === undefined || s.Principal === '*') return true;
-  if (typeof s.Principal !== 'object' || !('AWS' in s.Principal)) throw new UnsupportedConditionError('Principal');
+  if ('Service' in s.Principal) {
+    const service = request.context['aws:PrincipalServiceName'];
+    return typeof service === 'string' && list(s.Principal.Service).includes(service);
+  }
+  if (!('AWS' in s.Principal)) throw new UnsupportedConditionError('Principal');
   const arns = list(s.Principal.AWS);
   const actual = request.context['aws:PrincipalArn'];
   return arns.includes('*') || (typeof actual === 'string' && arns.includes(actual));

@@ -59,6 +59,8 @@ type Row = [who: keyof typeof P, action: string, resource: string, expected: 'de
 const TABLE: Row[] = [
   // logwarden's resources: only the StackSets execution role and break-glass may change them.
   ['admin', 'events:DisableRule', R.rule, 'denied'],
+  ['admin', 'lambda:InvokeFunction', R.fn, 'denied'],
+  ['admin', 'lambda:InvokeFunction', R.otherFn, 'not denied'],
   ['admin', 'events:DeleteRule', R.rule, 'denied'],
   ['admin', 'events:RemoveTargets', R.rule, 'denied'],
   ['controller', 'events:DisableRule', R.rule, 'denied'],
