@@ -123,7 +123,12 @@ export class AuditFeed extends Group {
       encryptionKey: props.key,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const logGroupArn = this.writableByEventBridge();
+    const logGroupArn = Stack.of(this).formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: AUDIT_LOG_GROUP,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.rule = new events.Rule(this, 'AuditRecords', {
       ruleName: 'logwarden-audit-records',
       eventBus: props.bus,
@@ -134,16 +139,14 @@ export class AuditFeed extends Group {
         { bind: () => ({ arn: logGroupArn, id: 'AuditLogGroup' }) },
       ],
     });
+    this.writableByEventBridge(logGroupArn, this.rule.ruleArn);
   }
 
-  /** Let EventBridge write to the log group; returns the group's ARN without the `:*` suffix. */
-  private writableByEventBridge(): string {
-    const arn = Stack.of(this).formatArn({
-      service: 'logs',
-      resource: 'log-group',
-      resourceName: AUDIT_LOG_GROUP,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+  /**
+   * Let EventBridge write to the log group, for this rule of this account only (#17): without the
+   * conditions, any rule of any account could write records into the audit log group.
+   */
+  private writableByEventBridge(logGroupArn: string, ruleArn: string): void {
     // EventBridge writes to the log group under this resource policy (no custom resource needed).
     new logs.ResourcePolicy(this, 'AuditLogsFromEventBridge', {
       resourcePolicyName: 'logwarden-audit-from-eventbridge',
@@ -151,11 +154,14 @@ export class AuditFeed extends Group {
         new iam.PolicyStatement({
           principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [`${arn}:*`],
+          resources: [`${logGroupArn}:*`],
+          conditions: {
+            ArnEquals: { 'aws:SourceArn': ruleArn },
+            StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          },
         }),
       ],
     });
-    return arn;
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts) and the audit bus policy
  * (infra/bus-policy.ts) use: Principal, Action or NotAction, Resource, and the StringLike,
- * StringEquals, StringNotLike, StringNotEquals, ArnLike, ArnNotLike, ForAnyValue:StringLike, ForAllValues:StringEquals and Null
- * operators, with AWS's
+ * StringEquals, StringNotLike, StringNotEquals, ArnLike, ArnEquals, ArnNotLike, ForAnyValue:StringLike,
+ * ForAllValues:StringEquals and Null operators, with AWS's
  * documented semantics (IAM User Guide, "Policy evaluation logic" and "Condition operators"):
  * - several values of one key are ORed; a negated operator is true only if no value matches;
  * - a key missing from the request: false for a positive operator, true for a negated one;
@@ -83,6 +83,8 @@ const POSITIVE: Record<string, Matcher> = {
   StringLike: (p, v) => globMatches(p, v),
   StringEquals: (p, v) => p === v,
   ArnLike: arnMatches,
+  // ArnEquals matches like ArnLike (IAM User Guide, "ARN condition operators").
+  ArnEquals: arnMatches,
 };
 const NEGATED: Record<string, Matcher> = {
   StringNotLike: POSITIVE.StringLike as Matcher,

@@ -63,6 +63,10 @@ const TABLE: Row[] = [
 ];
 
 let policy: PolicyDocument;
+/** The audit log group's resource policy, resolved; and the audit rule's ARN. */
+let logGroupPolicy: PolicyDocument;
+const AUDIT_RULE = 'arn:aws:events:us-east-1:222222222222:rule/logwarden-audit/logwarden-audit-records';
+const LOG_GROUP = 'arn:aws:logs:us-east-1:222222222222:log-group:/logwarden/audit:*';
 
 beforeAll(async () => {
   const built = await synthExample();
@@ -78,6 +82,15 @@ beforeAll(async () => {
     attributes: { [`${busId}.Arn`]: BUS },
   });
   policy = { Version: '2012-10-17', Statement: resolved as PolicyDocument['Statement'] };
+  const [ruleId] = Object.entries(template.Resources).find(
+    ([, r]) => r.Type === 'AWS::Events::Rule' && (r.Properties as { Name?: string }).Name === 'logwarden-audit-records',
+  ) ?? [''];
+  const logPolicy = Object.values(template.Resources).find((r) => r.Type === 'AWS::Logs::ResourcePolicy');
+  const document = resolveIntrinsics((logPolicy?.Properties as { PolicyDocument?: unknown } | undefined)?.PolicyDocument, {
+    refs: { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': '222222222222', 'AWS::URLSuffix': 'amazonaws.com' },
+    attributes: { [`${ruleId}.Arn`]: AUDIT_RULE },
+  });
+  logGroupPolicy = JSON.parse(document as string) as PolicyDocument;
 }, 240_000);
 
 describe('audit bus policy', () => {
@@ -102,5 +115,30 @@ describe('audit bus policy', () => {
 
   it('fits the 10 KB limit of an event bus policy', () => {
     expect(JSON.stringify(policy).length).toBeLessThan(10 * 1024);
+  });
+});
+
+describe('audit log group resource policy', () => {
+  const write = (service: string, sourceArn: string, sourceAccount: string) =>
+    evaluate([logGroupPolicy], {
+      action: 'logs:PutLogEvents',
+      resource: LOG_GROUP,
+      context: { 'aws:PrincipalServiceName': service, 'aws:SourceArn': sourceArn, 'aws:SourceAccount': sourceAccount },
+    });
+
+  it.each([
+    ['events.amazonaws.com', AUDIT_RULE, '222222222222', 'allowed'],
+    ['delivery.logs.amazonaws.com', AUDIT_RULE, '222222222222', 'allowed'],
+    // Any other rule, of this account or of another, cannot write audit records into the group.
+    ['events.amazonaws.com', 'arn:aws:events:eu-west-1:222222222222:rule/other', '222222222222', 'implicit-deny'],
+    [
+      'events.amazonaws.com',
+      'arn:aws:events:eu-west-1:333333333333:rule/logwarden-audit-records',
+      '333333333333',
+      'implicit-deny',
+    ],
+    ['lambda.amazonaws.com', AUDIT_RULE, '222222222222', 'implicit-deny'],
+  ])('%s from %s (%s): %s', (service, source, account, expected) => {
+    expect(write(service, source, account)).toBe(expected);
   });
 });
