@@ -167,7 +167,11 @@ const ROLE_ERROR = /access|role|permission|assume/i;
 export function flowLogReportOnly(drift: readonly Drift[], d: DesiredFlowLog): string | null {
   const delivery = drift.find((x) => x.property === 'delivery');
   if (!delivery || drift.length > 1) return null;
-  const failed = delivery.observed as { id: string; deliverLogsErrorMessage: string | null; deliverLogsPermissionArn: string | null }[];
+  const failed = delivery.observed as {
+    id: string;
+    deliverLogsErrorMessage: string | null;
+    deliverLogsPermissionArn: string | null;
+  }[];
   const errors = [...new Set(failed.map((f) => f.deliverLogsErrorMessage ?? 'no error message'))].join('; ');
   const ids = failed.map((f) => f.id).join(', ');
   const roleCause = d.deliveryRoleArn !== null && failed.some((f) => ROLE_ERROR.test(f.deliverLogsErrorMessage ?? ''));

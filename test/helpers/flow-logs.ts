@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateFlowLogsCommand,
   type CreateFlowLogsCommandInput,
@@ -9,7 +10,6 @@ import {
   EC2Client,
   type FlowLog,
 } from '@aws-sdk/client-ec2';
-import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { apiCallEvent, type Identity } from '../../cli/events.js';
 import type { AwsClients } from '../../controllers/core/aws.js';

@@ -369,7 +369,10 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
     // `DeliverLogsStatus: FAILED` there, log group or not. The delivery check then says so; on AWS
     // this flow log delivers and the record is `remediated`.
     expect(fl).toMatchObject({ DeliverLogsStatus: 'FAILED' });
-    expect(record).toMatchObject({ outcome: 'failed', reason: 'verification failed: still different after remediation: delivery' });
+    expect(record).toMatchObject({
+      outcome: 'failed',
+      reason: 'verification failed: still different after remediation: delivery',
+    });
     // A second delivery writes nothing more: the flow log exists; its delivery is reported.
     const [again] = await h.runtime.controller.handleEvent(createVpcEvent(vpcId));
     expect(again).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });

@@ -256,10 +256,15 @@ describe('delivery health (pure)', () => {
     expect(deliveryProblem(status({ latestDeliveryTime: null, startLoggingTime: ago(3) }), 60)).toBeNull();
     // An error and an old delivery from before the restart are not held against it either.
     expect(
-      deliveryProblem(status({ latestDeliveryError: 'NoSuchBucket', latestDeliveryTime: ago(300), startLoggingTime: ago(3) }), 60),
+      deliveryProblem(
+        status({ latestDeliveryError: 'NoSuchBucket', latestDeliveryTime: ago(300), startLoggingTime: ago(3) }),
+        60,
+      ),
     ).toBeNull();
     // Started long ago and never delivered: drift.
-    expect(deliveryProblem(status({ latestDeliveryTime: null, startLoggingTime: ago(90) }), 60)).toContain('no log file delivered');
+    expect(deliveryProblem(status({ latestDeliveryTime: null, startLoggingTime: ago(90) }), 60)).toContain(
+      'no log file delivered',
+    );
   });
 
   it('delivery is not judged on a stopped trail, nor while a setting drifts, nor right after a write (null)', () => {
@@ -466,7 +471,11 @@ describe('CloudTrail paths the emulator does not model (aws-sdk-client-mock)', (
     ct.on(GetTrailCommand).resolves({ Trail: trail });
     ct.on(GetEventSelectorsCommand).resolves({ EventSelectors: basic });
     const started = new Date(Date.now() - 86_400_000);
-    ct.on(GetTrailStatusCommand).resolves({ IsLogging: true, StartLoggingTime: started, LatestDeliveryTime: new Date(Date.now() - 3 * 3_600_000) });
+    ct.on(GetTrailStatusCommand).resolves({
+      IsLogging: true,
+      StartLoggingTime: started,
+      LatestDeliveryTime: new Date(Date.now() - 3 * 3_600_000),
+    });
     const [stale] = await controller().handleEvent(trailEvent('UpdateTrail', { name: TRAIL }));
     expect(stale).toMatchObject({ outcome: 'drift-detected', mode: 'notify' });
     expect(stale?.reason).toContain('more than 60 minutes ago');
