@@ -154,7 +154,15 @@ export function diffGuardDuty(state: GuardDutyState, d: DesiredGuardDuty): Drift
         },
       ];
     case 'destination':
-      return state.exists ? [] : [{ property: 'publishingDestination', observed: 'deleted', desired: 'exists' }];
+      if (!state.exists) return [{ property: 'publishingDestination', observed: 'deleted', desired: 'exists' }];
+      if (state.status === 'PUBLISHING') return [];
+      return [
+        {
+          property: 'publishingDestination.status',
+          observed: { status: state.status, destinationType: state.destinationType, destinationArn: state.destinationArn },
+          desired: 'PUBLISHING',
+        },
+      ];
     case 'membership': {
       const desired = d.administratorAccountId ?? 'a GuardDuty administrator account';
       if (!state.detectorExists) return [{ property: 'administrator', observed: 'no detector in the region', desired }];
@@ -224,6 +232,9 @@ export function reportOnlyReason(ref: GuardDutyRef, state: GuardDutyState, drift
         ? null
         : `trusted IP list ${ref.id} is active: GuardDuty raises no findings for its addresses; the security team decides (policy guardduty.trustedIpSets is notify)`;
     case 'destination':
+      if (state.exists) {
+        return `publishing destination ${ref.id} is ${state.status ?? 'of unknown status'}, not PUBLISHING: findings are not exported to ${state.destinationArn ?? 'its destination'}; its bucket and KMS key are not logwarden's to change (runbooks/guardduty.md#delivery)`;
+      }
       return `publishing destination ${ref.id} was deleted; its bucket and KMS key are not in the policy, so logwarden cannot recreate it (see the runbook)`;
     case 'membership':
       return 'the administrator relationship can only be restored with the administrator account (it adds the account again, or invites it and this account accepts)';
