@@ -109,6 +109,19 @@ const ACTIVE_IPSET = new Set(['ACTIVE', 'ACTIVATING']);
 
 const isEnabledRelationship = (a: Administrator | null) => a?.relationshipStatus.toUpperCase() === 'ENABLED';
 
+/** A publishing destination must exist and be PUBLISHING: any other status means findings are not exported. */
+function destinationDrift(state: DestinationState): Drift[] {
+  if (!state.exists) return [{ property: 'publishingDestination', observed: 'deleted', desired: 'exists' }];
+  if (state.status === 'PUBLISHING') return [];
+  return [
+    {
+      property: 'publishingDestination.status',
+      observed: { status: state.status, destinationType: state.destinationType, destinationArn: state.destinationArn },
+      desired: 'PUBLISHING',
+    },
+  ];
+}
+
 /** Compare observed with desired. Pure. Features the policy does not name are never compared. */
 export function diffGuardDuty(state: GuardDutyState, d: DesiredGuardDuty): Drift[] {
   switch (state.kind) {
@@ -154,15 +167,7 @@ export function diffGuardDuty(state: GuardDutyState, d: DesiredGuardDuty): Drift
         },
       ];
     case 'destination':
-      if (!state.exists) return [{ property: 'publishingDestination', observed: 'deleted', desired: 'exists' }];
-      if (state.status === 'PUBLISHING') return [];
-      return [
-        {
-          property: 'publishingDestination.status',
-          observed: { status: state.status, destinationType: state.destinationType, destinationArn: state.destinationArn },
-          desired: 'PUBLISHING',
-        },
-      ];
+      return destinationDrift(state);
     case 'membership': {
       const desired = d.administratorAccountId ?? 'a GuardDuty administrator account';
       if (!state.detectorExists) return [{ property: 'administrator', observed: 'no detector in the region', desired }];

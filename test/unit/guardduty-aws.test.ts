@@ -264,6 +264,18 @@ describe('GuardDuty guardrail against mocked AWS semantics', () => {
     expect(records[2]?.reason).toContain('is STOPPED, not PUBLISHING');
   });
 
+  it('delivery: an endpoint that does not serve ListPublishingDestinations (HTTP 404, no AWS error) lists none', async () => {
+    gdMock.on(ListDetectorsCommand).resolves({ DetectorIds: [DETECTOR] });
+    gdMock.on(GetDetectorCommand).resolves(awsDetector());
+    gdMock.on(GetAdministratorAccountCommand).resolves({});
+    // What the SDK throws for moto 5.2.5's HTML 404 page: a deserialization error, no $fault.
+    gdMock
+      .on(ListPublishingDestinationsCommand)
+      .rejects(Object.assign(new SyntaxError('Unexpected token <'), { $metadata: { httpStatusCode: 404 } }));
+    const records = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'guardduty' }));
+    expect(records.map((r) => [r.resource.id, r.outcome])).toEqual([[DETECTOR, 'compliant']]);
+  });
+
   it('delivery: destinations that cannot be listed end the sweep with a failed record; the detector is still checked', async () => {
     gdMock.on(ListDetectorsCommand).resolves({ DetectorIds: [DETECTOR] });
     gdMock.on(GetDetectorCommand).resolves(awsDetector());
