@@ -17,7 +17,9 @@ import {
   type BucketState,
   type BucketStep,
   type DesiredLogging,
+  desiredLogging,
   LOGGING_SERVICE,
+  type LogBucketHealth,
   type LoggingState,
   policyAllowsLogDelivery,
   type TargetGrant,
@@ -92,13 +94,20 @@ export async function observeBucket(
     }
     if (region !== scope.region) return { kind: 'elsewhere', region };
   }
+  let logging: LoggingState | null;
   try {
-    const out = await s3In(scope, region).send(new GetBucketLoggingCommand({ Bucket: ref.id }));
-    return { kind: 'bucket', region, logging: loggingOf(out.LoggingEnabled) };
+    logging = loggingOf((await s3In(scope, region).send(new GetBucketLoggingCommand({ Bucket: ref.id }))).LoggingEnabled);
   } catch (error) {
     if (errorCode(error) === 'NoSuchBucket') return { kind: 'missing' };
     throw denied(error, 's3:GetBucketLogging', ref.id);
   }
+  // Logging to the policy's log bucket: can S3 deliver there? (Read once per invocation, `logBucketFacts`.)
+  const pointsAtLogBucket = logging?.targetBucket === desiredLogging(ref, scope.policy).targetBucket;
+  const logBucket =
+    logging && pointsAtLogBucket
+      ? await logBucketHealth({ ...ref, region }, { bucket: logging.targetBucket, prefix: logging.targetPrefix }, scope)
+      : null;
+  return { kind: 'bucket', region, logging, logBucket };
 }
 
 /** A bucket's tags (none when it has no tag set), for the note on an unapproved exemption request. */
@@ -176,36 +185,41 @@ function logBucketFacts(target: string, region: string, scope: Scope<BucketLoggi
 }
 
 /**
- * Check, before the write, that the log bucket exists in the bucket's region and lets
- * logging.s3.amazonaws.com write the bucket's prefix (bucket policy, or the legacy Log Delivery ACL).
- * S3 itself does not check a bucket policy at PutBucketLogging time: logs would silently go nowhere.
+ * Can S3 log delivery write the bucket's logs to the log bucket: it exists in the bucket's region and
+ * lets logging.s3.amazonaws.com write the prefix (bucket policy, no Deny; or the legacy Log Delivery
+ * ACL). S3 itself checks none of this at PutBucketLogging time: logs would silently go nowhere.
  */
-async function checkLogBucket(ref: BucketRef, d: DesiredLogging, scope: Scope<BucketLoggingPolicy>): Promise<void> {
-  const facts = logBucketFacts(d.targetBucket, ref.region, scope);
+async function logBucketHealth(
+  ref: BucketRef,
+  target: { bucket: string; prefix: string },
+  scope: Scope<BucketLoggingPolicy>,
+): Promise<LogBucketHealth> {
+  const facts = logBucketFacts(target.bucket, ref.region, scope);
   const region = await facts.region;
-  if (region === 'missing') {
-    throw new LogBucketError('LogBucketMissing', RUNBOOK, d.targetBucket, `log bucket ${d.targetBucket} does not exist`);
-  }
+  if (region === 'missing') return { ok: false, code: 'LogBucketMissing', problem: `log bucket ${target.bucket} does not exist` };
   if (region !== ref.region) {
-    throw new LogBucketError(
-      'LogBucketWrongRegion',
-      RUNBOOK,
-      d.targetBucket,
-      `log bucket ${d.targetBucket} is in ${region}, not in ${ref.region} where bucket ${ref.id} is (S3 rejects cross-region delivery: CrossLocationLoggingProhibited)`,
-    );
+    return {
+      ok: false,
+      code: 'LogBucketWrongRegion',
+      problem: `log bucket ${target.bucket} is in ${region}, not in ${ref.region} where bucket ${ref.id} is (S3 rejects cross-region delivery: CrossLocationLoggingProhibited)`,
+    };
   }
   const policy = await facts.policy;
-  const target = { bucket: d.targetBucket, prefix: d.targetPrefix };
-  if (policy && policyAllowsLogDelivery(policy, target, { account: ref.account, bucket: ref.id })) return;
-  if (aclAllowsLogDelivery(await facts.acl())) return;
-  throw new LogBucketError(
-    'LogBucketNotPermitted',
-    RUNBOOK,
-    d.targetBucket,
-    `log bucket ${d.targetBucket} does not let ${LOGGING_SERVICE} write ${d.targetPrefix}* for bucket ${ref.id} (${
-      policy ? 'no bucket policy statement allows it s3:PutObject' : 'it has no bucket policy'
+  if (policy && policyAllowsLogDelivery(policy, target, { account: ref.account, bucket: ref.id })) return { ok: true };
+  if (aclAllowsLogDelivery(await facts.acl())) return { ok: true };
+  return {
+    ok: false,
+    code: 'LogBucketNotPermitted',
+    problem: `log bucket ${target.bucket} does not let ${LOGGING_SERVICE} write ${target.prefix}* for bucket ${ref.id} (${
+      policy ? 'no bucket policy statement allows it s3:PutObject, or one denies it' : 'it has no bucket policy'
     }, and its ACL does not grant the Log Delivery group WRITE and READ_ACP)`,
-  );
+  };
+}
+
+/** The same check before the write: a log bucket S3 cannot deliver to fails the remediation. */
+async function checkLogBucket(ref: BucketRef, d: DesiredLogging, scope: Scope<BucketLoggingPolicy>): Promise<void> {
+  const health = await logBucketHealth(ref, { bucket: d.targetBucket, prefix: d.targetPrefix }, scope);
+  if (!health.ok) throw new LogBucketError(health.code, RUNBOOK, d.targetBucket, health.problem);
 }
 
 /** Check the log bucket, then PutBucketLogging with the whole desired configuration. */

@@ -19,6 +19,14 @@ export interface LoggingState {
   targetGrants: TargetGrant[];
 }
 
+/**
+ * Can S3 deliver to the log bucket the bucket logs to: it exists, in the bucket's region, and its
+ * policy (or legacy ACL) lets logging.s3.amazonaws.com write the prefix.
+ */
+export type LogBucketHealth =
+  | { ok: true }
+  | { ok: false; code: 'LogBucketMissing' | 'LogBucketWrongRegion' | 'LogBucketNotPermitted'; problem: string };
+
 /** What logwarden reads about a bucket. */
 export type BucketState =
   /** The policy leaves the bucket alone; it was not read. */
@@ -27,7 +35,13 @@ export type BucketState =
   | { kind: 'missing' }
   /** The bucket lives in another region; its controller governs it. */
   | { kind: 'elsewhere'; region: string }
-  | { kind: 'bucket'; region: string; logging: LoggingState | null };
+  | {
+      kind: 'bucket';
+      region: string;
+      logging: LoggingState | null;
+      /** The health of the log bucket it logs to; null when not checked (logging off, or to another bucket). */
+      logBucket: LogBucketHealth | null;
+    };
 
 export interface DesiredLogging {
   targetBucket: string;
@@ -77,7 +91,27 @@ export function diffLogging(state: BucketState, d: DesiredLogging): Drift[] {
     normalizeKeyFormat(state.logging.targetObjectKeyFormat),
     normalizeKeyFormat(d.targetObjectKeyFormat),
   );
+  // Delivery is judged once the configuration matches: a configuration fix is checked before its write.
+  if (drift.length === 0 && state.logBucket && !state.logBucket.ok) {
+    const { code, problem } = state.logBucket;
+    drift.push({
+      property: 'logDelivery',
+      observed: { code, problem },
+      desired: `${LOGGING_SERVICE} may write s3://${d.targetBucket}/${d.targetPrefix}`,
+    });
+  }
   return drift;
+}
+
+/**
+ * Delivery drift alone is only reported: the log bucket and its policy belong to the member stack
+ * (or to the team that made it), and logwarden's role never changes a bucket policy. Pure.
+ */
+export function bucketReportOnly(drift: readonly Drift[], d: DesiredLogging): string | null {
+  const delivery = drift.find((x) => x.property === 'logDelivery');
+  if (!delivery || drift.length > 1) return null;
+  const { problem } = delivery.observed as { problem: string };
+  return `access logs are configured but cannot be delivered: ${problem}; logwarden does not change log bucket ${d.targetBucket} (runbooks/bucket-logging.md#delivery)`;
 }
 
 function keyFormatInput(format: KeyFormat): LoggingEnabledInput['TargetObjectKeyFormat'] {

@@ -1,13 +1,22 @@
 import type { Guardrail } from '../core/types.js';
 import { applyBucketStep, listBucketRefs, observeBucket, RUNBOOK, readBucketTags } from './aws.js';
-import { type BucketState, type BucketStep, type DesiredLogging, desiredLogging, diffLogging, planLogging } from './diff.js';
+import {
+  type BucketState,
+  type BucketStep,
+  bucketReportOnly,
+  type DesiredLogging,
+  desiredLogging,
+  diffLogging,
+  planLogging,
+} from './diff.js';
 import { BUCKET_EVENT_SAMPLE, BUCKET_EVENTS, type BucketRef, RESOURCE_TYPE, refsFromEvent, resolveBucket } from './events.js';
 import { type BucketLoggingPolicy, bucketLoggingPolicySchema } from './policy.js';
 
 /**
  * S3 bucket-logging guardrail: every bucket of the account keeps server access logging to the
  * account's log bucket in the same region, with the policy's target prefix and key format. Log
- * buckets, exempt buckets and excluded name patterns are left alone.
+ * buckets, exempt buckets and excluded name patterns are left alone. A log bucket that S3 cannot deliver
+ * to (missing, in another region, its policy not letting logging.s3.amazonaws.com write) is reported.
  *
  * @example
  * // policy.json
@@ -52,6 +61,7 @@ export const bucketLogging: Guardrail<BucketLoggingPolicy, BucketRef, BucketStat
           : null;
     }
   },
+  reportOnly: (ref, _state, drift, policy) => bucketReportOnly(drift, desiredLogging(ref, policy)),
   diff: diffLogging,
   plan: planLogging,
   apply: applyBucketStep,

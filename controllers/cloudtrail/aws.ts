@@ -13,7 +13,7 @@ import {
 import { errorCode } from '../core/errors.js';
 import { MANAGED_TAG } from '../core/tags.js';
 import type { Observation, Scope } from '../core/types.js';
-import { DEFAULT_SELECTORS, type DesiredTrail, type TrailState, type TrailStep } from './diff.js';
+import { DEFAULT_SELECTORS, type DeliveryStatus, type DesiredTrail, type TrailState, type TrailStep } from './diff.js';
 import type { TrailRef } from './events.js';
 import type { AdvancedSelector, BasicSelector, CloudTrailPolicy } from './policy.js';
 
@@ -53,8 +53,24 @@ async function getTrail(ct: TrailClient, name: string): Promise<{ trail: Trail; 
   }
 }
 
+const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
+
 const isLogging = async (ct: TrailClient, arn: string) =>
   (await ct.send(new GetTrailStatusCommand({ Name: arn }))).IsLogging === true;
+
+/** GetTrailStatus: logging, and what it says of S3 delivery (read at `now`). */
+async function trailStatus(ct: TrailClient, arn: string, now: Date): Promise<{ isLogging: boolean; delivery: DeliveryStatus }> {
+  const out = await ct.send(new GetTrailStatusCommand({ Name: arn }));
+  return {
+    isLogging: out.IsLogging === true,
+    delivery: {
+      latestDeliveryError: out.LatestDeliveryError || null,
+      latestDeliveryTime: iso(out.LatestDeliveryTime),
+      startLoggingTime: iso(out.StartLoggingTime),
+      observedAt: now.toISOString(),
+    },
+  };
+}
 
 async function selectorsOf(ct: TrailClient, arn: string) {
   const out = await ct.send(new GetEventSelectorsCommand({ TrailName: arn }));
@@ -96,11 +112,17 @@ export async function observeTrail(
   const found = await getTrail(ct, ref.id);
   if (!found) return { exists: false };
   const { arn } = found;
-  const [logging, selectors] = await Promise.all([isLogging(ct, arn), selectorsOf(ct, arn)]);
-  return { exists: true, ...trailSettings(found.trail, arn), isLogging: logging, ...selectors };
+  const [status, selectors] = await Promise.all([trailStatus(ct, arn, scope.now()), selectorsOf(ct, arn)]);
+  // Right after a create, delivery cannot be judged yet (see `reread`).
+  const delivery = observation.purpose === 'verify' ? null : status.delivery;
+  return { exists: true, ...trailSettings(found.trail, arn), isLogging: status.isLogging, delivery, ...selectors };
 }
 
-/** Re-read only the parts of a trail that these writes change; the rest is as the decision saw it. */
+/**
+ * Re-read only the parts of a trail that these writes change; the rest is as the decision saw it.
+ * Delivery is not judged: the writes change where and whether it delivers, and only the next
+ * delivery (minutes later) tells; the next sweep or event judges it.
+ */
 async function reread(ct: TrailClient, before: ExistingTrail, apis: ReadonlySet<string>): Promise<TrailState> {
   const [found, logging, selectors] = await Promise.all([
     apis.has('cloudtrail:UpdateTrail') ? getTrail(ct, before.arn) : undefined,
@@ -110,7 +132,7 @@ async function reread(ct: TrailClient, before: ExistingTrail, apis: ReadonlySet<
   if (found === null) return { exists: false };
   const settings = found ? trailSettings(found.trail, found.arn) : {};
   const { eventSelectors, advancedEventSelectors } = selectors;
-  return { ...before, ...settings, isLogging: logging, eventSelectors, advancedEventSelectors };
+  return { ...before, ...settings, isLogging: logging, delivery: null, eventSelectors, advancedEventSelectors };
 }
 
 function selectorsInput(d: DesiredTrail) {

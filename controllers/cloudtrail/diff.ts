@@ -19,9 +19,19 @@ export type TrailState =
       cloudWatchLogsLogGroupArn: string | null;
       cloudWatchLogsRoleArn: string | null;
       isLogging: boolean;
+      /** What GetTrailStatus says of S3 delivery; null when not judged (right after a write). */
+      delivery: DeliveryStatus | null;
       eventSelectors: BasicSelector[];
       advancedEventSelectors: AdvancedSelector[];
     };
+
+/** GetTrailStatus's S3 delivery fields (ISO times), with the time they were read. */
+export interface DeliveryStatus {
+  latestDeliveryError: string | null;
+  latestDeliveryTime: string | null;
+  startLoggingTime: string | null;
+  observedAt: string;
+}
 
 /** The policy's default: every management event, read and write. */
 export const DEFAULT_SELECTORS: BasicSelector[] = [
@@ -80,12 +90,15 @@ function normalizeAdvanced(selectors: readonly AdvancedSelector[]): AdvancedSele
 
 /** The desired trail, with the policy's defaults applied. */
 export interface DesiredTrail extends TrailPolicy {
+  /** Delivery older than this (while logging) is drift. */
+  deliveryStaleAfterMinutes: number;
   selectors: { kind: 'basic'; value: BasicSelector[] } | { kind: 'advanced'; value: AdvancedSelector[] };
 }
 
-export function desiredTrail(t: TrailPolicy): DesiredTrail {
+export function desiredTrail(t: TrailPolicy, deliveryStaleAfterMinutes = 60): DesiredTrail {
   return {
     ...t,
+    deliveryStaleAfterMinutes,
     selectors: t.advancedEventSelectors
       ? { kind: 'advanced', value: normalizeAdvanced(t.advancedEventSelectors) }
       : { kind: 'basic', value: normalizeBasic(t.eventSelectors ?? DEFAULT_SELECTORS) },
@@ -211,12 +224,64 @@ export const TRAIL_PROPERTIES: readonly TrailProperty[] = [
   { property: 'isLogging', observed: (s) => s.isLogging, desired: () => true, write: { api: 'cloudtrail:StartLogging' } },
 ];
 
+const MINUTE = 60_000;
+
+/**
+ * Why S3 delivery looks broken, or null. Pure. A trail (re)started within the bound and with no
+ * delivery since is not judged yet: its old error or old delivery time predate the restart, and
+ * judging them would flap right after a fix.
+ */
+export function deliveryProblem(s: DeliveryStatus, staleAfterMinutes: number): string | null {
+  const now = Date.parse(s.observedAt);
+  const bound = staleAfterMinutes * MINUTE;
+  const started = s.startLoggingTime ? Date.parse(s.startLoggingTime) : null;
+  const delivered = s.latestDeliveryTime ? Date.parse(s.latestDeliveryTime) : null;
+  const justStarted = started !== null && now - started < bound && (delivered === null || delivered < started);
+  if (justStarted) return null;
+  if (s.latestDeliveryError) return `CloudTrail reports an S3 delivery error: ${s.latestDeliveryError}`;
+  if (delivered === null) return `no log file delivered to S3 since logging started (${s.startLoggingTime ?? 'unknown'})`;
+  if (now - delivered > bound) {
+    return `last log file delivered to S3 at ${s.latestDeliveryTime}, more than ${staleAfterMinutes} minutes ago`;
+  }
+  return null;
+}
+
+/**
+ * Delivery is judged only on a trail that is logging and matches the policy: otherwise the settings
+ * drift explains it and its fix changes it; the next sweep or event judges delivery again.
+ */
+function deliveryDrift(state: ExistingTrail, d: DesiredTrail): Drift[] {
+  if (!state.isLogging || !state.delivery) return [];
+  const problem = deliveryProblem(state.delivery, d.deliveryStaleAfterMinutes);
+  if (!problem) return [];
+  const { latestDeliveryError, latestDeliveryTime, startLoggingTime } = state.delivery;
+  return [
+    {
+      property: 'delivery',
+      observed: { problem, latestDeliveryError, latestDeliveryTime, startLoggingTime },
+      desired: `log files delivered to s3://${d.s3BucketName} within ${d.deliveryStaleAfterMinutes} minutes, without error`,
+    },
+  ];
+}
+
 /** Compare a trail with the policy. Pure. Properties the policy leaves out are not governed. */
 export function diffTrail(state: TrailState, d: DesiredTrail): Drift[] {
   if (!state.exists) return [{ property: 'exists', observed: false, desired: true }];
-  return TRAIL_PROPERTIES.filter((p) => p.governed?.(d) ?? true)
+  const drift = TRAIL_PROPERTIES.filter((p) => p.governed?.(d) ?? true)
     .map((p) => ({ property: p.property, observed: p.observed(state), desired: p.desired(d) }))
     .filter((x) => !same(x.observed, x.desired));
+  return drift.length > 0 ? drift : deliveryDrift(state, d);
+}
+
+/**
+ * Delivery drift alone is only reported: the trail bucket lives in the log-archive account, which
+ * logwarden never writes. Pure.
+ */
+export function trailReportOnly(drift: readonly Drift[], d: DesiredTrail): string | null {
+  const delivery = drift.find((x) => x.property === 'delivery');
+  if (!delivery || drift.length > 1) return null;
+  const { problem } = delivery.observed as { problem: string };
+  return `trail ${d.name} is logging but its logs are not delivered: ${problem}; the bucket ${d.s3BucketName} is in the log-archive account, which logwarden does not change (runbooks/cloudtrail.md#delivery)`;
 }
 
 /** The fewest writes that bring the trail back to the policy: one UpdateTrail for every drifted setting. Pure. */

@@ -1,6 +1,14 @@
 import type { Guardrail } from '../core/types.js';
 import { applyTrailStep, observeTrail, readTrailTags } from './aws.js';
-import { type DesiredTrail, desiredTrail, diffTrail, planTrail, type TrailState, type TrailStep } from './diff.js';
+import {
+  type DesiredTrail,
+  desiredTrail,
+  diffTrail,
+  planTrail,
+  type TrailState,
+  type TrailStep,
+  trailReportOnly,
+} from './diff.js';
 import {
   governedTrails,
   RESOURCE_TYPE,
@@ -46,7 +54,7 @@ function organizationTrailPermissions(policy: CloudTrailPolicy): ScopedPermissio
 /**
  * CloudTrail guardrail: every trail in the policy exists in its home region, is logging, and
  * matches the policy (bucket, prefix, KMS key, multi-region, validation, global events,
- * CloudWatch Logs, event selectors).
+ * CloudWatch Logs, event selectors); a logging trail whose S3 delivery fails or is stale is reported.
  */
 export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, DesiredTrail, TrailStep> = {
   name: 'cloudtrail',
@@ -81,7 +89,11 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
       region: t.homeRegion,
     })),
   }),
-  desired: (ref, policy) => desiredTrail(policy.trails.find((t) => t.name === ref.id) as CloudTrailPolicy['trails'][number]),
+  desired: (ref, policy) =>
+    desiredTrail(
+      policy.trails.find((t) => t.name === ref.id) as CloudTrailPolicy['trails'][number],
+      policy.deliveryStaleAfterMinutes,
+    ),
   observe: observeTrail,
   tagsOf: () => ({}),
   readTags: readTrailTags,
@@ -96,6 +108,8 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
     }
     return null;
   },
+  // Delivery drift alone: the bucket is the log archive's (see trailReportOnly).
+  reportOnly: (ref, _state, drift, policy) => trailReportOnly(drift, cloudtrail.desired(ref, policy)),
   diff: diffTrail,
   plan: planTrail,
   apply: applyTrailStep,

@@ -86,6 +86,11 @@ export const cloudTrailPolicySchema = z
   .object({
     mode: modeSchema,
     trails: z.array(trailPolicySchema).min(1),
+    /**
+     * A logging trail whose last S3 delivery is older than this is reported (`delivery` drift).
+     * CloudTrail delivers about every 5 minutes; 15 minutes is the smallest bound that does not flap.
+     */
+    deliveryStaleAfterMinutes: z.number().int().min(15).max(10_080).default(60),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -66,6 +66,8 @@ function flowLogInfo(fl: FlowLog): FlowLogInfo {
     logFormat: fl.LogFormat ?? null,
     maxAggregationInterval: fl.MaxAggregationInterval ?? null,
     managed: tagsOf(fl.Tags)[MANAGED_TAG] === 'true',
+    deliverLogsStatus: fl.DeliverLogsStatus ?? null,
+    deliverLogsErrorMessage: fl.DeliverLogsErrorMessage || null,
   };
 }
 

@@ -16,6 +16,10 @@ export interface FlowLogInfo {
   logFormat: string | null;
   maxAggregationInterval: number | null;
   managed: boolean;
+  /** `DeliverLogsStatus`: SUCCESS, FAILED or null when EC2 does not say. */
+  deliverLogsStatus: string | null;
+  /** `DeliverLogsErrorMessage` when delivery failed (e.g. `Access error`, `Rate limited`). */
+  deliverLogsErrorMessage: string | null;
 }
 
 /** What logwarden reads about a VPC. `exists: false` when DescribeVpcs says InvalidVpcID.NotFound. */
@@ -122,7 +126,9 @@ function summary(d: DesiredFlowLog): Record<string, unknown> {
 export function diffVpc(state: VpcState, d: DesiredFlowLog): Drift[] {
   if (!state.exists) return [{ property: 'vpc', observed: 'not found', desired: 'exists' }];
   const existing = state.flowLogs.map((fl) => ({ fl, diff: mismatches(fl, d) }));
-  if (existing.some((e) => Object.keys(e.diff).length === 0)) return [];
+  const matching = existing.filter((e) => Object.keys(e.diff).length === 0).map((e) => e.fl);
+  if (matching.some((fl) => fl.deliverLogsStatus !== 'FAILED')) return [];
+  if (matching.length > 0) return [deliveryDrift(matching)];
   const observed =
     existing.length === 0
       ? 'no flow log'
@@ -132,6 +138,47 @@ export function diffVpc(state: VpcState, d: DesiredFlowLog): Drift[] {
           ...Object.fromEntries(Object.entries(diff).map(([k, v]) => [k, v.observed])),
         }));
   return [{ property: 'flowLog', observed, desired: summary(d) }];
+}
+
+/** The policy's flow logs exist but EC2 says none of them delivers. Pure. */
+function deliveryDrift(failed: readonly FlowLogInfo[]): Drift {
+  return {
+    property: 'delivery',
+    observed: failed.map((fl) => ({
+      id: fl.id,
+      managedByLogwarden: fl.managed,
+      deliverLogsStatus: fl.deliverLogsStatus,
+      deliverLogsErrorMessage: fl.deliverLogsErrorMessage,
+      deliverLogsPermissionArn: fl.deliverLogsPermissionArn,
+    })),
+    desired: { deliverLogsStatus: 'SUCCESS' },
+  };
+}
+
+/** EC2's messages for a delivery role that cannot be assumed or lacks permissions. */
+const ROLE_ERROR = /access|role|permission|assume/i;
+
+/**
+ * Why failed delivery is only reported. Pure. logwarden never writes a second identical flow log
+ * (EC2 refuses it) nor deletes one, and what fails is the destination or its delivery role: the
+ * role and log group of the member stack (a StackSet repair), or a destination of the log archive.
+ * The reason says which, with EC2's error.
+ */
+export function flowLogReportOnly(drift: readonly Drift[], d: DesiredFlowLog): string | null {
+  const delivery = drift.find((x) => x.property === 'delivery');
+  if (!delivery || drift.length > 1) return null;
+  const failed = delivery.observed as {
+    id: string;
+    deliverLogsErrorMessage: string | null;
+    deliverLogsPermissionArn: string | null;
+  }[];
+  const errors = [...new Set(failed.map((f) => f.deliverLogsErrorMessage ?? 'no error message'))].join('; ');
+  const ids = failed.map((f) => f.id).join(', ');
+  const roleCause = d.deliveryRoleArn !== null && failed.some((f) => ROLE_ERROR.test(f.deliverLogsErrorMessage ?? ''));
+  const cause = roleCause
+    ? `the delivery role ${d.deliveryRoleArn} (logwarden's member stack owns it and log group ${d.logGroupName}) is missing or changed: repair the member stack; EC2 resumes delivery on the same flow log`
+    : `the destination ${d.destination} refuses delivery; it is not logwarden's to change`;
+  return `flow log(s) ${ids} match the policy but EC2 reports DeliverLogsStatus FAILED (${errors}): ${cause} (runbooks/flow-logs.md#delivery)`;
 }
 
 /**
@@ -149,7 +196,8 @@ export function clientToken(vpcIds: readonly string[], d: DesiredFlowLog, runId:
 
 /** The write that gives the VPC a compliant flow log. Pure. */
 export function planVpc(state: VpcState, d: DesiredFlowLog, drift: readonly Drift[]): FlowLogStep[] {
-  if (!state.exists || drift.length === 0) return [];
+  // Failed delivery has no write: a second identical flow log is refused (see flowLogReportOnly).
+  if (!state.exists || !drift.some((x) => x.property === 'flowLog')) return [];
   const where = d.destinationType === 's3' ? d.destination : `log group ${d.logGroupName}`;
   return [
     {

@@ -7,7 +7,15 @@ import {
   observeVpc,
   resolveDeletedFlowLogs,
 } from './aws.js';
-import { type DesiredFlowLog, desiredFlowLog, diffVpc, type FlowLogStep, planVpc, type VpcState } from './diff.js';
+import {
+  type DesiredFlowLog,
+  desiredFlowLog,
+  diffVpc,
+  type FlowLogStep,
+  flowLogReportOnly,
+  planVpc,
+  type VpcState,
+} from './diff.js';
 import { FLOW_LOG_EVENT_SAMPLE, FLOW_LOG_EVENTS, RESOURCE_TYPE, resolveVpcId, targetOfEvent, type VpcRef } from './events.js';
 import { type FlowLogsPolicy, flowLogsPolicySchema } from './policy.js';
 
@@ -15,7 +23,8 @@ import { type FlowLogsPolicy, flowLogsPolicySchema } from './policy.js';
  * VPC flow-logs guardrail: every VPC of a governed region keeps at least one ACTIVE flow log with
  * the policy's traffic type, destination, format and aggregation interval. Missing coverage is
  * fixed with `CreateFlowLogs` (in a sweep, one call for many VPCs); flow logs that do not match are
- * reported and kept, never deleted.
+ * reported and kept, never deleted. A compliant flow log whose delivery EC2 reports FAILED is reported
+ * with EC2's error (`delivery`).
  *
  * @example
  * // policy.guardrails["flow-logs"]
@@ -54,6 +63,7 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
     }
     return null;
   },
+  reportOnly: (_ref, _state, drift, policy) => flowLogReportOnly(drift, desiredFlowLog(policy)),
   diff: diffVpc,
   plan: planVpc,
   apply: applyFlowLogStep,

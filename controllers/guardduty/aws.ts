@@ -9,6 +9,7 @@ import {
   GetIPSetCommand,
   GuardDutyClient,
   ListDetectorsCommand,
+  paginateListPublishingDestinations,
   UpdateDetectorCommand,
   UpdateIPSetCommand,
 } from '@aws-sdk/client-guardduty';
@@ -26,7 +27,7 @@ import type {
   IpSetState,
   MembershipState,
 } from './diff.js';
-import { type DetectorRef, detectorRef, type GuardDutyRef } from './events.js';
+import { type DetectorRef, destinationRef, detectorRef, type GuardDutyRef } from './events.js';
 import { FEATURES, type FeatureName, type GuardDutyPolicy } from './policy.js';
 
 const client = (scope: Scope<GuardDutyPolicy>, region: string) => scope.clients.get(GuardDutyClient, region);
@@ -67,6 +68,39 @@ export async function listDetectorIds(scope: Scope<GuardDutyPolicy>, region: str
     }
     throw error;
   }
+}
+
+/**
+ * An endpoint that does not serve the operation at all: HTTP 404 with a body that is no AWS error
+ * (the emulator, moto 5.2.5, has no publishing destinations). GuardDuty itself answers every request
+ * of a known operation with a JSON error, so this never hides an AWS failure.
+ */
+function isUnservedOperation(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return status === 404 && (error as { $fault?: unknown } | null)?.$fault === undefined;
+}
+
+/**
+ * The detector's publishing destinations, for a sweep (ListPublishingDestinations, paginated): each is
+ * then observed like a destination named by an event. Any failure but an unserved operation throws:
+ * the sweep then says its listing is incomplete.
+ */
+export async function listDestinationRefs(scope: Scope<GuardDutyPolicy>, detectorId: string): Promise<GuardDutyRef[]> {
+  const refs: GuardDutyRef[] = [];
+  try {
+    for await (const page of paginateListPublishingDestinations(
+      { client: client(scope, scope.region) },
+      { DetectorId: detectorId },
+    )) {
+      for (const d of page.Destinations ?? []) if (d.DestinationId) refs.push(destinationRef(scope, detectorId, d.DestinationId));
+    }
+  } catch (error) {
+    if (!isUnservedOperation(error)) throw error;
+    scope.logger.warn('publishing destinations not listed: the endpoint does not serve ListPublishingDestinations', {
+      region: scope.region,
+    });
+  }
+  return refs;
 }
 
 /** Protection-plan status per feature: `features` first, the legacy `dataSources` where a feature is missing. */

@@ -109,6 +109,19 @@ const ACTIVE_IPSET = new Set(['ACTIVE', 'ACTIVATING']);
 
 const isEnabledRelationship = (a: Administrator | null) => a?.relationshipStatus.toUpperCase() === 'ENABLED';
 
+/** A publishing destination must exist and be PUBLISHING: any other status means findings are not exported. */
+function destinationDrift(state: DestinationState): Drift[] {
+  if (!state.exists) return [{ property: 'publishingDestination', observed: 'deleted', desired: 'exists' }];
+  if (state.status === 'PUBLISHING') return [];
+  return [
+    {
+      property: 'publishingDestination.status',
+      observed: { status: state.status, destinationType: state.destinationType, destinationArn: state.destinationArn },
+      desired: 'PUBLISHING',
+    },
+  ];
+}
+
 /** Compare observed with desired. Pure. Features the policy does not name are never compared. */
 export function diffGuardDuty(state: GuardDutyState, d: DesiredGuardDuty): Drift[] {
   switch (state.kind) {
@@ -154,7 +167,7 @@ export function diffGuardDuty(state: GuardDutyState, d: DesiredGuardDuty): Drift
         },
       ];
     case 'destination':
-      return state.exists ? [] : [{ property: 'publishingDestination', observed: 'deleted', desired: 'exists' }];
+      return destinationDrift(state);
     case 'membership': {
       const desired = d.administratorAccountId ?? 'a GuardDuty administrator account';
       if (!state.detectorExists) return [{ property: 'administrator', observed: 'no detector in the region', desired }];
@@ -224,6 +237,9 @@ export function reportOnlyReason(ref: GuardDutyRef, state: GuardDutyState, drift
         ? null
         : `trusted IP list ${ref.id} is active: GuardDuty raises no findings for its addresses; the security team decides (policy guardduty.trustedIpSets is notify)`;
     case 'destination':
+      if (state.exists) {
+        return `publishing destination ${ref.id} is ${state.status ?? 'of unknown status'}, not PUBLISHING: findings are not exported to ${state.destinationArn ?? 'its destination'}; its bucket and KMS key are not logwarden's to change (runbooks/guardduty.md#delivery)`;
+      }
       return `publishing destination ${ref.id} was deleted; its bucket and KMS key are not in the policy, so logwarden cannot recreate it (see the runbook)`;
     case 'membership':
       return 'the administrator relationship can only be restored with the administrator account (it adds the account again, or invites it and this account accepts)';

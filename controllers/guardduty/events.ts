@@ -19,6 +19,7 @@ const FINDING_EVENTS = [
   'UpdateIPSet',
   'CreateFilter',
   'UpdateFilter',
+  'UpdatePublishingDestination',
   'DeletePublishingDestination',
   'DisassociateFromMasterAccount',
   'DisassociateFromAdministratorAccount',
@@ -65,6 +66,17 @@ export const GUARDDUTY_EVENT_SAMPLE: AnyGuardrail['cloudTrailEvents'][number]['s
     UpdateFilter: {
       requestParameters: { detectorId: SAMPLE_DETECTOR, filterName: SAMPLE_FILTER, action: 'ARCHIVE' },
       responseElements: { name: SAMPLE_FILTER },
+    },
+    UpdatePublishingDestination: {
+      requestParameters: {
+        detectorId: SAMPLE_DETECTOR,
+        destinationId: 'a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1',
+        destinationProperties: {
+          destinationArn: 'arn:aws:s3:::findings-export',
+          kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        },
+      },
+      responseElements: null,
     },
     DeletePublishingDestination: {
       requestParameters: { detectorId: SAMPLE_DETECTOR, destinationId: 'a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1' },
@@ -133,7 +145,7 @@ export function filterRef(where: Where, detectorId: string, name: string): Filte
   return { kind: 'filter', type: FILTER_TYPE, id: name, arn, region: where.region, detectorId };
 }
 
-function destinationRef(where: Where, detectorId: string, destinationId: string): DestinationRef {
+export function destinationRef(where: Where, detectorId: string, destinationId: string): DestinationRef {
   const arn = `${detectorArn(where.account, where.region, detectorId)}/publishingDestination/${destinationId}`;
   return { kind: 'destination', type: DESTINATION_TYPE, id: destinationId, arn, region: where.region, detectorId };
 }
@@ -206,6 +218,7 @@ export function refsFromEvent(detail: CloudTrailDetail, policy: GuardDutyPolicy,
       const name = child('filterName');
       return name ? { refs: [filterRef(where, detectorId, name)] } : missing('requestParameters.filterName');
     }
+    case 'UpdatePublishingDestination':
     case 'DeletePublishingDestination': {
       const id = child('destinationId');
       return id ? { refs: [destinationRef(where, detectorId, id)] } : missing('requestParameters.destinationId');

@@ -1,5 +1,6 @@
+import { errorCode, errorMessage } from '../core/errors.js';
 import type { Guardrail } from '../core/types.js';
-import { applyGuardDutyStep, listDetectorIds, observeGuardDuty, resolveDetectorRef } from './aws.js';
+import { applyGuardDutyStep, listDestinationRefs, listDetectorIds, observeGuardDuty, resolveDetectorRef } from './aws.js';
 import {
   type DesiredGuardDuty,
   desiredGuardDuty,
@@ -26,7 +27,8 @@ import { type GuardDutyPolicy, guardDutyPolicySchema } from './policy.js';
 /**
  * GuardDuty guardrail: every governed region has exactly one enabled detector with the policy's
  * protection plans and publishing frequency; finding suppression (trusted IP lists, auto-archive
- * filters), deleted publishing destinations and a broken administrator relationship are reported
+ * filters), deleted publishing destinations, destinations not PUBLISHING (findings not delivered) and a
+ * broken administrator relationship are reported
  * (IP lists and filters may be undone when the policy says so).
  *
  * @example
@@ -48,6 +50,7 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
     'guardduty:GetFilter',
     'guardduty:GetIPSet',
     'guardduty:DescribePublishingDestination',
+    'guardduty:ListPublishingDestinations',
     'guardduty:CreateDetector',
     'guardduty:UpdateDetector',
     'guardduty:DeleteFilter',
@@ -93,7 +96,13 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
     const id = (await listDetectorIds(scope, scope.region))[0];
     const refs: GuardDutyRef[] = [detectorRef(scope, id ?? NO_DETECTOR)];
     if (id && scope.policy.administratorAccountId) refs.push(membershipRef(scope, id));
-    return { refs };
+    if (!id) return { refs };
+    // Findings delivery: every publishing destination is checked, not only those an event names.
+    try {
+      return { refs: [...refs, ...(await listDestinationRefs(scope, id))] };
+    } catch (error) {
+      return { refs, incomplete: `publishing destinations not listed: ${errorCode(error)}: ${errorMessage(error)}` };
+    }
   },
   desired: (_ref, policy) => desiredGuardDuty(policy),
   observe: observeGuardDuty,

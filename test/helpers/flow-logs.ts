@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateFlowLogsCommand,
   type CreateFlowLogsCommandInput,
@@ -39,6 +40,14 @@ export const ec2Of = (clients: AwsClients) => clients.get(EC2Client, REGION);
 
 export async function createFlowBucket(clients: AwsClients, bucket = FLOW_BUCKET): Promise<void> {
   await clients.get(S3Client, REGION).send(new CreateBucketCommand({ Bucket: bucket }));
+}
+
+/**
+ * The flow-log group of {@link FLOW_LOG_GROUP_ARN}, as the member stack creates it. The emulator marks
+ * a flow log to a missing group `DeliverLogsStatus: FAILED` ("Access error"), as EC2 would report it.
+ */
+export async function createFlowLogGroup(clients: AwsClients): Promise<void> {
+  await clients.get(CloudWatchLogsClient, REGION).send(new CreateLogGroupCommand({ logGroupName: '/vpc/flow-logs' }));
 }
 
 /** A VPC as a user would create it; returns its id. */

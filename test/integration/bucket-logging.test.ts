@@ -1,4 +1,4 @@
-import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { configComplianceEvent, sweepEvent } from '../../cli/events.js';
 import { s3In } from '../../controllers/bucket-logging/aws.js';
@@ -197,6 +197,43 @@ describe('bucket-logging guardrail on the emulator', () => {
     expect(h.writes()).toEqual([]);
   });
 
+  it('delivery: a Deny for logging.s3.amazonaws.com added to the log bucket → drift-detected on the next event and sweep, nothing written', async () => {
+    const h = await setup();
+    const policy = JSON.parse(
+      (
+        await emu
+          .clients()
+          .get(S3Client, REGION)
+          .send(new GetBucketPolicyCommand({ Bucket: LOG_BUCKET }))
+      ).Policy ?? '{}',
+    );
+    policy.Statement.push({
+      Sid: 'Tamper',
+      Effect: 'Deny',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Action: 's3:PutObject',
+      Resource: `arn:aws:s3:::${LOG_BUCKET}/*`,
+    });
+    await emu
+      .clients()
+      .get(S3Client, REGION)
+      .send(new PutBucketPolicyCommand({ Bucket: LOG_BUCKET, Policy: JSON.stringify(policy) }));
+
+    const [onEvent] = await h.deliver(
+      bucketEvent('PutBucketLogging', putBucketLoggingRequest(APP, REGION, { bucket: LOG_BUCKET, prefix: `${APP}/` })),
+    );
+    expect(onEvent).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [], runbook: RUNBOOK });
+    expect(onEvent?.drift.map((d) => d.property)).toEqual(['logDelivery']);
+    expect(onEvent?.reason).toContain(`log bucket ${LOG_BUCKET} does not let logging.s3.amazonaws.com write ${APP}/*`);
+    const swept = await h.deliver(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'bucket-logging' }));
+    expect(swept.find((r) => r.resource.id === APP)).toMatchObject({
+      outcome: 'drift-detected',
+      drift: [{ property: 'logDelivery' }],
+    });
+    expect(h.writes()).toEqual([]);
+    expect(await readLogging(emu.clients(), APP)).toMatchObject(wanted(APP));
+  });
+
   it('an exemption tag alone never exempts: access logging is put back and the request noted', async () => {
     const h = await setup();
     await tagBucket(emu.clients(), APP, { 'logwarden:exempt': 'CHG-7 vendor bucket, logs go elsewhere' });
@@ -296,14 +333,15 @@ describe('bucket-logging guardrail on the emulator', () => {
     // Tags are read only for the three buckets with drift (for the unapproved-request note).
     expect(h.calls.filter((x) => x === 's3:GetBucketTagging')).toHaveLength(3);
 
-    // A second sweep is a no-op: one listing and one GetBucketLogging per governed bucket, nothing else.
+    // A second sweep is a no-op: one listing and one GetBucketLogging per governed bucket, and the
+    // delivery check of the log bucket they all log to, read once (location and policy).
     h.calls.length = 0;
     const again = await h.deliver(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'bucket-logging' }));
     expect(again.filter((r) => r.outcome === 'remediated')).toEqual([]);
     expect(h.writes()).toEqual([]);
     const governed = again.filter((r) => r.outcome === 'compliant' || r.outcome === 'exempt');
     expect(h.calls.filter((x) => x !== 'events:PutEvents').sort()).toEqual(
-      ['s3:ListAllMyBuckets', ...governed.map(() => 's3:GetBucketLogging')].sort(),
+      ['s3:ListAllMyBuckets', 's3:GetBucketLocation', 's3:GetBucketPolicy', ...governed.map(() => 's3:GetBucketLogging')].sort(),
     );
   });
 

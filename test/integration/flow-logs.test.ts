@@ -8,6 +8,7 @@ import { ACCOUNT, OWN_ROLE_ARN, quietLogger, REGION, useEmulator } from '../help
 import {
   allVpcIds,
   createFlowBucket,
+  createFlowLogGroup,
   createVpc,
   createVpcEvent,
   deleteFlowLogs,
@@ -345,6 +346,7 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
   });
 
   it('CloudWatch Logs destination: the flow log is created with the delivery role', async () => {
+    await createFlowLogGroup(clients());
     const h = await setup(
       flowLogsPolicy({
         trafficType: 'REJECT',
@@ -353,8 +355,8 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
       }),
     );
     const vpcId = await createVpc(clients());
-    const [record] = await h.deliver(createVpcEvent(vpcId));
-    expect(record?.outcome).toBe('remediated');
+    const [record] = await h.runtime.controller.handleEvent(createVpcEvent(vpcId));
+    expect(record?.actions).toEqual([{ api: 'ec2:CreateFlowLogs', ok: true, error: null }]);
     const [fl] = await flowLogsOf(clients(), vpcId);
     expect(fl).toMatchObject({
       TrafficType: 'REJECT',
@@ -362,9 +364,54 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
       DeliverLogsPermissionArn: FLOW_ROLE_ARN,
       MaxAggregationInterval: 60,
     });
-    // A second delivery is a no-op.
-    const [again] = await h.deliver(createVpcEvent(vpcId));
-    expect(again?.outcome).toBe('compliant');
+    // Emulator gap: moto 5.2.5 looks a flow log's group up by LogGroupName only, so one given by ARN
+    // (LogDestination, which logwarden sends: it also allows another account's group) is always
+    // `DeliverLogsStatus: FAILED` there, log group or not. The delivery check then says so; on AWS
+    // this flow log delivers and the record is `remediated`.
+    expect(fl).toMatchObject({ DeliverLogsStatus: 'FAILED' });
+    expect(record).toMatchObject({
+      outcome: 'failed',
+      reason: 'verification failed: still different after remediation: delivery',
+    });
+    // A second delivery writes nothing more: the flow log exists; its delivery is reported.
+    const [again] = await h.runtime.controller.handleEvent(createVpcEvent(vpcId));
+    expect(again).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });
+    expect(await flowLogsOf(clients(), vpcId)).toHaveLength(1);
+  });
+
+  // The emulator models DeliverLogsStatus FAILED ("Access error") for a flow log whose log group is missing.
+  it('delivery: a matching flow log whose delivery FAILED is reported with EC2 error (notify), never duplicated', async () => {
+    const cwl = { type: 'cloud-watch-logs', logGroupArn: FLOW_LOG_GROUP_ARN, deliveryRoleArn: FLOW_ROLE_ARN };
+    const h = await setup(flowLogsPolicy({ destination: cwl }));
+    const vpcId = await createVpc(clients());
+    await userFlowLog(clients(), vpcId, {
+      LogDestinationType: 'cloud-watch-logs',
+      LogDestination: undefined,
+      LogGroupName: '/vpc/flow-logs',
+      DeliverLogsPermissionArn: FLOW_ROLE_ARN,
+    });
+    const [failing] = await flowLogsOf(clients(), vpcId);
+    expect(failing).toMatchObject({ DeliverLogsStatus: 'FAILED', DeliverLogsErrorMessage: 'Access error' });
+    const [record] = await h.deliver(createVpcEvent(vpcId));
+    expect(record).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });
+    expect(record?.drift).toEqual([
+      {
+        property: 'delivery',
+        observed: [
+          {
+            id: failing?.FlowLogId,
+            managedByLogwarden: false,
+            deliverLogsStatus: 'FAILED',
+            deliverLogsErrorMessage: 'Access error',
+            deliverLogsPermissionArn: FLOW_ROLE_ARN,
+          },
+        ],
+        desired: { deliverLogsStatus: 'SUCCESS' },
+      },
+    ]);
+    expect(record?.reason).toContain(`the delivery role ${FLOW_ROLE_ARN}`);
+    expect(h.writes()).toEqual([]);
+    expect(await flowLogsOf(clients(), vpcId)).toHaveLength(1);
   });
 
   it('the sweep fixes every non-compliant VPC with two listings, one CreateFlowLogs and one verification read', async () => {

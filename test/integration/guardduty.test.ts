@@ -257,13 +257,16 @@ describe('GuardDuty guardrail on the emulator', () => {
     expect(records.map((r) => [r.resource.id, r.outcome])).toEqual([[id, 'compliant']]);
     expect(h.writes()).toEqual([]);
     expect([...h.calls].sort()).toEqual(
-      // listRefs lists the detectors; observe lists them again (count, level-based) and reads detector and administrator.
+      // listRefs lists the detectors and their publishing destinations (emulator gap: moto 5.2.5 does not
+      // serve ListPublishingDestinations, so none are listed; the mocked unit tests cover them); observe
+      // lists the detectors again (count, level-based) and reads detector and administrator.
       [
         'events:PutEvents',
         'guardduty:GetAdministratorAccount',
         'guardduty:GetDetector',
         'guardduty:ListDetectors',
         'guardduty:ListDetectors',
+        'guardduty:ListPublishingDestinations',
       ].sort(),
     );
   });

@@ -185,6 +185,59 @@ describe('bucket-logging paths the emulator does not model (aws-sdk-client-mock)
     expect(s3.commandCalls(GetBucketLocationCommand).map((c) => c.args[0].input.Bucket)).toEqual([LOG_BUCKET]);
   });
 
+  // The emulator enforces no bucket policy on log delivery: a Deny for logging.s3.amazonaws.com is only seen here.
+  const compliantLogging = {
+    LoggingEnabled: { TargetBucket: LOG_BUCKET, TargetPrefix: 'app/', TargetObjectKeyFormat: PARTITIONED },
+  };
+  const denyLogging = JSON.stringify({
+    Statement: [
+      JSON.parse(deliveryPolicy).Statement[0],
+      {
+        Effect: 'Deny',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${LOG_BUCKET}/*`,
+      },
+    ],
+  });
+
+  it('delivery: a Deny for logging.s3.amazonaws.com on the log bucket → drift-detected (notify) on an event, no write', async () => {
+    s3.on(GetBucketLoggingCommand).resolves(compliantLogging);
+    s3.on(GetBucketPolicyCommand).resolves({ Policy: denyLogging });
+    s3.on(GetBucketAclCommand).resolves({ Grants: [] });
+    const [r] = await controller().handleEvent(
+      bucketEvent('PutBucketLogging', putBucketLoggingRequest('app', REGION, { bucket: LOG_BUCKET, prefix: 'app/' })),
+    );
+    expect(r).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });
+    expect(r?.drift).toEqual([
+      expect.objectContaining({ property: 'logDelivery', observed: expect.objectContaining({ code: 'LogBucketNotPermitted' }) }),
+    ]);
+    expect(r?.reason).toContain('or one denies it');
+    expect(s3.commandCalls(PutBucketLoggingCommand)).toHaveLength(0);
+  });
+
+  it('delivery: a sweep reads the log bucket once for every bucket; a missing log bucket is reported for each', async () => {
+    s3.on(ListBucketsCommand).resolves({ Buckets: [{ Name: 'a' }, { Name: 'b' }, { Name: 'c' }] });
+    s3.on(GetBucketLoggingCommand).callsFake((input: { Bucket: string }) => ({
+      LoggingEnabled: { TargetBucket: LOG_BUCKET, TargetPrefix: `${input.Bucket}/`, TargetObjectKeyFormat: PARTITIONED },
+    }));
+    const fine = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'bucket-logging' }));
+    expect(fine.map((r) => r.outcome)).toEqual(['compliant', 'compliant', 'compliant']);
+    expect(s3.commandCalls(GetBucketPolicyCommand)).toHaveLength(1);
+    expect(s3.commandCalls(GetBucketLocationCommand)).toHaveLength(1);
+
+    s3.on(GetBucketLocationCommand, { Bucket: LOG_BUCKET }).rejects(
+      awsError('NoSuchBucket', 'The specified bucket does not exist', 404),
+    );
+    const gone = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'bucket-logging' }));
+    expect(gone.map((r) => [r.resource.id, r.outcome, r.drift[0]?.property])).toEqual([
+      ['a', 'drift-detected', 'logDelivery'],
+      ['b', 'drift-detected', 'logDelivery'],
+      ['c', 'drift-detected', 'logDelivery'],
+    ]);
+    expect(gone[0]?.reason).toContain(`log bucket ${LOG_BUCKET} does not exist`);
+  });
+
   const scopeWith = (pageSize: number): Scope<BucketLoggingPolicy> => ({
     account: ACCOUNT,
     region: REGION,

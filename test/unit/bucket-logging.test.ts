@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aclAllowsLogDelivery,
   type BucketState,
+  bucketReportOnly,
   desiredLogging,
   diffLogging,
   LOG_DELIVERY_GROUP,
@@ -220,8 +221,40 @@ describe('bucket-logging diff and plan', () => {
     kind: 'bucket',
     region: 'us-east-1',
     logging,
+    logBucket: null,
   });
   const partitioned = { partitionedPrefix: { partitionDateSource: 'EventTime' as const } };
+
+  it('delivery: a compliant configuration whose log bucket S3 cannot deliver to is logDelivery drift, report-only, no write', () => {
+    const logging = { targetBucket: LOG_BUCKET, targetPrefix: 'app/', targetObjectKeyFormat: partitioned, targetGrants: [] };
+    const problem = `log bucket ${LOG_BUCKET} does not exist`;
+    const state: BucketState = {
+      ...(bucket(logging) as Extract<BucketState, { kind: 'bucket' }>),
+      logBucket: { ok: false, code: 'LogBucketMissing', problem },
+    };
+    const drift = diffLogging(state, d);
+    expect(drift).toEqual([
+      {
+        property: 'logDelivery',
+        observed: { code: 'LogBucketMissing', problem },
+        desired: `logging.s3.amazonaws.com may write s3://${LOG_BUCKET}/app/`,
+      },
+    ]);
+    expect(bucketReportOnly(drift, d)).toContain(problem);
+    expect(bucketReportOnly(drift, d)).toContain('runbooks/bucket-logging.md#delivery');
+    expect(diffLogging({ ...state, logBucket: { ok: true } }, d)).toEqual([]);
+  });
+
+  it('delivery: with configuration drift only that drift is reported and fixed (the write checks the log bucket first)', () => {
+    const logging = { targetBucket: LOG_BUCKET, targetPrefix: 'other/', targetObjectKeyFormat: partitioned, targetGrants: [] };
+    const state: BucketState = {
+      ...(bucket(logging) as Extract<BucketState, { kind: 'bucket' }>),
+      logBucket: { ok: false, code: 'LogBucketNotPermitted', problem: 'denied' },
+    };
+    const drift = diffLogging(state, d);
+    expect(drift.map((x) => x.property)).toEqual(['targetPrefix']);
+    expect(bucketReportOnly(drift, d)).toBeNull();
+  });
 
   it('desired: the region log bucket, {bucket}/ and the policy key format', () => {
     expect(d).toEqual({ targetBucket: LOG_BUCKET, targetPrefix: 'app/', targetObjectKeyFormat: partitioned });
@@ -310,12 +343,14 @@ describe('bucket-logging diff and plan', () => {
     expect(skip({ kind: 'elsewhere', region: 'eu-west-1' })).toBe(
       'bucket app is in eu-west-1; only the eu-west-1 controller changes it',
     );
-    expect(skip({ kind: 'bucket', region: 'eu-west-1', logging: null })).toContain('only the eu-west-1 controller');
+    expect(skip({ kind: 'bucket', region: 'eu-west-1', logging: null, logBucket: null })).toContain(
+      'only the eu-west-1 controller',
+    );
     expect(skip(bucket(null))).toBeNull();
   });
 
   it('observing a bucket reads no tags: they are read only on drift (readTags), for the unapproved-request note', () => {
-    expect(bucketLogging.tagsOf({ kind: 'bucket', region: 'us-east-1', logging: null })).toEqual({});
+    expect(bucketLogging.tagsOf({ kind: 'bucket', region: 'us-east-1', logging: null, logBucket: null })).toEqual({});
     expect(bucketLogging.readTags).toBeTypeOf('function');
   });
 });

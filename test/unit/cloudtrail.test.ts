@@ -10,7 +10,15 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { desiredTrail, diffTrail, planTrail, TRAIL_PROPERTIES, type TrailState } from '../../controllers/cloudtrail/diff.js';
+import {
+  deliveryProblem,
+  desiredTrail,
+  diffTrail,
+  planTrail,
+  TRAIL_PROPERTIES,
+  type TrailState,
+  trailReportOnly,
+} from '../../controllers/cloudtrail/diff.js';
 import { parseTrailName, refsFromEvent, resolveTrail } from '../../controllers/cloudtrail/events.js';
 import { cloudtrail } from '../../controllers/cloudtrail/index.js';
 import { type CloudTrailPolicy, cloudTrailPolicySchema } from '../../controllers/cloudtrail/policy.js';
@@ -42,6 +50,7 @@ const compliant: Extract<TrailState, { exists: true }> = {
   cloudWatchLogsLogGroupArn: LOG_GROUP,
   cloudWatchLogsRoleArn: CW_ROLE,
   isLogging: true,
+  delivery: null,
   eventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true, DataResources: [], ExcludeManagementEventSources: [] }],
   advancedEventSelectors: [],
 };
@@ -193,6 +202,87 @@ describe('diffTrail and planTrail (pure)', () => {
       ],
     };
     expect(diffTrail(narrowed, adv).map((d) => d.property)).toEqual(['advancedEventSelectors']);
+  });
+});
+
+describe('delivery health (pure)', () => {
+  const NOW = '2026-11-30T12:00:00.000Z';
+  const ago = (minutes: number) => new Date(Date.parse(NOW) - minutes * 60_000).toISOString();
+  const status = (over: Partial<NonNullable<typeof compliant.delivery>> = {}) => ({
+    latestDeliveryError: null,
+    latestDeliveryTime: ago(5),
+    startLoggingTime: ago(600),
+    observedAt: NOW,
+    ...over,
+  });
+  const withDelivery = (over: Partial<NonNullable<typeof compliant.delivery>> = {}, isLogging = true) => ({
+    ...compliant,
+    isLogging,
+    delivery: status(over),
+  });
+
+  it('a recent delivery without error is compliant; the default bound is 60 minutes', () => {
+    expect(policy.deliveryStaleAfterMinutes).toBe(60);
+    expect(diffTrail(withDelivery(), desired)).toEqual([]);
+    expect(diffTrail(withDelivery({ latestDeliveryTime: ago(59) }), desired)).toEqual([]);
+  });
+
+  it('LatestDeliveryError → delivery drift carrying the error; reported only (the bucket is the log archive one)', () => {
+    const drift = diffTrail(withDelivery({ latestDeliveryError: 'AccessDenied' }), desired);
+    expect(drift).toEqual([
+      {
+        property: 'delivery',
+        observed: {
+          problem: 'CloudTrail reports an S3 delivery error: AccessDenied',
+          latestDeliveryError: 'AccessDenied',
+          latestDeliveryTime: ago(5),
+          startLoggingTime: ago(600),
+        },
+        desired: `log files delivered to s3://${BUCKET} within 60 minutes, without error`,
+      },
+    ]);
+    expect(planTrail(withDelivery({ latestDeliveryError: 'AccessDenied' }), desired, drift)).toEqual([]);
+    expect(trailReportOnly(drift, desired)).toContain('AccessDenied');
+    expect(trailReportOnly(drift, desired)).toContain('runbooks/cloudtrail.md#delivery');
+  });
+
+  it('a delivery older than the bound is drift; the bound comes from the policy', () => {
+    expect(diffTrail(withDelivery({ latestDeliveryTime: ago(61) }), desired).map((d) => d.property)).toEqual(['delivery']);
+    const lax = desiredTrail(policy.trails[0] as CloudTrailPolicy['trails'][number], 120);
+    expect(diffTrail(withDelivery({ latestDeliveryTime: ago(61) }), lax)).toEqual([]);
+  });
+
+  it('a trail that just (re)started logging is not judged yet: no flapping right after a fix', () => {
+    expect(deliveryProblem(status({ latestDeliveryTime: null, startLoggingTime: ago(3) }), 60)).toBeNull();
+    // An error and an old delivery from before the restart are not held against it either.
+    expect(
+      deliveryProblem(
+        status({ latestDeliveryError: 'NoSuchBucket', latestDeliveryTime: ago(300), startLoggingTime: ago(3) }),
+        60,
+      ),
+    ).toBeNull();
+    // Started long ago and never delivered: drift.
+    expect(deliveryProblem(status({ latestDeliveryTime: null, startLoggingTime: ago(90) }), 60)).toContain(
+      'no log file delivered',
+    );
+  });
+
+  it('delivery is not judged on a stopped trail, nor while a setting drifts, nor right after a write (null)', () => {
+    const broken = { latestDeliveryError: 'AccessDenied' };
+    expect(diffTrail(withDelivery(broken, false), desired).map((d) => d.property)).toEqual(['isLogging']);
+    const moved = { ...withDelivery(broken), s3BucketName: 'attacker-bucket' };
+    const drift = diffTrail(moved, desired);
+    expect(drift.map((d) => d.property)).toEqual(['s3BucketName']);
+    // Mixed drift is remediated, never held back by the report-only delivery drift.
+    expect(trailReportOnly(drift, desired)).toBeNull();
+    expect(diffTrail({ ...compliant, delivery: null }, desired)).toEqual([]);
+  });
+
+  it('deliveryStaleAfterMinutes is validated (15 minutes to 7 days, whole minutes)', () => {
+    for (const bad of [5, 14, 10_081, 30.5, '60']) {
+      expect(cloudTrailPolicySchema.safeParse({ ...trailPolicy(), deliveryStaleAfterMinutes: bad }).success).toBe(false);
+    }
+    expect(cloudTrailPolicySchema.parse({ ...trailPolicy(), deliveryStaleAfterMinutes: 15 }).deliveryStaleAfterMinutes).toBe(15);
   });
 });
 
@@ -357,6 +447,63 @@ describe('CloudTrail paths the emulator does not model (aws-sdk-client-mock)', (
     const [r] = await controller().handleEvent(trailEvent('DeleteTrail', { name: TRAIL }));
     expect(r).toMatchObject({ outcome: 'remediated', verified: true });
     expect(r?.actions.map((a) => a.ok)).toEqual([true, true, true]);
+  });
+
+  // The emulator reports every logging trail as delivered just now: delivery errors and stale
+  // deliveries exist only in these mocks.
+  it('a LatestDeliveryError on a logging, compliant trail → drift-detected (notify) with the error and the runbook, no write', async () => {
+    ct.on(GetTrailCommand).resolves({ Trail: trail });
+    ct.on(GetTrailStatusCommand).resolves({
+      IsLogging: true,
+      StartLoggingTime: new Date(Date.now() - 86_400_000),
+      LatestDeliveryTime: new Date(Date.now() - 7_200_000),
+      LatestDeliveryError: 'AccessDenied',
+    });
+    ct.on(GetEventSelectorsCommand).resolves({ EventSelectors: basic });
+    const [r] = await controller().handleEvent(trailEvent('UpdateTrail', { name: TRAIL }));
+    expect(r).toMatchObject({ outcome: 'drift-detected', mode: 'notify', runbook: 'runbooks/cloudtrail.md' });
+    expect(r?.reason).toContain('S3 delivery error: AccessDenied');
+    expect(r?.drift.map((d) => d.property)).toEqual(['delivery']);
+    expect(ct.commandCalls(StartLoggingCommand)).toHaveLength(0);
+  });
+
+  it('a stale delivery is reported; a fresh one is compliant', async () => {
+    ct.on(GetTrailCommand).resolves({ Trail: trail });
+    ct.on(GetEventSelectorsCommand).resolves({ EventSelectors: basic });
+    const started = new Date(Date.now() - 86_400_000);
+    ct.on(GetTrailStatusCommand).resolves({
+      IsLogging: true,
+      StartLoggingTime: started,
+      LatestDeliveryTime: new Date(Date.now() - 3 * 3_600_000),
+    });
+    const [stale] = await controller().handleEvent(trailEvent('UpdateTrail', { name: TRAIL }));
+    expect(stale).toMatchObject({ outcome: 'drift-detected', mode: 'notify' });
+    expect(stale?.reason).toContain('more than 60 minutes ago');
+    ct.on(GetTrailStatusCommand).resolves({ IsLogging: true, StartLoggingTime: started, LatestDeliveryTime: new Date() });
+    const [fresh] = await controller().handleEvent(trailEvent('UpdateTrail', { name: TRAIL }));
+    expect(fresh).toMatchObject({ outcome: 'compliant' });
+  });
+
+  it('a stopped trail with an old delivery error is started and verified: delivery is judged on the next run', async () => {
+    let logging = false;
+    ct.on(GetTrailCommand).resolves({ Trail: trail });
+    ct.on(GetEventSelectorsCommand).resolves({ EventSelectors: basic });
+    ct.on(GetTrailStatusCommand).callsFake(() => ({
+      IsLogging: logging,
+      StartLoggingTime: logging ? new Date() : new Date(Date.now() - 86_400_000),
+      LatestDeliveryTime: new Date(Date.now() - 7_200_000),
+      LatestDeliveryError: 'AccessDenied',
+    }));
+    ct.on(StartLoggingCommand).callsFake(() => {
+      logging = true;
+      return {};
+    });
+    const [r] = await controller().handleEvent(trailEvent('StopLogging', { name: TRAIL }));
+    expect(r).toMatchObject({ outcome: 'remediated', verified: true });
+    expect(r?.drift.map((d) => d.property)).toEqual(['isLogging']);
+    // Just restarted, no delivery since: not judged yet, so no flapping report right after the fix.
+    const [next] = await controller().handleEvent(trailEvent('UpdateTrail', { name: TRAIL }));
+    expect(next).toMatchObject({ outcome: 'compliant' });
   });
 
   it('a basic-selector policy replaces advanced selectors with one PutEventSelectors', async () => {

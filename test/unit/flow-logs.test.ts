@@ -22,6 +22,7 @@ import {
   desiredFlowLog,
   diffVpc,
   type FlowLogInfo,
+  flowLogReportOnly,
   planVpc,
   type VpcState,
 } from '../../controllers/flow-logs/diff.js';
@@ -53,6 +54,8 @@ const fl = (extra: Partial<FlowLogInfo> = {}): FlowLogInfo => ({
   logFormat: '${version} ${account-id}',
   maxAggregationInterval: 600,
   managed: false,
+  deliverLogsStatus: 'SUCCESS',
+  deliverLogsErrorMessage: null,
   ...extra,
 });
 const vpc = (flowLogList: FlowLogInfo[], tags: Record<string, string> = {}): VpcState => ({
@@ -199,6 +202,59 @@ describe('diffVpc and planVpc (pure)', () => {
     ).toHaveLength(1);
   });
 
+  it('delivery: a matching flow log whose DeliverLogsStatus is FAILED is drift with EC2 error; no write planned', () => {
+    const failed = fl({ deliverLogsStatus: 'FAILED', deliverLogsErrorMessage: 'Access error' });
+    const drift = diffVpc(vpc([failed]), desired);
+    expect(drift).toEqual([
+      {
+        property: 'delivery',
+        observed: [
+          {
+            id: failed.id,
+            managedByLogwarden: false,
+            deliverLogsStatus: 'FAILED',
+            deliverLogsErrorMessage: 'Access error',
+            deliverLogsPermissionArn: null,
+          },
+        ],
+        desired: { deliverLogsStatus: 'SUCCESS' },
+      },
+    ]);
+    expect(planVpc(vpc([failed]), desired, drift)).toEqual([]);
+    // S3: the bucket is the log archive's, so the reason names the destination, not a role.
+    expect(flowLogReportOnly(drift, desired)).toContain(`the destination ${BUCKET_ARN}/vpc refuses delivery`);
+    expect(flowLogReportOnly(drift, desired)).toContain('(Access error)');
+  });
+
+  it('delivery: one delivering matching flow log is enough; a FAILED mismatching one is the old flowLog drift', () => {
+    const failed = fl({ deliverLogsStatus: 'FAILED', deliverLogsErrorMessage: 'Unknown error' });
+    expect(diffVpc(vpc([failed, fl({ id: 'fl-2' })]), desired)).toEqual([]);
+    // EC2 may leave the status out: only FAILED counts.
+    expect(diffVpc(vpc([fl({ deliverLogsStatus: null })]), desired)).toEqual([]);
+    const rejectOnly = fl({ trafficType: 'REJECT', deliverLogsStatus: 'FAILED' });
+    const drift = diffVpc(vpc([rejectOnly]), desired);
+    expect(drift.map((d) => d.property)).toEqual(['flowLog']);
+    expect(flowLogReportOnly(drift, desired)).toBeNull();
+    expect(planVpc(vpc([rejectOnly]), desired, drift).map((s) => s.api)).toEqual(['ec2:CreateFlowLogs']);
+  });
+
+  it('delivery: an access error on the policy delivery role names the role and the member stack', () => {
+    const cwl = desiredFlowLog(
+      flowLogsPolicySchema.parse({ destination: { type: 'cloud-watch-logs', logGroupArn: GROUP_ARN, deliveryRoleArn: ROLE } }),
+    );
+    const failed = fl({
+      destinationType: 'cloud-watch-logs',
+      destination: GROUP_ARN,
+      deliverLogsPermissionArn: ROLE,
+      deliverLogsStatus: 'FAILED',
+      deliverLogsErrorMessage: 'Access error',
+    });
+    const drift = diffVpc(vpc([failed]), cwl);
+    expect(flowLogReportOnly(drift, cwl)).toContain(`the delivery role ${ROLE}`);
+    const throttled = diffVpc(vpc([{ ...failed, deliverLogsErrorMessage: 'Rate limited' }]), cwl);
+    expect(flowLogReportOnly(throttled, cwl)).toContain('refuses delivery');
+  });
+
   it('the ClientToken is deterministic per event and VPC set, ≤ 64 characters, and new for a later event', () => {
     const first = clientToken([VPC, 'vpc-2'], desired, 'event-1');
     expect(first).toBe(clientToken(['vpc-2', VPC], desired, 'event-1'));
@@ -239,6 +295,18 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
   beforeEach(() => {
     ec2.reset();
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [awsVpc] });
+  });
+
+  // The emulator never reports FAILED delivery for an S3 destination: only these mocks do.
+  it('an S3 flow log with DeliverLogsStatus FAILED → drift-detected (notify) with DeliverLogsErrorMessage, no write', async () => {
+    ec2.on(DescribeFlowLogsCommand).resolves({
+      FlowLogs: [awsFl({ DeliverLogsStatus: 'FAILED', DeliverLogsErrorMessage: 'Access error' })],
+    });
+    const [r] = await controller().handleEvent(createVpcEvent(VPC));
+    expect(r).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });
+    expect(r?.reason).toContain('DeliverLogsStatus FAILED (Access error)');
+    expect(r?.drift.map((d) => d.property)).toEqual(['delivery']);
+    expect(ec2.commandCalls(CreateFlowLogsCommand)).toHaveLength(0);
   });
 
   it('sends the prefixed S3 destination, the ClientToken of the event and the managed tag; no bookkeeping write', async () => {

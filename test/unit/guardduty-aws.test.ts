@@ -7,6 +7,7 @@ import {
   GetIPSetCommand,
   GuardDutyClient,
   ListDetectorsCommand,
+  ListPublishingDestinationsCommand,
   UpdateDetectorCommand,
   UpdateIPSetCommand,
 } from '@aws-sdk/client-guardduty';
@@ -212,6 +213,88 @@ describe('GuardDuty guardrail against mocked AWS semantics', () => {
       resource: { type: 'AWS::GuardDuty::PublishingDestination', id: 'a4b6c8' },
       drift: [{ property: 'publishingDestination', observed: 'deleted', desired: 'exists' }],
     });
+  });
+
+  it('delivery: UpdatePublishingDestination leaving it UNABLE_TO_PUBLISH… → drift-detected (notify) with the status', async () => {
+    gdMock.on(GetDetectorCommand).resolves(awsDetector());
+    gdMock.on(DescribePublishingDestinationCommand).resolves({
+      DestinationId: 'a4b6c8',
+      DestinationType: 'S3',
+      Status: 'UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY',
+      DestinationProperties: { DestinationArn: 'arn:aws:s3:::findings-export' },
+    });
+    const [record] = await controller().handleEvent(
+      event('UpdatePublishingDestination', { detectorId: DETECTOR, destinationId: 'a4b6c8' }),
+    );
+    expect(record).toMatchObject({
+      outcome: 'drift-detected',
+      mode: 'notify',
+      actions: [],
+      drift: [
+        {
+          property: 'publishingDestination.status',
+          observed: {
+            status: 'UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY',
+            destinationType: 'S3',
+            destinationArn: 'arn:aws:s3:::findings-export',
+          },
+          desired: 'PUBLISHING',
+        },
+      ],
+    });
+    expect(record?.reason).toContain('is UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY, not PUBLISHING');
+  });
+
+  it('delivery: the sweep lists every publishing destination and reports the one not PUBLISHING', async () => {
+    gdMock.on(ListDetectorsCommand).resolves({ DetectorIds: [DETECTOR] });
+    gdMock.on(GetDetectorCommand).resolves(awsDetector());
+    gdMock.on(GetAdministratorAccountCommand).resolves({});
+    gdMock
+      .on(ListPublishingDestinationsCommand)
+      .resolvesOnce({ Destinations: [{ DestinationId: 'ok1', DestinationType: 'S3', Status: 'PUBLISHING' }], NextToken: 'n' })
+      .resolves({ Destinations: [{ DestinationId: 'stopped1', DestinationType: 'S3', Status: 'STOPPED' }] });
+    gdMock.on(DescribePublishingDestinationCommand, { DestinationId: 'ok1' }).resolves({ Status: 'PUBLISHING' });
+    gdMock.on(DescribePublishingDestinationCommand, { DestinationId: 'stopped1' }).resolves({ Status: 'STOPPED' });
+    const records = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'guardduty' }));
+    expect(records.map((r) => [r.resource.type, r.resource.id, r.outcome])).toEqual([
+      ['AWS::GuardDuty::Detector', DETECTOR, 'compliant'],
+      ['AWS::GuardDuty::PublishingDestination', 'ok1', 'compliant'],
+      ['AWS::GuardDuty::PublishingDestination', 'stopped1', 'drift-detected'],
+    ]);
+    expect(records[2]?.reason).toContain('is STOPPED, not PUBLISHING');
+  });
+
+  it('delivery: an endpoint that does not serve ListPublishingDestinations (HTTP 404, no AWS error) lists none', async () => {
+    gdMock.on(ListDetectorsCommand).resolves({ DetectorIds: [DETECTOR] });
+    gdMock.on(GetDetectorCommand).resolves(awsDetector());
+    gdMock.on(GetAdministratorAccountCommand).resolves({});
+    // What the SDK throws for moto 5.2.5's HTML 404 page: a deserialization error, no $fault.
+    gdMock
+      .on(ListPublishingDestinationsCommand)
+      .rejects(Object.assign(new SyntaxError('Unexpected token <'), { $metadata: { httpStatusCode: 404 } }));
+    const records = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'guardduty' }));
+    expect(records.map((r) => [r.resource.id, r.outcome])).toEqual([[DETECTOR, 'compliant']]);
+  });
+
+  it('delivery: destinations that cannot be listed end the sweep with a failed record; the detector is still checked', async () => {
+    gdMock.on(ListDetectorsCommand).resolves({ DetectorIds: [DETECTOR] });
+    gdMock.on(GetDetectorCommand).resolves(awsDetector());
+    gdMock.on(GetAdministratorAccountCommand).resolves({});
+    gdMock.on(ListPublishingDestinationsCommand).rejects(
+      Object.assign(new Error('denied by an SCP'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const records = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'guardduty' }));
+    expect(records.map((r) => [r.resource.id, r.outcome])).toEqual([
+      [DETECTOR, 'compliant'],
+      ['*', 'failed'],
+    ]);
+    expect(records[1]?.reason).toBe(
+      'sweep incomplete: publishing destinations not listed: AccessDeniedException: denied by an SCP',
+    );
   });
 
   it('access denied → a failed, non-retryable record, never a throw', async () => {

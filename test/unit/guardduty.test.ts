@@ -7,7 +7,7 @@ import {
   planGuardDuty,
   reportOnlyReason,
 } from '../../controllers/guardduty/diff.js';
-import { detectorRef, filterRef, refsFromEvent } from '../../controllers/guardduty/events.js';
+import { destinationRef, detectorRef, filterRef, refsFromEvent } from '../../controllers/guardduty/events.js';
 import { guardDutyPolicySchema } from '../../controllers/guardduty/policy.js';
 
 const where = { account: '123456789012', region: 'us-east-1' };
@@ -89,9 +89,11 @@ describe('GuardDuty events → refs', () => {
     expect(ids(detail('UpdateFilter', { detectorId: 'd1', filterName: 'f', action: 'ARCHIVE' }))).toEqual([
       ['AWS::GuardDuty::Filter', 'f', `${det}/filter/f`],
     ]);
-    expect(ids(detail('DeletePublishingDestination', { detectorId: 'd1', destinationId: 'pd1' }))).toEqual([
-      ['AWS::GuardDuty::PublishingDestination', 'pd1', `${det}/publishingDestination/pd1`],
-    ]);
+    for (const name of ['UpdatePublishingDestination', 'DeletePublishingDestination']) {
+      expect(ids(detail(name, { detectorId: 'd1', destinationId: 'pd1' }))).toEqual([
+        ['AWS::GuardDuty::PublishingDestination', 'pd1', `${det}/publishingDestination/pd1`],
+      ]);
+    }
     for (const name of ['DisassociateFromMasterAccount', 'DisassociateFromAdministratorAccount']) {
       expect(ids(detail(name, { detectorId: 'd1' }))).toEqual([['AWS::GuardDuty::Master', 'd1', det]]);
     }
@@ -204,6 +206,33 @@ describe('GuardDuty diff and plan', () => {
     const fix = desiredGuardDuty(policy({ archiveFilters: 'remediate' }));
     expect(reportOnlyReason(filterRef(where, 'd1', 'f'), filter, drift, fix)).toBeNull();
     expect(diffGuardDuty({ ...filter, action: 'NOOP' }, d)).toEqual([]);
+  });
+
+  it('delivery: a publishing destination not PUBLISHING is drift with its status, reported only, no write', () => {
+    const dest = {
+      kind: 'destination' as const,
+      exists: true as const,
+      status: 'PUBLISHING',
+      destinationType: 'S3',
+      destinationArn: 'arn:aws:s3:::findings-export',
+      kmsKeyArn: null,
+      tags: {},
+    };
+    expect(diffGuardDuty(dest, d)).toEqual([]);
+    for (const status of ['STOPPED', 'UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY', 'PENDING_VERIFICATION']) {
+      const drift = diffGuardDuty({ ...dest, status }, d);
+      expect(drift).toEqual([
+        {
+          property: 'publishingDestination.status',
+          observed: { status, destinationType: 'S3', destinationArn: 'arn:aws:s3:::findings-export' },
+          desired: 'PUBLISHING',
+        },
+      ]);
+      expect(planGuardDuty({ ...dest, status }, d, drift)).toEqual([]);
+      expect(reportOnlyReason(destinationRef(where, 'd1', 'pd1'), { ...dest, status }, drift, d)).toContain(
+        `pd1 is ${status}, not PUBLISHING`,
+      );
+    }
   });
 
   it('membership: compliant with the configured administrator only', () => {
