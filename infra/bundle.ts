@@ -4,16 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildSync } from 'esbuild';
+import { type Zippable, zipSync } from 'fflate';
 import { type Registry, registry } from '../controllers/companions.js';
 import { LogwardenError } from '../controllers/core/errors.js';
+import { MANIFEST_FILE } from '../controllers/integrity/manifest.js';
 import { ROOT } from './config.js';
 
 /** One function's code: a guardrail's controller or Config rule evaluator, or the heartbeat. */
 export type BundleTarget = { kind: 'controller' | 'config-rule'; guardrail: string } | { kind: 'heartbeat' };
 
 export interface Bundle {
-  /** Directory holding `index.mjs` and `policy.json`: the function's code asset. */
+  /** Directory holding `index.mjs`, `policy.json` and maybe `deployment.json`, unpacked (for local runs). */
   dir: string;
+  /** The same files as a deterministic zip: the function's code asset, uploaded as is. */
+  zipFile: string;
+  /** Base64 SHA-256 of the zip's bytes: what Lambda reports as the function's `CodeSha256`. */
+  codeSha256: string;
   /** Size of `index.mjs`, raw and gzipped. */
   bytes: number;
   gzipBytes: number;
@@ -103,33 +109,86 @@ function compile(target: BundleTarget, reg: Registry): Uint8Array {
   return code;
 }
 
+/** The files of a bundle besides its code: `policy.json`, and `deployment.json` for the manifest holders. */
+export interface BundleFiles {
+  policyJson: string;
+  /** The deployment manifest (infra/manifest.ts), only in the bundles that check logwarden's own wiring. */
+  manifestJson?: string;
+}
+
 /**
- * Write the code and the policy document (`policy.json`, next to the code) into a directory named by
- * their hash. The directory is filled aside and renamed into place, so a concurrent build of the same
+ * The zip epoch (1980-01-01 00:00). Built from local-time parts because zip times are local times
+ * (fflate reads the Date's local fields): so every time zone writes the same bytes.
+ */
+const ZIP_MTIME = new Date(1980, 0, 1, 0, 0, 0);
+/** A regular file, rw-r--r-- (Unix, in the high 16 bits of the external attributes). */
+const ZIP_FILE_ATTRS = 0o100644 * 0x10000;
+const UNIX = 3;
+
+/**
+ * A deterministic zip of `files`: entries sorted by name, one fixed mtime, fixed Unix permissions and
+ * compression level. The same files always give the same bytes, so the hash Lambda reports
+ * (`CodeSha256`) is known at synth. Pure.
+ */
+export function deterministicZip(files: Readonly<Record<string, Uint8Array>>): Uint8Array {
+  // fflate writes the entries in the object's key order (names such as `index.mjs` are never integer keys).
+  const entries: Zippable = {};
+  for (const name of Object.keys(files).sort()) {
+    entries[name] = [files[name] as Uint8Array, { mtime: ZIP_MTIME, os: UNIX, attrs: ZIP_FILE_ATTRS, level: 6 }];
+  }
+  return zipSync(entries);
+}
+
+/** Base64 SHA-256 of a deployment package, as Lambda's `CodeSha256`. Pure. */
+export function codeSha256Of(zip: Uint8Array): string {
+  return createHash('sha256').update(zip).digest('base64');
+}
+
+/** The files of a bundle, by name in the package. */
+function bundleFiles(code: Uint8Array, files: BundleFiles): Record<string, Uint8Array> {
+  const text = (s: string) => new TextEncoder().encode(s);
+  return {
+    'index.mjs': code,
+    'policy.json': text(files.policyJson),
+    ...(files.manifestJson === undefined ? {} : { [MANIFEST_FILE]: text(files.manifestJson) }),
+  };
+}
+
+/**
+ * Write the bundle into a directory named by its zip's hash: `code/` (the files, unpacked) and
+ * `code.zip`. The directory is filled aside and renamed into place, so a concurrent build of the same
  * content (another test process) never sees it half written.
  */
-function writeBundle(target: BundleTarget, code: Uint8Array, policyJson: string): Bundle {
-  const key = createHash('sha256').update(code).update(policyJson).digest('hex').slice(0, 20);
-  const dir = join(tmpdir(), 'logwarden-bundles', `${bundleName(target)}-${key}`);
-  if (!existsSync(dir)) {
-    const staging = `${dir}.${randomUUID()}`;
-    mkdirSync(staging, { recursive: true });
-    writeFileSync(join(staging, 'index.mjs'), code);
-    writeFileSync(join(staging, 'policy.json'), policyJson);
+function writeBundle(target: BundleTarget, code: Uint8Array, files: BundleFiles): Bundle {
+  const contents = bundleFiles(code, files);
+  const zip = deterministicZip(contents);
+  const key = createHash('sha256').update(zip).digest('hex').slice(0, 20);
+  const root = join(tmpdir(), 'logwarden-bundles', `${bundleName(target)}-${key}`);
+  if (!existsSync(root)) {
+    const staging = `${root}.${randomUUID()}`;
+    mkdirSync(join(staging, 'code'), { recursive: true });
+    for (const [name, bytes] of Object.entries(contents)) writeFileSync(join(staging, 'code', name), bytes);
+    writeFileSync(join(staging, 'code.zip'), zip);
     try {
-      renameSync(staging, dir);
+      renameSync(staging, root);
     } catch (cause) {
       // Another process renamed the same content into place first.
       rmSync(staging, { recursive: true, force: true });
-      if (!existsSync(dir)) throw new BundlingError(`cannot write ${dir}: ${(cause as Error).message}`);
+      if (!existsSync(root)) throw new BundlingError(`cannot write ${root}: ${(cause as Error).message}`);
     }
   }
-  return { dir, bytes: code.byteLength, gzipBytes: gzipSync(code).byteLength };
+  return {
+    dir: join(root, 'code'),
+    zipFile: join(root, 'code.zip'),
+    codeSha256: codeSha256Of(zip),
+    bytes: code.byteLength,
+    gzipBytes: gzipSync(code).byteLength,
+  };
 }
 
-/** Bundle one function of the registry, with the policy document next to its code. */
-export function bundle(target: BundleTarget, policyJson: string, reg: Registry = registry): Bundle {
-  return writeBundle(target, compile(target, reg), policyJson);
+/** Bundle one function of the registry, with the policy document (and the manifest, if given) next to its code. */
+export function bundle(target: BundleTarget, files: BundleFiles | string, reg: Registry = registry): Bundle {
+  return writeBundle(target, compile(target, reg), typeof files === 'string' ? { policyJson: files } : files);
 }
 
 /**
@@ -140,18 +199,27 @@ export function bundle(target: BundleTarget, policyJson: string, reg: Registry =
 export class Bundler {
   readonly registry: Registry;
   readonly #code = new Map<string, Uint8Array>();
+  /** Zipping a bundle takes a few hundred ms: the same files are zipped once per app build. */
+  readonly #bundles = new Map<string, Bundle>();
 
   constructor(reg: Registry = registry) {
     this.registry = reg;
   }
 
-  bundle(target: BundleTarget, policyJson: string): Bundle {
+  bundle(target: BundleTarget, files: BundleFiles): Bundle {
     const name = bundleName(target);
+    const digest = createHash('sha256')
+      .update(JSON.stringify([name, files.policyJson, files.manifestJson ?? null]))
+      .digest('hex');
+    const done = this.#bundles.get(digest);
+    if (done) return done;
     let code = this.#code.get(name);
     if (!code) {
       code = compile(target, this.registry);
       this.#code.set(name, code);
     }
-    return writeBundle(target, code, policyJson);
+    const built = writeBundle(target, code, files);
+    this.#bundles.set(digest, built);
+    return built;
   }
 }

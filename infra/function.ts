@@ -17,6 +17,30 @@ import type { Grant } from './permissions.js';
 
 /** What the controllers call on their state table: read, conditional write, lease release. */
 export const STATE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
+/** The one inline policy of every function role: no other inline policy, no managed policy. */
+export const ROLE_POLICY_NAME = 'Logwarden';
+
+/** The resources a function's role statements name besides its grants (ARNs, or CDK tokens, or placeholders). */
+export interface RoleStatementResources {
+  logGroupArn: string;
+  auditBusArn?: string;
+  stateTableArn?: string;
+  deadLetterQueueArn?: string;
+}
+
+/**
+ * Every statement of a function's role, in order: its grants, its own log group, the audit bus, the
+ * state table, the dead-letter queue. Each has a Sid, so the integrity check can name what was
+ * added or removed. Pure: the member stack calls it with CDK tokens, the manifest with placeholders.
+ */
+export function roleStatements(grants: readonly Grant[], r: RoleStatementResources): Grant[] {
+  const out: Grant[] = grants.map((g) => ({ sid: g.sid, actions: [...g.actions], resources: [...g.resources] }));
+  out.push({ sid: 'OwnLogGroup', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [r.logGroupArn] });
+  if (r.auditBusArn) out.push({ sid: 'PublishAuditRecords', actions: ['events:PutEvents'], resources: [r.auditBusArn] });
+  if (r.stateTableArn) out.push({ sid: 'ControllerState', actions: [...STATE_TABLE_ACTIONS], resources: [r.stateTableArn] });
+  if (r.deadLetterQueueArn) out.push({ sid: 'DeadLetterQueue', actions: ['sqs:SendMessage'], resources: [r.deadLetterQueueArn] });
+  return out;
+}
 
 /** One deployed function, for tests and the size report. */
 export interface DeployedFunction {
@@ -85,10 +109,12 @@ export class LogwardenFunction extends Group implements DeployedFunction {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(props.bundle.dir),
+      // The zip as is (no re-zipping by CDK), so its hash is the bundle's `codeSha256`.
+      code: lambda.Code.fromAsset(props.bundle.zipFile),
       memorySize: props.memorySize,
       timeout: props.timeout,
-      role: this.role,
+      // Every statement is in the role's one inline policy (the dead-letter queue's too): no DefaultPolicy.
+      role: this.role.withoutPolicyUpdates(),
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
@@ -106,21 +132,21 @@ export class LogwardenFunction extends Group implements DeployedFunction {
     );
   }
 
-  /** The grants, the own log group, the audit bus and the state table: one inline policy, nothing else. */
+  /** The grants, the own log group, the audit bus, the state table and the DLQ: one inline policy, nothing else. */
   private roleFor(id: string, props: LogwardenFunctionProps, logGroup: logs.ILogGroup): iam.Role {
-    const statement = (sid: string, actions: readonly string[], resources: string[]) =>
-      new iam.PolicyStatement({ sid, actions: [...actions], resources });
-    const statements = props.grants.map((gr) => statement(gr.sid, gr.actions, gr.resources));
-    statements.push(statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroup.logGroupArn]));
-    if (props.auditBusArn) statements.push(statement('PublishAuditRecords', ['events:PutEvents'], [props.auditBusArn]));
-    if (props.stateTable) statements.push(statement('ControllerState', STATE_TABLE_ACTIONS, [props.stateTable.tableArn]));
+    const statements = roleStatements(props.grants, {
+      logGroupArn: logGroup.logGroupArn,
+      auditBusArn: props.auditBusArn,
+      stateTableArn: props.stateTable?.tableArn,
+      deadLetterQueueArn: props.deadLetterQueue?.queueArn,
+    }).map((s) => new iam.PolicyStatement({ sid: s.sid, actions: s.actions, resources: s.resources }));
     const role = new iam.Role(this, `${id}-Role`, {
       // A fixed name, so that the policy and the rules can name logwarden's roles exactly (config.ts).
       roleName: functionRoleName(props.kind, props.guardrail, Aws.REGION),
       path: ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `logwarden ${props.functionName}: exactly the actions the code calls`,
-      inlinePolicies: { Logwarden: new iam.PolicyDocument({ statements }) },
+      inlinePolicies: { [ROLE_POLICY_NAME]: new iam.PolicyDocument({ statements }) },
     });
     acknowledgeWildcards(role, props.grants);
     return role;
@@ -140,7 +166,8 @@ function acknowledgeWildcards(role: iam.Role, grants: readonly Grant[]): void {
     'Scoped statement declared by the guardrail (scopedPermissions): the account is narrowed to this one; the remaining wildcard names resources created at run time (a new detector, a service-linked role).',
     [...new Set(wildcards)].map((r) => `Resource::${r.split(Aws.ACCOUNT_ID).join('<AWS::AccountId>')}`),
   );
-  if (grants.some((gr) => gr.resources.includes('*'))) {
+  // The guardrail's declared actions only; other `*` grants (PutEvaluations, the health check) are acknowledged where they are made.
+  if (grants.some((gr) => gr.sid.startsWith('Guardrail') && gr.resources.includes('*'))) {
     acknowledge(
       role,
       'AwsSolutions-IAM5',

@@ -5,24 +5,69 @@ import {
   Duration,
   type aws_dynamodb as dynamodb,
   aws_events as events,
-  aws_iam as iam,
   aws_lambda as lambda,
   aws_sqs as sqs,
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { configRuleName } from '../controllers/core/config-rule.js';
-import { sweepScheduleOf } from '../controllers/core/policy.js';
+import { type Policy, sweepScheduleOf } from '../controllers/core/policy.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 import type { Bundle } from './bundle.js';
 import type { Deployment, HookWithConfig } from './config.js';
 import { LogwardenFunction } from './function.js';
 import { Group } from './group.js';
 import { acknowledge } from './nag.js';
-import { cloudTrailPatterns, configCompliancePattern, toCdkPattern } from './patterns.js';
-import { controllerGrants, evaluatorGrants } from './permissions.js';
+import { cloudTrailPatterns, configCompliancePattern, type EventPattern, toCdkPattern } from './patterns.js';
+import { controllerGrants, evaluatorGrants, type Grant } from './permissions.js';
 
 type RulePurpose = 'cloudtrail' | 'compliance' | 'sweep' | 'heartbeat' | 'alarms';
+
+/** One rule a guardrail declares, before CDK: its name, trigger (pattern or schedule) and purpose. */
+export interface RuleSpec {
+  name: string;
+  purpose: RulePurpose;
+  description: string;
+  eventPattern?: EventPattern;
+  schedule?: string;
+}
+
+/**
+ * The rules that trigger a guardrail's controller: one per CloudTrail event source, its Config rule's
+ * compliance changes, the sweep. Pure: the member stack builds them, the manifest (manifest.ts)
+ * declares them; `ownRoleArns` may hold CDK tokens or placeholders.
+ */
+export function guardrailRuleSpecs(g: AnyGuardrail, policy: Policy, ownRoleArns: readonly string[]): RuleSpec[] {
+  const cloudTrail = cloudTrailPatterns(g, ownRoleArns).map(
+    (pattern, i): RuleSpec => ({
+      name: `logwarden-${g.name}-cloudtrail${i === 0 ? '' : `-${i + 1}`}`,
+      purpose: 'cloudtrail',
+      description: `logwarden ${g.name}: CloudTrail API calls that may weaken logging`,
+      eventPattern: pattern,
+    }),
+  );
+  return [
+    ...cloudTrail,
+    {
+      name: `logwarden-${g.name}-compliance`,
+      purpose: 'compliance',
+      description: `logwarden ${g.name}: its Config rule found a non-compliant resource`,
+      eventPattern: configCompliancePattern(configRuleName(g.name)),
+    },
+    {
+      name: `logwarden-sweep-${g.name}`,
+      purpose: 'sweep',
+      description: `logwarden ${g.name}: periodic sweep of every governed resource`,
+      schedule: sweepScheduleOf(policy, g),
+    },
+  ];
+}
+
+/** The Config rule evaluator's grants: the guardrail's reads and the report of its evaluations. Pure. */
+export function evaluatorRoleGrants(g: AnyGuardrail): Grant[] {
+  // config:PutEvaluations has no resource-level permissions; the result token ties it to the invoking rule.
+  return [...evaluatorGrants(g), { sid: 'ReportEvaluations', actions: ['config:PutEvaluations'], resources: ['*'] }];
+}
 
 /** One EventBridge rule of a member stack, for tests. */
 export interface DeployedRule {
@@ -103,7 +148,7 @@ export class GuardrailDeployment extends Group {
       functionName: `logwarden-${g.name}-config-rule`,
       description: `logwarden ${g.name} config-rule`,
       bundle: props.code.evaluator,
-      grants: evaluatorGrants(g),
+      grants: evaluatorRoleGrants(g),
       retryAttempts: 0,
     });
     this.configRule = this.configRuleFor(member.configRuleFrequency);
@@ -145,33 +190,24 @@ export class GuardrailDeployment extends Group {
         retryAttempts: 8,
         maxEventAge: Duration.hours(2),
       });
-    const owner = (purpose: RulePurpose) => ({ guardrail: g.name, purpose });
-    const cloudTrail = cloudTrailPatterns(g, props.ownRoleArns).map((pattern, i) =>
-      namedRule(this, `logwarden-${g.name}-cloudtrail${i === 0 ? '' : `-${i + 1}`}`, owner('cloudtrail'), {
-        description: `logwarden ${g.name}: CloudTrail API calls that may weaken logging`,
-        eventPattern: toCdkPattern(pattern),
-        targets: [target()],
-      }),
+    return guardrailRuleSpecs(g, props.deployment.policy, props.ownRoleArns).map((spec) =>
+      namedRule(
+        this,
+        spec.name,
+        { guardrail: g.name, purpose: spec.purpose },
+        {
+          description: spec.description,
+          ...(spec.eventPattern ? { eventPattern: toCdkPattern(spec.eventPattern) } : {}),
+          ...(spec.schedule ? { schedule: events.Schedule.expression(spec.schedule) } : {}),
+          targets: [target()],
+        },
+      ),
     );
-    const compliance = namedRule(this, `logwarden-${g.name}-compliance`, owner('compliance'), {
-      description: `logwarden ${g.name}: its Config rule found a non-compliant resource`,
-      eventPattern: toCdkPattern(configCompliancePattern(configRuleName(g.name))),
-      targets: [target()],
-    });
-    const sweep = namedRule(this, `logwarden-sweep-${g.name}`, owner('sweep'), {
-      description: `logwarden ${g.name}: periodic sweep of every governed resource`,
-      schedule: events.Schedule.expression(sweepScheduleOf(props.deployment.policy, g)),
-      targets: [target()],
-    });
-    return [...cloudTrail, compliance, sweep];
   }
 
   /** The AWS Config custom rule `logwarden-<guardrail>`, evaluated by the read-only evaluator. */
   private configRuleFor(frequency: string): config.CfnConfigRule {
     const g = this.guardrail;
-    this.evaluator.role.addToPolicy(
-      new iam.PolicyStatement({ sid: 'ReportEvaluations', actions: ['config:PutEvaluations'], resources: ['*'] }),
-    );
     acknowledge(
       this.evaluator.role,
       'AwsSolutions-IAM5',

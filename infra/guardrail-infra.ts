@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { loadCompanion, type Registry } from '../controllers/companions.js';
 import { LogwardenError } from '../controllers/core/errors.js';
+import type { ManifestBucketPolicy, ManifestPlace } from '../controllers/integrity/manifest.js';
 import type { Deployment, DeploymentConfig } from './config.js';
 import type { GuardrailDeployment } from './guardrail-deployment.js';
 
@@ -35,6 +36,14 @@ export interface GuardrailInfra<P = unknown, C = undefined> {
    */
   readonly config?: { key: string; schema: z.ZodType<C> };
   deploy(scope: GuardrailDeployment, context: GuardrailInfraContext<P, C>): void;
+  /**
+   * The bucket policy statements `deploy` creates that logwarden owns (compared by `Sid` by the
+   * integrity check), for the deployment manifest. Pure: `place` holds CDK tokens when `deploy` uses
+   * it, or the manifest's `{account}`/`{region}`/`{partition}` placeholders.
+   */
+  ownedBucketPolicies?(
+    context: Omit<GuardrailInfraContext<P, C>, 'deployment'> & { place: ManifestPlace },
+  ): ManifestBucketPolicy[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the hooks of different guardrails have different policy and config types.
@@ -58,6 +67,8 @@ function checkedHook(guardrail: string, value: unknown): AnyGuardrailInfra {
   const hook = value as Partial<AnyGuardrailInfra> | undefined;
   if (!hook || typeof hook.deploy !== 'function')
     throw new GuardrailInfraError(guardrail, 'exports no `infra` with a deploy function');
+  if (hook.ownedBucketPolicies !== undefined && typeof hook.ownedBucketPolicies !== 'function')
+    throw new GuardrailInfraError(guardrail, '`infra.ownedBucketPolicies` must be a function');
   const config = hook.config as { key?: unknown; schema?: { safeParse?: unknown } } | undefined;
   if (config && (typeof config.key !== 'string' || typeof config.schema?.safeParse !== 'function')) {
     throw new GuardrailInfraError(guardrail, '`infra.config` needs a key and a zod schema');

@@ -12,19 +12,23 @@ import type { Construct } from 'constructs';
 import { alarmForwarderRoleName, ROLE_PATH } from '../controllers/core/identity.js';
 import { ownRoleArnsIn } from '../controllers/core/policy.js';
 import { HEARTBEAT_RULE_NAME } from '../controllers/heartbeat/index.js';
-import { type Bundle, Bundler, type BundleTarget, BundlingError, bundleList, bundleName } from './bundle.js';
+import type { DeploymentManifest, ManifestPlace } from '../controllers/integrity/manifest.js';
+import { type Bundle, Bundler } from './bundle.js';
 import type { Deployment } from './config.js';
 import { type DeployedFunction, LogwardenFunction } from './function.js';
 import { Group, GroupedStack } from './group.js';
 import { type DeployedRule, GuardrailDeployment, namedRule } from './guardrail-deployment.js';
-import { acknowledge } from './nag.js';
+import { ALARMS_RULE_NAME, buildMemberCode, heartbeatGrants, ownedBucketPolicies, STATE_TABLE_NAME } from './manifest.js';
+import { acknowledge, acknowledgeFindings } from './nag.js';
 import { alarmStatePattern, toCdkPattern } from './patterns.js';
+import type { Grant } from './permissions.js';
 
 export { type DeployedFunction, STATE_TABLE_ACTIONS } from './function.js';
 export type { DeployedRule } from './guardrail-deployment.js';
+export { STATE_TABLE_NAME } from './manifest.js';
 
-/** The controllers' state table (flapping history, leases), one per account and region. */
-export const STATE_TABLE_NAME = 'logwarden-state';
+/** The deploying account, region and partition as CDK tokens. */
+const HERE: ManifestPlace = { account: Aws.ACCOUNT_ID, region: Aws.REGION, partition: Aws.PARTITION };
 
 export interface MemberStackProps extends StackProps {
   deployment: Deployment;
@@ -43,11 +47,15 @@ export class MemberStack extends GroupedStack {
   readonly rules: DeployedRule[];
   /** Per-resource state of the controllers: flapping history and leases (controllers/core/flapping.ts, lease.ts). */
   readonly stateTable: dynamodb.Table;
+  /** What this deployment declares about its own wiring (with placeholders), as the heartbeat's bundle carries it. */
+  readonly manifest: DeploymentManifest;
 
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     super(scope, id, props);
     const d = props.deployment;
-    const code = buildCode(props.bundler ?? new Bundler(d.registry), d);
+    const memberCode = buildMemberCode(props.bundler ?? new Bundler(d.registry), d);
+    const code = memberCode.bundle;
+    this.manifest = memberCode.manifest;
     this.stateTable = new StateTable(this, 'StateTable').table;
     // This stack's region only: other regions' controllers act on (and are logged in) their own region. A
     // shorter list only lets more events through to the controller, whose filter knows every region.
@@ -71,16 +79,6 @@ export class MemberStack extends GroupedStack {
     this.functions = [...this.guardrails.flatMap((x) => [x.controller, x.evaluator]), heartbeat.function];
     this.rules = [...this.guardrails.flatMap((x) => x.rules), heartbeat.rule, forwarding.rule];
   }
-}
-
-/** Every function's code, built before any construct from the one list of what is deployed (`bundleList`). */
-function buildCode(bundler: Bundler, d: Deployment): (target: BundleTarget) => Bundle {
-  const built = new Map(bundleList({ guardrails: d.guardrails }).map((t) => [bundleName(t), bundler.bundle(t, d.policyJson)]));
-  return (target) => {
-    const b = built.get(bundleName(target));
-    if (!b) throw new BundlingError(`${bundleName(target)} is not in the member stack's bundle list`);
-    return b;
-  };
 }
 
 /** The controllers' state table. Ephemeral: every item carries a TTL (`expiresAt`); losing it only resets flap counts and leases. */
@@ -118,13 +116,15 @@ class Heartbeat extends Group {
   constructor(scope: Construct, id: string, props: HeartbeatProps) {
     super(scope, id);
     const member = props.deployment.config.member;
+    const buckets = ownedBucketPolicies(props.deployment, HERE).map((b) => b.bucket);
+    const grants = heartbeatGrants(HERE, buckets);
     this.function = new LogwardenFunction(this, 'logwarden-heartbeat', {
       kind: 'heartbeat',
       guardrail: 'heartbeat',
       functionName: 'logwarden-heartbeat',
       description: 'logwarden heartbeat',
       bundle: props.bundle,
-      grants: [],
+      grants,
       timeout: Duration.seconds(30),
       memorySize: 128,
       logRetentionDays: member.logRetentionDays,
@@ -132,6 +132,7 @@ class Heartbeat extends Group {
       retryAttempts: 0,
       maxEventAge: Duration.minutes(member.maxEventAgeMinutes),
     });
+    acknowledgeHealthCheck(this.function.role, grants);
     this.rule = namedRule(
       this,
       HEARTBEAT_RULE_NAME,
@@ -140,6 +141,33 @@ class Heartbeat extends Group {
         schedule: events.Schedule.expression(member.heartbeatSchedule),
         targets: [new targets.LambdaFunction(this.function.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(15) })],
       },
+    );
+  }
+}
+
+/** The cdk-nag acknowledgements of the health check's wildcards: logwarden's own resources by name prefix, and `*`. */
+function acknowledgeHealthCheck(role: iam.Role, grants: readonly Grant[]): void {
+  const tokens = (r: string) =>
+    r
+      .split(Aws.ACCOUNT_ID)
+      .join('<AWS::AccountId>')
+      .split(Aws.REGION)
+      .join('<AWS::Region>')
+      .split(Aws.PARTITION)
+      .join('<AWS::Partition>');
+  const wildcards = grants.flatMap((g) => g.resources).filter((r) => r !== '*' && r.includes('*'));
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    'Read-only health check of logwarden itself: its rules and functions are named logwarden-* and its roles are on /logwarden/ in this account and region; the prefix covers every guardrail without listing them.',
+    [...new Set(wildcards)].map((r) => `Resource::${tokens(r)}`),
+  );
+  if (grants.some((g) => g.resources.includes('*'))) {
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5',
+      'config:DescribeConfigRules has no resource-level permissions (and a Config rule ARN holds a generated id, not its name).',
+      'Resource::*',
     );
   }
 }
@@ -169,7 +197,7 @@ class AlarmForwarding extends Group {
     const bus = events.EventBus.fromEventBusArn(this, 'CentralBus', props.centralBusArn);
     this.rule = namedRule(
       this,
-      'logwarden-alarms-to-central',
+      ALARMS_RULE_NAME,
       { guardrail: '-', purpose: 'alarms' },
       { eventPattern: toCdkPattern(alarmStatePattern()), targets: [new targets.EventBus(bus, { role })] },
     );

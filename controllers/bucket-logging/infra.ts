@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { Group } from '../../infra/group.js';
 import { guardrailInfra } from '../../infra/guardrail-infra.js';
 import { acknowledge } from '../../infra/nag.js';
+import type { ManifestBucketPolicy, ManifestPlace } from '../integrity/manifest.js';
 import { logBucketName } from './events.js';
 import type { BucketLoggingPolicy } from './policy.js';
 
@@ -23,6 +24,42 @@ export function accessLogBucketName(policy: BucketLoggingPolicy): string {
   return logBucketName(policy, Aws.ACCOUNT_ID, Aws.REGION);
 }
 
+/** The deploying account, region and partition as CDK tokens. */
+const HERE: ManifestPlace = { account: Aws.ACCOUNT_ID, region: Aws.REGION, partition: Aws.PARTITION };
+
+/**
+ * The access-log bucket's policy, which logwarden owns: TLS only, and S3 server access logging of this
+ * account may write. Each statement has a Sid, so the integrity check can tell it apart. Pure: `place`
+ * holds CDK tokens (the stack, which names the bucket by reference for cdk-nag) or the manifest's placeholders.
+ */
+export function accessLogBucketPolicy(
+  bucketName: string,
+  place: ManifestPlace,
+  bucketArn = `arn:${place.partition}:s3:::${bucketName}`,
+): ManifestBucketPolicy {
+  return {
+    bucket: bucketName,
+    statements: [
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+      {
+        Sid: 'S3ServerAccessLogsFromThisAccount',
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: `${bucketArn}/*`,
+        Condition: { StringEquals: { 'aws:SourceAccount': place.account } },
+      },
+    ],
+  };
+}
+
 export interface AccessLogTargetBucketProps {
   bucketName: string;
   expireAfterDays: number;
@@ -40,7 +77,7 @@ export class AccessLogTargetBucket extends Group {
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
+      // TLS only: the deny statement is in accessLogBucketPolicy, with a Sid the integrity check knows.
       versioned: true,
       lifecycleRules: [
         {
@@ -53,15 +90,9 @@ export class AccessLogTargetBucket extends Group {
       // It holds logs: deleting the stack must not delete them.
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'S3ServerAccessLogsFromThisAccount',
-        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects('*')],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-    );
+    for (const statement of accessLogBucketPolicy(props.bucketName, HERE, this.bucket.bucketArn).statements) {
+      this.bucket.addToResourcePolicy(iam.PolicyStatement.fromJson(statement));
+    }
     acknowledge(
       this.bucket,
       'AwsSolutions-S1',
@@ -73,6 +104,8 @@ export class AccessLogTargetBucket extends Group {
 /** The bucket-logging guardrail's infrastructure: the access-log target bucket, unless the config turns it off. */
 export const infra = guardrailInfra<BucketLoggingPolicy, AccessLogBucketConfig>({
   config: { key: 'accessLogBucket', schema: accessLogBucketConfigSchema },
+  ownedBucketPolicies: ({ policy, config, place }) =>
+    config.enabled ? [accessLogBucketPolicy(logBucketName(policy, place.account, place.region), place)] : [],
   deploy(scope, { policy, config }) {
     if (!config.enabled) return;
     new AccessLogTargetBucket(scope, 'AccessLogTargetBucket', {

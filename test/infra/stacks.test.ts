@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../controllers/companions.js';
 import { functionRoleName } from '../../controllers/core/identity.js';
 import { sweepScheduleOf } from '../../controllers/core/policy.js';
+import { HEARTBEAT_IAM_ACTIONS } from '../../controllers/heartbeat/index.js';
 import { buildApp } from '../../infra/app.js';
 import { DeploymentConfigError, loadDeployment, ROOT } from '../../infra/config.js';
 import { MemberStack, STATE_TABLE_ACTIONS, STATE_TABLE_NAME } from '../../infra/member-stack.js';
@@ -209,7 +210,8 @@ describe('member stack (the StackSet template)', () => {
           [...new Set([...reads, ...infra, 'config:PutEvaluations', 'sqs:SendMessage'])].sort(),
         );
       } else {
-        expect(actionsOf(statements)).toEqual([...infra, 'events:PutEvents'].sort());
+        // The heartbeat's health check: exactly its declared reads (scoped: test/infra/manifest.test.ts).
+        expect(actionsOf(statements)).toEqual([...new Set([...HEARTBEAT_IAM_ACTIONS, ...infra, 'events:PutEvents'])].sort());
       }
       const publish = statements.find((s) => s.Sid === 'PublishAuditRecords');
       if (publish) expect(publish.Resource).toBe(built.deployment.bus.arn);
@@ -234,9 +236,10 @@ describe('member stack (the StackSet template)', () => {
     }
   });
 
-  it('bundles the validated policy document next to each function’s code', () => {
+  it('bundles the validated policy document next to each function’s code, in the zip deployed as is', () => {
     for (const f of (built.template as MemberStack).functions) {
       expect(readFileSync(join(f.bundle.dir, 'policy.json'), 'utf8')).toBe(built.deployment.policyJson);
+      expect(f.bundle.zipFile.endsWith('.zip')).toBe(true);
       expect(f.bundle.bytes).toBeGreaterThan(10_000);
       expect(f.bundle.gzipBytes).toBeLessThan(f.bundle.bytes);
     }
