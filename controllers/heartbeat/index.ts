@@ -46,10 +46,11 @@ export function heartbeatRecord(input: {
   eventId: string | null;
   now: Date;
   durationMs?: number;
-  /** The health check's findings (none: logwarden's wiring is as deployed). */
+  /** The health check's findings (empty: the wiring is as deployed; absent: not checked). */
   findings?: readonly IntegrityFinding[];
 }): AuditRecord {
   const findings = input.findings ?? [];
+  const asDeployed = input.findings ? '; its rules, state table, Config rules and bucket statements are as deployed' : '';
   const running = `logwarden is running in ${input.account}/${input.region}: ${enabledGuardrails(input.policy)}`;
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -64,7 +65,7 @@ export function heartbeatRecord(input: {
     reason:
       findings.length > 0
         ? `logwarden's own wiring differs from the deployment: ${describeFindings(findings)} (${running})`
-        : `${running}; its rules, state table, Config rules and bucket statements are as deployed`,
+        : `${running}${asDeployed}`,
     // The heartbeat changes nothing.
     mode: 'notify',
     drift: findings.flatMap((f) =>
@@ -94,7 +95,7 @@ export interface HeartbeatOptions {
 export async function beat(event: unknown, o: HeartbeatOptions): Promise<AuditRecord> {
   const started = Date.now();
   const id = (event as { id?: unknown } | null)?.id;
-  const findings = o.integrity ? await check(o.integrity, o) : [];
+  const findings = o.integrity ? await check(o.integrity, o) : undefined;
   const record = heartbeatRecord({
     account: o.account,
     region: o.region,
