@@ -112,6 +112,33 @@ export const demo: DemoGuardrail = {
     return targets.length > 1 ? [`${targets.length} targets on ${RULE}`] : [];
   },
   scenarios: [
+    // First: the fault suite denies this scenario's write (S3) to prove a refused write fails once.
+    {
+      title: 'Integrity: PutBucketPolicy denies S3 log delivery to the access-log bucket',
+      minimum: { calls: 3, why: 'GetBucketPolicy, PutBucketPolicy, GetBucketPolicy (verify).' },
+      async tamper(ctx) {
+        const bucket = resolved(ctx).bucketPolicies[0]?.bucket ?? '';
+        const s3 = ctx.clients.get(S3Client, ctx.region);
+        const current = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? '{}');
+        const deny = {
+          Sid: 'Quiet',
+          Effect: 'Deny',
+          Principal: { Service: 'logging.s3.amazonaws.com' },
+          Action: 's3:PutObject',
+          Resource: `arn:aws:s3:::${bucket}/*`,
+        };
+        const Policy = JSON.stringify({ ...current, Statement: [...current.Statement, deny] });
+        await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy }));
+        return [
+          event(ctx, 's3.amazonaws.com', 'PutBucketPolicy', {
+            bucketName: bucket,
+            Host: `${bucket}.s3.amazonaws.com`,
+            policy: '',
+          }),
+        ];
+      },
+      check: wiringProblems,
+    },
     {
       title: 'Integrity: DisableRule on a logwarden rule',
       minimum: { calls: 5, why: 'DescribeRule and ListTargetsByRule, EnableRule, both again (verify).' },
@@ -138,32 +165,6 @@ export const demo: DemoGuardrail = {
         const EventPattern = '{"source":["aws.nothing"]}';
         await eb(ctx).send(new PutRuleCommand({ Name: RULE, EventPattern, Description }));
         return [event(ctx, 'events.amazonaws.com', 'PutRule', { name: RULE, eventPattern: EventPattern })];
-      },
-      check: wiringProblems,
-    },
-    {
-      title: 'Integrity: PutBucketPolicy denies S3 log delivery to the access-log bucket',
-      minimum: { calls: 3, why: 'GetBucketPolicy, PutBucketPolicy, GetBucketPolicy (verify).' },
-      async tamper(ctx) {
-        const bucket = resolved(ctx).bucketPolicies[0]?.bucket ?? '';
-        const s3 = ctx.clients.get(S3Client, ctx.region);
-        const current = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? '{}');
-        const deny = {
-          Sid: 'Quiet',
-          Effect: 'Deny',
-          Principal: { Service: 'logging.s3.amazonaws.com' },
-          Action: 's3:PutObject',
-          Resource: `arn:aws:s3:::${bucket}/*`,
-        };
-        const Policy = JSON.stringify({ ...current, Statement: [...current.Statement, deny] });
-        await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy }));
-        return [
-          event(ctx, 's3.amazonaws.com', 'PutBucketPolicy', {
-            bucketName: bucket,
-            Host: `${bucket}.s3.amazonaws.com`,
-            policy: '',
-          }),
-        ];
       },
       check: wiringProblems,
     },

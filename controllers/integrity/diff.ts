@@ -68,7 +68,7 @@ export function sameJson(a: unknown, b: unknown): boolean {
 const drift = (property: string, observed: unknown, desired: unknown): Drift => ({ property, observed, desired });
 
 /** Targets the manifest declares that are missing or point elsewhere. */
-export function missingTargets(rule: RuleState, want: ManifestRule): { id: string; arn: string }[] {
+function missingTargets(rule: RuleState, want: ManifestRule): { id: string; arn: string }[] {
   return want.targets.filter((t) => !rule.targets.some((o) => o.id === t.id && o.arn === t.arn));
 }
 

@@ -6,9 +6,8 @@ export const RULE_TYPE = 'AWS::Events::Rule';
 export const TABLE_TYPE = 'AWS::DynamoDB::Table';
 export const CONFIG_RULE_TYPE = 'AWS::Config::ConfigRule';
 export const BUCKET_POLICY_TYPE = 'AWS::S3::BucketPolicy';
-export const RESOURCE_TYPE = RULE_TYPE;
 
-export type IntegrityType = typeof RULE_TYPE | typeof TABLE_TYPE | typeof CONFIG_RULE_TYPE | typeof BUCKET_POLICY_TYPE;
+type IntegrityType = typeof RULE_TYPE | typeof TABLE_TYPE | typeof CONFIG_RULE_TYPE | typeof BUCKET_POLICY_TYPE;
 
 /** One of logwarden's own resources, named as the manifest names it (rule, table, Config rule, bucket). */
 export interface IntegrityRef extends ResourceRef {
@@ -17,10 +16,10 @@ export interface IntegrityRef extends ResourceRef {
   account: string;
 }
 
-export const RULE_EVENTS = ['DisableRule', 'DeleteRule', 'PutRule', 'RemoveTargets', 'PutTargets'] as const;
-export const TABLE_EVENTS = ['DeleteTable'] as const;
-export const CONFIG_RULE_EVENTS = ['DeleteConfigRule', 'PutConfigRule'] as const;
-export const BUCKET_POLICY_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy'] as const;
+const RULE_EVENTS = ['DisableRule', 'DeleteRule', 'PutRule', 'RemoveTargets', 'PutTargets'] as const;
+const TABLE_EVENTS = ['DeleteTable'] as const;
+const CONFIG_RULE_EVENTS = ['DeleteConfigRule', 'PutConfigRule'] as const;
+const BUCKET_POLICY_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy'] as const;
 
 type Where = { account: string; region: string };
 
@@ -50,7 +49,7 @@ export function manifestRefs(m: DeploymentManifest, where: Where): IntegrityRef[
  * The StackSets execution role of the governed account: service-managed StackSets name it
  * `stacksets-exec-` and 32 hex digits. Its calls are deployments (a StackSet update), not tampering.
  */
-export function isStackSetsCall(detail: CloudTrailDetail, account: string): boolean {
+function isStackSetsCall(detail: CloudTrailDetail, account: string): boolean {
   const ctx = detail.userIdentity?.sessionContext as { sessionIssuer?: { arn?: unknown } } | undefined;
   const arn = ctx?.sessionIssuer?.arn;
   return typeof arn === 'string' && new RegExp(`^arn:aws[a-z-]*:iam::${account}:role/stacksets-exec-[0-9a-f]{32}$`).test(arn);
@@ -106,7 +105,7 @@ export function refsFromEvent(detail: CloudTrailDetail, m: DeploymentManifest, w
 }
 
 /** The ref of a manifest resource of that kind and name, or why it is not logwarden's. Pure. */
-export function refFromId(type: IntegrityType, id: string, m: DeploymentManifest, where: Where): Resolution<IntegrityRef> {
+function refFromId(type: IntegrityType, id: string, m: DeploymentManifest, where: Where): Resolution<IntegrityRef> {
   const ref = manifestRefs(m, where).find((r) => r.type === type && r.id === id);
   if (ref) return { refs: [ref] };
   return {

@@ -9,7 +9,7 @@ import {
   planIntegrity,
   unrestorableReason,
 } from './diff.js';
-import { CLOUDTRAIL_EVENTS, type IntegrityRef, manifestRefs, RESOURCE_TYPE, refFromResourceId, refsFromEvent } from './events.js';
+import { CLOUDTRAIL_EVENTS, type IntegrityRef, manifestRefs, RULE_TYPE, refFromResourceId, refsFromEvent } from './events.js';
 import { type IntegrityPolicy, integrityPolicySchema } from './policy.js';
 import { manifestFor } from './source.js';
 
@@ -27,7 +27,8 @@ import { manifestFor } from './source.js';
 export const integrity: Guardrail<IntegrityPolicy, IntegrityRef, IntegrityState, DesiredIntegrity, IntegrityStep> = {
   name: 'integrity',
   title: "logwarden's own rules, state table, Config rules and bucket statements stay as deployed",
-  resourceType: RESOURCE_TYPE,
+  // Config evaluates the rules, the resource most worth watching (the other kinds are swept).
+  resourceType: RULE_TYPE,
   runbook: 'runbooks/integrity.md',
   policySchema: integrityPolicySchema,
   // Each silences logwarden (or the access logs): the breaker must never hold them back.

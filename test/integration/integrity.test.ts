@@ -1,5 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigServiceClient, DeleteConfigRuleCommand } from '@aws-sdk/client-config-service';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteRuleCommand,
   DescribeRuleCommand,
   DisableRuleCommand,
   EventBridgeClient,
@@ -15,7 +19,9 @@ import { parsePolicy } from '../../controllers/core/policy.js';
 import { beat } from '../../controllers/heartbeat/index.js';
 import { DEMO_MANIFEST, demo } from '../../controllers/integrity/demo.js';
 import { integrity } from '../../controllers/integrity/index.js';
-import { resolveManifest } from '../../controllers/integrity/manifest.js';
+import { MANIFEST_FILE, resolveManifest } from '../../controllers/integrity/manifest.js';
+import { bundle } from '../../infra/bundle.js';
+import { invokeBundle } from '../helpers/bundled-handler.js';
 import { ACCOUNT, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
 import { type Harness, harness } from '../helpers/harness.js';
 import { policyWith } from '../helpers/policy.js';
@@ -118,6 +124,26 @@ describe('integrity guardrail on the emulator', () => {
     expect(records).toMatchObject([{ outcome: 'remediated', verified: true }]);
   });
 
+  it('DeleteRule (targets removed first, as EventBridge requires) → the rule recreated with its pattern and targets', async () => {
+    await eb().send(new RemoveTargetsCommand({ Rule: RULE, Ids: ['controller'] }));
+    await eb().send(new DeleteRuleCommand({ Name: RULE }));
+    const records = await h.deliver(event('events.amazonaws.com', 'DeleteRule', { name: RULE }));
+    expect(await readRule()).toEqual(DEPLOYED_RULE);
+    expect(records).toMatchObject([
+      { outcome: 'remediated', verified: true, actions: [{ api: 'events:PutRule' }, { api: 'events:PutTargets' }] },
+    ]);
+  });
+
+  it('DeleteConfigRule → failed with the runbook: only a redeployment brings it back', async () => {
+    await emu
+      .clients()
+      .get(ConfigServiceClient, REGION)
+      .send(new DeleteConfigRuleCommand({ ConfigRuleName: M.configRules[0] }));
+    const records = await h.deliver(event('config.amazonaws.com', 'DeleteConfigRule', { configRuleName: M.configRules[0] }));
+    expect(records).toMatchObject([{ outcome: 'failed', retryable: false, drift: [{ property: 'configRule.exists' }] }]);
+    expect((await h.audit.drain()).map((r) => r.outcome)).toEqual(['failed']);
+  });
+
   it('DeleteTable → failed, not retryable, with the runbook (report-only)', async () => {
     await emu
       .clients()
@@ -161,5 +187,28 @@ describe('heartbeat health check on the emulator', () => {
     expect(sick.reason).toContain(`AWS::Events::Rule ${RULE}: rule.state`);
     expect(sick.drift).toEqual([{ property: `AWS::Events::Rule ${RULE}: rule.state`, observed: 'DISABLED', desired: 'ENABLED' }]);
     expect((await audit.drain()).map((r) => r.outcome)).toEqual(['compliant', 'failed']);
+  });
+});
+
+describe('the integrity controller bundle', () => {
+  it('runs as the Lambda would: reads deployment.json next to the code and restores a disabled rule', async () => {
+    await demo.prepare(ctx());
+    const audit = await createAuditBus(emu.clients());
+    const b = bundle(
+      { kind: 'controller', guardrail: 'integrity' },
+      JSON.stringify(policyWith({ integrity: { mode: 'remediate' } })),
+    );
+    writeFileSync(join(b.dir, MANIFEST_FILE), JSON.stringify(DEMO_MANIFEST));
+    await eb().send(new DisableRuleCommand({ Name: RULE }));
+    const out = await invokeBundle<{ outcomes: Record<string, number> }>(
+      b.dir,
+      emu.endpoint,
+      event('events.amazonaws.com', 'DisableRule', { name: RULE }),
+    );
+    expect(out.outcomes).toEqual({ remediated: 1 });
+    expect((await readRule()).state).toBe('ENABLED');
+    expect((await audit.drain()).map((r) => [r.guardrail, r.resource.id, r.outcome])).toEqual([
+      ['integrity', RULE, 'remediated'],
+    ]);
   });
 });
