@@ -5,6 +5,7 @@ import type { AnyGuardrail } from './core/types.js';
 import { eksControlPlaneLogs } from './eks-control-plane-logs/index.js';
 import { flowLogs } from './flow-logs/index.js';
 import { guardduty } from './guardduty/index.js';
+import { integrity } from './integrity/index.js';
 import { loadBalancerLogs } from './load-balancer-logs/index.js';
 import { resolverQueryLogs } from './resolver-query-logs/index.js';
 
@@ -22,4 +23,5 @@ export const guardrails: readonly AnyGuardrail[] = [
   loadBalancerLogs,
   eksControlPlaneLogs,
   resolverQueryLogs,
+  integrity,
 ];

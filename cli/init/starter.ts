@@ -274,6 +274,11 @@ const OUTCOMES: Record<string, (facts: AccountFacts, governed: readonly string[]
     leftOut: 'load-balancer-logs: the log bucket is not read by init; set bucket (e.g. "elb-logs-{account}-{region}")',
   }),
   'resolver-query-logs': () => ({ leftOut: 'resolver-query-logs: the destination is not read by init; set destination' }),
+  // It compares a deployment with its deployment.json: a CLI run before deploying has nothing to compare.
+  integrity: () => ({
+    leftOut:
+      'integrity: checks a deployed logwarden against its deployment.json; add { "mode": "remediate" } to the policy you deploy',
+  }),
 };
 
 /** A section the guardrail's own schema refuses (odd values read from the account) is left out, naming the issue. */

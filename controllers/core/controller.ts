@@ -525,6 +525,10 @@ export class Controller {
       case 'report': {
         const { drift, steps, notes, reportOnly } = decision;
         const found = `${drift.length} difference(s) from the policy`;
+        if (decision.unrestorable) {
+          const reason = withNotes(`${found}, cannot be restored by logwarden: ${decision.unrestorable}`, notes);
+          return this.record(run.base, { outcome: 'failed', reason, drift, retryable: false });
+        }
         if (reportOnly) {
           const reason = withNotes(`${found}, reported only: ${reportOnly}`, notes);
           return this.record(run.base, { outcome: 'drift-detected', mode: 'notify', reason, drift });

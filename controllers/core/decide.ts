@@ -24,7 +24,7 @@ export type Decision =
   | { kind: 'skip'; reason: string }
   | { kind: 'exempt'; reason: string; drift: Drift[]; grant: ExemptionGrant }
   | { kind: 'compliant'; notes: string[] }
-  | { kind: 'report'; drift: Drift[]; steps: Step[]; notes: string[]; reportOnly: string | null }
+  | { kind: 'report'; drift: Drift[]; steps: Step[]; notes: string[]; reportOnly: string | null; unrestorable?: string }
   | { kind: 'remediate'; drift: Drift[]; steps: Step[]; notes: string[] };
 
 /**
@@ -46,6 +46,8 @@ export function decide(input: DecisionInput): Decision {
   if (input.detectOnly) return { kind: 'report', drift, steps, notes, reportOnly: null };
   const reportOnly = g.reportOnly?.(ref, state, drift, scope.policy) ?? null;
   if (reportOnly) return { kind: 'report', drift, steps, notes, reportOnly };
+  const unrestorable = g.unrestorable?.(ref, state, drift) ?? null;
+  if (unrestorable) return { kind: 'report', drift, steps, notes, reportOnly: null, unrestorable };
   return { kind: 'remediate', drift, steps, notes };
 }
 

@@ -1,9 +1,14 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
 import { sweepEvent } from '../../cli/events.js';
 import { EventBridgeAuditPublisher } from '../../controllers/core/audit.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { auditRecordSchema } from '../../controllers/core/record.js';
 import { beat, DEPLOYMENT_RESOURCE_TYPE, heartbeatRecord } from '../../controllers/heartbeat/index.js';
+import { DEMO_MANIFEST, demo as integrityDemo } from '../../controllers/integrity/demo.js';
+import { MANIFEST_FILE } from '../../controllers/integrity/manifest.js';
 import { guardrails as registry } from '../../controllers/registry.js';
 import { bundle } from '../../infra/bundle.js';
 import { invokeBundle } from '../helpers/bundled-handler.js';
@@ -45,11 +50,27 @@ describe('heartbeat', () => {
     expect(onBus).toEqual([sent]);
   });
 
-  it('the esbuild bundle runs as the Lambda would: policy.json next to the code, one heartbeat on the bus', async () => {
+  it('the esbuild bundle runs as the Lambda would: policy.json and deployment.json next to the code, one heartbeat on the bus', async () => {
     const audit = await createAuditBus(emu.clients());
+    await integrityDemo.prepare({ account: ACCOUNT, region: REGION, clients: emu.clients() });
     const b = bundle({ kind: 'heartbeat' }, JSON.stringify(policyWith({})));
+    // What the infrastructure bundles next to the heartbeat's code (infra/manifest.ts, another branch).
+    writeFileSync(join(b.dir, MANIFEST_FILE), JSON.stringify(DEMO_MANIFEST));
     const out = await invokeBundle<{ id: string }>(b.dir, emu.endpoint, sweepEvent({ account: ACCOUNT, region: REGION }));
     const onBus = await audit.drain();
-    expect(onBus.map((r) => [r.id, r.guardrail, r.resource.id])).toEqual([[out.id, 'heartbeat', `${ACCOUNT}/${REGION}`]]);
+    expect(onBus.map((r) => [r.id, r.guardrail, r.resource.id, r.outcome])).toEqual([
+      [out.id, 'heartbeat', `${ACCOUNT}/${REGION}`, 'compliant'],
+    ]);
+
+    // The same bundle, the cold start passed (the manifest read once): a disabled rule fails the beat.
+    const rule = DEMO_MANIFEST.rules[0]?.name ?? '';
+    await emu
+      .clients()
+      .get(EventBridgeClient, REGION)
+      .send(new DisableRuleCommand({ Name: rule }));
+    await invokeBundle(b.dir, emu.endpoint, sweepEvent({ account: ACCOUNT, region: REGION }));
+    const [failed] = await audit.drain();
+    expect(failed?.outcome).toBe('failed');
+    expect(failed?.reason).toContain(`AWS::Events::Rule ${rule}: rule.state`);
   });
 });

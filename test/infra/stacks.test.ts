@@ -84,14 +84,14 @@ describe('member stack (the StackSet template)', () => {
     );
   });
 
-  it('sweeps CloudTrail and the Config recorder every 15 minutes by default, the others on the policy’s controller.sweepSchedule', () => {
+  it('sweeps CloudTrail, the Config recorder and logwarden’s own integrity every 15 minutes by default, the others on the policy’s controller.sweepSchedule', () => {
     const schedules = Object.fromEntries(
       Object.values(readTemplate(built.templateFile).Resources)
         .filter((r) => r.Type === 'AWS::Events::Rule' && String(r.Properties?.Name).startsWith('logwarden-sweep-'))
         .map((r) => [r.Properties?.Name, r.Properties?.ScheduleExpression]),
     );
     expect(built.deployment.policy.controller.sweepSchedule).toBe('rate(6 hours)');
-    const fast = new Set(['cloudtrail', 'config-recorder']);
+    const fast = new Set(['cloudtrail', 'config-recorder', 'integrity']);
     expect(schedules).toEqual(
       Object.fromEntries(
         registry.guardrails.map((g) => [`logwarden-sweep-${g.name}`, fast.has(g.name) ? 'rate(15 minutes)' : 'rate(6 hours)']),

@@ -141,6 +141,7 @@ describe('buildStarterPolicy: a busy account', () => {
     expect(starter.leftOut).toEqual([
       expect.stringMatching(/^load-balancer-logs: .*set bucket/),
       expect.stringMatching(/^resolver-query-logs: .*set destination/),
+      expect.stringMatching(/^integrity: .*deployment.json/),
     ]);
   });
 });
@@ -163,6 +164,7 @@ describe('buildStarterPolicy: an empty account', () => {
       'config-recorder',
       'load-balancer-logs',
       'resolver-query-logs',
+      'integrity',
     ]);
     expect(() => parsePolicy(starter.document, guardrails)).not.toThrow();
   });

@@ -1,0 +1,70 @@
+import type { Guardrail } from '../core/types.js';
+import { applyIntegrityStep, observeIntegrity } from './aws.js';
+import {
+  type DesiredIntegrity,
+  desiredOf,
+  diffIntegrity,
+  type IntegrityState,
+  type IntegrityStep,
+  planIntegrity,
+  unrestorableReason,
+} from './diff.js';
+import { CLOUDTRAIL_EVENTS, type IntegrityRef, manifestRefs, RULE_TYPE, refFromResourceId, refsFromEvent } from './events.js';
+import { type IntegrityPolicy, integrityPolicySchema } from './policy.js';
+import { manifestFor } from './source.js';
+
+/**
+ * Integrity guardrail: logwarden's own wiring in one account and region — its EventBridge rules, its
+ * state table, its Config rules and its statements in the access-log bucket policy — compared with the
+ * deployment manifest (`deployment.json`, written at synth time). What is safe is restored (rule
+ * enabled, pattern and targets put back, bucket statements merged back); a deleted table or Config
+ * rule is `failed` with the runbook.
+ *
+ * @example
+ * // policy.guardrails.integrity (the manifest comes from deployment.json next to the code)
+ * { "mode": "remediate" }
+ */
+export const integrity: Guardrail<IntegrityPolicy, IntegrityRef, IntegrityState, DesiredIntegrity, IntegrityStep> = {
+  name: 'integrity',
+  title: "logwarden's own rules, state table, Config rules and bucket statements stay as deployed",
+  // Config evaluates the rules, the resource most worth watching (the other kinds are swept).
+  resourceType: RULE_TYPE,
+  runbook: 'runbooks/integrity.md',
+  policySchema: integrityPolicySchema,
+  // Each silences logwarden (or the access logs): the breaker must never hold them back.
+  loggingOffDrift: [
+    'rule.exists',
+    'rule.state',
+    'rule.eventPattern',
+    'rule.scheduleExpression',
+    'rule.targets',
+    'stateTable.exists',
+    'configRule.exists',
+    'bucketPolicy.denyLogDelivery',
+  ],
+  iamActions: [
+    'events:DescribeRule',
+    'events:ListTargetsByRule',
+    'events:EnableRule',
+    'events:PutRule',
+    'events:PutTargets',
+    'dynamodb:DescribeTable',
+    'config:DescribeConfigRules',
+    's3:GetBucketPolicy',
+    's3:PutBucketPolicy',
+  ],
+  // A disabled rule silences a guardrail until someone notices: at most 15 minutes.
+  sweepSchedule: 'rate(15 minutes)',
+  cloudTrailEvents: CLOUDTRAIL_EVENTS,
+  refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, manifestFor(scope.policy, scope), scope),
+  refFromResourceId: (id, scope) => refFromResourceId(id, manifestFor(scope.policy, scope), scope),
+  listRefs: async (scope) => ({ refs: manifestRefs(manifestFor(scope.policy, scope), scope) }),
+  desired: (ref, policy) => desiredOf(ref, manifestFor(policy, ref)),
+  observe: observeIntegrity,
+  // Tags never exempt, and logwarden's own resources are exempted by nobody: not read.
+  tagsOf: () => ({}),
+  unrestorable: (_ref, state, drift) => unrestorableReason(state, drift),
+  diff: diffIntegrity,
+  plan: planIntegrity,
+  apply: applyIntegrityStep,
+};
