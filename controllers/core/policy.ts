@@ -75,6 +75,14 @@ const auditSettingsSchema = z
         /^([\w.\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]+)$/,
         'must be an event bus name or ARN',
       ),
+    /**
+     * The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs audit records: its key ARN, in the central
+     * account (the central stack's output `AuditSigningKeyArn`). Unset: records are published unsigned.
+     */
+    signingKey: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/, 'must be a KMS key ARN')
+      .optional(),
   })
   .strict();
 
