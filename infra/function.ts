@@ -44,6 +44,8 @@ export interface LogwardenFunctionProps {
   logRetentionDays: number;
   /** The central audit bus, when the function publishes audit records. */
   auditBusArn?: string;
+  /** The key that signs its audit records (policy `audit.signingKey`), when one is configured. */
+  auditSigningKeyArn?: string;
   /** The controllers' state table, when the function keeps flapping history and leases there. */
   stateTable?: dynamodb.ITable;
   retryAttempts: number;
@@ -113,6 +115,7 @@ export class LogwardenFunction extends Group implements DeployedFunction {
     const statements = props.grants.map((gr) => statement(gr.sid, gr.actions, gr.resources));
     statements.push(statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroup.logGroupArn]));
     if (props.auditBusArn) statements.push(statement('PublishAuditRecords', ['events:PutEvents'], [props.auditBusArn]));
+    if (props.auditSigningKeyArn) statements.push(statement('SignAuditRecords', ['kms:Sign'], [props.auditSigningKeyArn]));
     if (props.stateTable) statements.push(statement('ControllerState', STATE_TABLE_ACTIONS, [props.stateTable.tableArn]));
     const role = new iam.Role(this, `${id}-Role`, {
       // A fixed name, so that the policy and the rules can name logwarden's roles exactly (config.ts).

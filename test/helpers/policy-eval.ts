@@ -1,6 +1,8 @@
 /**
- * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts) uses: Action, Resource, and the
- * StringLike, StringNotLike, ArnLike, ArnNotLike and ForAnyValue:StringLike operators, with AWS's
+ * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts) and the audit signing key's
+ * policy (infra/audit-signing.ts) use: Principal (AWS: `*`, an account root, a role ARN), Action,
+ * Resource, and the StringEquals, StringNotEquals, StringLike, StringNotLike, ArnLike, ArnNotLike and
+ * ForAnyValue:StringLike operators, with AWS's
  * documented semantics (IAM User Guide, "Policy evaluation logic" and "Condition operators"):
  * - several values of one key are ORed; a negated operator is true only if no value matches;
  * - a key missing from the request: false for a positive operator, true for a negated one;
@@ -14,6 +16,8 @@
 interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
+  /** Resource policies only; `{ AWS: ... }` is the only kind modelled. */
+  Principal?: '*' | { AWS: string | string[] };
   Action: string | string[];
   Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
@@ -26,6 +30,8 @@ export interface PolicyDocument {
 
 /** One request: its action, resource and context keys (single- or multi-valued). */
 export interface RequestContext {
+  /** The calling principal's ARN (a role session: the role's ARN); needed by statements with a Principal. */
+  principal?: string;
   action: string;
   resource: string;
   context: Record<string, string | string[] | undefined>;
@@ -68,8 +74,16 @@ export function arnMatches(pattern: string, arn: string): boolean {
 }
 
 type Matcher = (pattern: string, value: string) => boolean;
-const POSITIVE: Record<string, Matcher> = { StringLike: (p, v) => globMatches(p, v), ArnLike: arnMatches };
-const NEGATED: Record<string, Matcher> = { StringNotLike: POSITIVE.StringLike as Matcher, ArnNotLike: arnMatches };
+const POSITIVE: Record<string, Matcher> = {
+  StringEquals: (p, v) => p === v,
+  StringLike: (p, v) => globMatches(p, v),
+  ArnLike: arnMatches,
+};
+const NEGATED: Record<string, Matcher> = {
+  StringNotEquals: POSITIVE.StringEquals as Matcher,
+  StringNotLike: POSITIVE.StringLike as Matcher,
+  ArnNotLike: arnMatches,
+};
 
 function conditionHolds(operator: string, patterns: string[], actual: string | string[] | undefined): boolean {
   if (operator.startsWith('ForAnyValue:')) {
@@ -87,7 +101,21 @@ function conditionHolds(operator: string, patterns: string[], actual: string | s
   return !patterns.some((p) => (negated as Matcher)(p, actual));
 }
 
+/**
+ * `*` is anyone; `arn:...:iam::ACCOUNT:root` (or a bare account id) is any principal of that account
+ * (in AWS its own IAM policies must allow too: the account delegates); any other ARN is that principal.
+ */
+function principalMatches(principal: Statement['Principal'], request: RequestContext): boolean {
+  if (principal === undefined) return true;
+  if (request.principal === undefined) throw new UnsupportedConditionError('a Principal statement needs request.principal');
+  const account = request.principal.split(':')[4];
+  return list(principal === '*' ? '*' : principal.AWS).some(
+    (p) => p === '*' || p === request.principal || p === account || p.endsWith(`:iam::${account}:root`),
+  );
+}
+
 function statementApplies(s: Statement, request: RequestContext): boolean {
+  if (!principalMatches(s.Principal, request)) return false;
   if (!list(s.Action).some((a) => globMatches(a, request.action, true))) return false;
   if (!list(s.Resource).some((r) => arnMatches(r, request.resource))) return false;
   return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
