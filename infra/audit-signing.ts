@@ -13,7 +13,7 @@ export const SIGNING_KEY_ALIAS = 'alias/logwarden-audit-signing';
  * ARN, so the account is a wildcard, bound by `aws:PrincipalOrgID`; the fixed names and path do the
  * rest, and the SCP forbids creating or changing roles on logwarden's path in member accounts.
  */
-export function signerRolePatterns(partition: string): string[] {
+function signerRolePatterns(partition: string): string[] {
   return [functionRoleName('controller', '*', '*'), functionRoleName('heartbeat', 'heartbeat', '*')].map(
     (name) => `arn:${partition}:iam::*:role${ROLE_PATH}${name}`,
   );

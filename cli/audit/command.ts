@@ -75,8 +75,8 @@ function commonOptions(cmd: Command): Command {
     .option('--heartbeat-after <duration>', 'a deployment without a heartbeat for this long counts as stopped', '1h')
     .option('--top <n>', 'how many most-remediated resources the summary lists', String(DEFAULT_TOP))
     .option('--no-progress', 'no progress line on standard error even on a terminal')
-    .option('--verify', 'check each selected record\'s signature: unsigned, invalid and altered records are findings')
-    .option('--public-key <file>', 'with --verify: the signing key\'s public key (PEM or DER), e.g. from --export-public-key')
+    .option('--verify', "check each selected record's signature: unsigned, invalid and altered records are findings")
+    .option('--public-key <file>', "with --verify: the signing key's public key (PEM or DER), e.g. from --export-public-key")
     .option(
       '--signing-key <id>',
       'the KMS signing key (ARN or alias) whose public key --verify fetches when no --public-key is given',

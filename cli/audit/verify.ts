@@ -30,9 +30,7 @@ export interface TrustedKey {
 export function parsePublicKey(bytes: Buffer, source: string): KeyObject {
   const text = bytes.toString('utf8');
   try {
-    return text.includes('-----BEGIN')
-      ? createPublicKey(text)
-      : createPublicKey({ key: bytes, format: 'der', type: 'spki' });
+    return text.includes('-----BEGIN') ? createPublicKey(text) : createPublicKey({ key: bytes, format: 'der', type: 'spki' });
   } catch (cause) {
     throw new SigningKeyError(source, `not a public key (PEM, or DER SubjectPublicKeyInfo): ${(cause as Error).message}`, {
       cause,
@@ -91,7 +89,8 @@ export class SignatureVerifier {
   /** The status of one record as read (the JSON object, `integrity` included). */
   check(raw: Record<string, unknown>): SignatureCheck {
     const integrity = raw.integrity as { status?: unknown; reason?: unknown } | undefined;
-    if (integrity === undefined) return { status: 'unsigned', reason: 'no integrity field (written before signing, or stripped)' };
+    if (integrity === undefined)
+      return { status: 'unsigned', reason: 'no integrity field (written before signing, or stripped)' };
     if (integrity?.status === 'unsigned') {
       return { status: 'unsigned', reason: `published unsigned: ${String(integrity.reason ?? 'no reason given').slice(0, 300)}` };
     }
@@ -105,18 +104,23 @@ export class SignatureVerifier {
 
   private checkSigned(raw: Record<string, unknown>, sig: SignedIntegrity): SignatureCheck {
     if (this.keyProblem) return { status: 'invalid', reason: this.keyProblem };
-    if (sig.algorithm !== SIGNING_ALGORITHM) return { status: 'invalid', reason: `unsupported algorithm ${JSON.stringify(sig.algorithm)}` };
+    if (sig.algorithm !== SIGNING_ALGORITHM)
+      return { status: 'invalid', reason: `unsupported algorithm ${JSON.stringify(sig.algorithm)}` };
     if (this.trusted.keyId && !sameKey(sig.keyId, this.trusted.keyId)) {
       return { status: 'invalid', reason: `signed by another key: ${sig.keyId} (trusted: ${this.trusted.keyId})` };
     }
     const signature = b64(sig.signature);
     if (!isDerEcdsaSignature(signature)) {
-      return { status: 'invalid', reason: `malformed signature (${signature.length} bytes, not a DER ECDSA signature: truncated?)` };
+      return {
+        status: 'invalid',
+        reason: `malformed signature (${signature.length} bytes, not a DER ECDSA signature: truncated?)`,
+      };
     }
     if (!this.batchVerifies(sig, signature)) {
       return {
         status: 'invalid',
-        reason: 'bad signature: it does not verify with the trusted key (signed by another key, or the batch root or count was edited)',
+        reason:
+          'bad signature: it does not verify with the trusted key (signed by another key, or the batch root or count was edited)',
       };
     }
     const root = rootFromProof(recordDigest(raw), sig.index, sig.count, sig.proof.map(b64));
@@ -160,7 +164,7 @@ export interface SignatureReport {
   findingsTruncated: boolean;
 }
 
-export const MAX_LISTED_FINDINGS = 10_000;
+const MAX_LISTED_FINDINGS = 10_000;
 
 /** Counts and lists the statuses of the records it is given. */
 export class SignatureTally {

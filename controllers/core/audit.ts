@@ -196,7 +196,10 @@ export class EventBridgeAuditPublisher implements AuditSink {
  * The publisher to the policy's audit bus, signing with the policy's `audit.signingKey` when it
  * names one. The controllers' runtime and the heartbeat both start here.
  */
-export function policyAuditPublisher(policy: Policy, o: { clients: AwsClients; region: string; logger: Logger }): EventBridgeAuditPublisher {
+export function policyAuditPublisher(
+  policy: Policy,
+  o: { clients: AwsClients; region: string; logger: Logger },
+): EventBridgeAuditPublisher {
   const key = policy.audit.signingKey;
   return new EventBridgeAuditPublisher({
     clients: o.clients,

@@ -12,7 +12,7 @@ import { type AuditSigner, SIGNING_ALGORITHM } from './signing.js';
  */
 
 /** A KMS call failed: `code` is KMS's error type (`AccessDeniedException`, `NotFoundException`, ...). */
-export class KmsError extends LogwardenError {
+class KmsError extends LogwardenError {
   readonly status: number;
   constructor(code: string, message: string, status: number, options?: { cause?: unknown }) {
     super(code, message, options);
@@ -128,7 +128,9 @@ export class KmsClient {
     const text = await res.text();
     const json = parseJson(text);
     if (!res.ok) {
-      const code = String(json.__type ?? `Http${res.status}`).split('#').pop() as string;
+      const code = String(json.__type ?? `Http${res.status}`)
+        .split('#')
+        .pop() as string;
       throw new KmsError(code, String(json.message ?? json.Message ?? text.slice(0, 300)), res.status);
     }
     return json as T;

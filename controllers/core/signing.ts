@@ -38,14 +38,6 @@ export const signedIntegritySchema = z
   .strict();
 export type SignedIntegrity = z.infer<typeof signedIntegritySchema>;
 
-/** A record published without a signature, and why (no key configured, or signing failed). */
-export interface UnsignedIntegrity {
-  status: 'unsigned';
-  reason: string;
-}
-
-export type RecordIntegrity = SignedIntegrity | UnsignedIntegrity;
-
 /** JSON with object keys sorted (UTF-16 order) and no whitespace, values as `JSON.stringify` writes them. Pure. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
@@ -145,6 +137,7 @@ export async function signRecords(
   signer: AuditSigner | undefined,
 ): Promise<{ records: AuditRecord[]; error?: string }> {
   if (records.length === 0) return { records: [] };
+  // Published without a signature, and why (no key configured, or signing failed).
   const unsigned = (reason: string) => records.map((r) => ({ ...r, integrity: { status: 'unsigned', reason } }));
   if (!signer) return { records: unsigned('no signing key configured (policy audit.signingKey)') };
   const { root, proofs } = merkleTree(records.map(recordDigest));

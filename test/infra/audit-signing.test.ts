@@ -28,12 +28,32 @@ describe('the audit signing key policy, by evaluation', () => {
     ['a member controller role', role(MEMBER, 'logwarden-cloudtrail-controller-eu-west-1'), ORG, 'allowed'],
     ['a member heartbeat role', role(MEMBER, 'logwarden-heartbeat-us-east-1'), ORG, 'allowed'],
     ['a central-account controller role', role(CENTRAL, 'logwarden-flow-logs-controller-us-east-1'), ORG, 'allowed'],
-    ['a Config-rule evaluator (publishes nothing)', role(MEMBER, 'logwarden-cloudtrail-config-rule-eu-west-1'), ORG, 'explicit-deny'],
+    [
+      'a Config-rule evaluator (publishes nothing)',
+      role(MEMBER, 'logwarden-cloudtrail-config-rule-eu-west-1'),
+      ORG,
+      'explicit-deny',
+    ],
     ['the flow-logs delivery role', role(MEMBER, 'logwarden-flow-logs-eu-west-1'), ORG, 'explicit-deny'],
     ['a member admin', role(MEMBER, 'Admin', '/'), ORG, 'explicit-deny'],
-    ['a controller name off the /logwarden/ path', role(MEMBER, 'logwarden-cloudtrail-controller-eu-west-1', '/'), ORG, 'explicit-deny'],
-    ['a controller role of another organization', role('444444444444', 'logwarden-cloudtrail-controller-eu-west-1'), 'o-other', 'explicit-deny'],
-    ['a controller role with no organization', role('444444444444', 'logwarden-cloudtrail-controller-eu-west-1'), null, 'explicit-deny'],
+    [
+      'a controller name off the /logwarden/ path',
+      role(MEMBER, 'logwarden-cloudtrail-controller-eu-west-1', '/'),
+      ORG,
+      'explicit-deny',
+    ],
+    [
+      'a controller role of another organization',
+      role('444444444444', 'logwarden-cloudtrail-controller-eu-west-1'),
+      'o-other',
+      'explicit-deny',
+    ],
+    [
+      'a controller role with no organization',
+      role('444444444444', 'logwarden-cloudtrail-controller-eu-west-1'),
+      null,
+      'explicit-deny',
+    ],
     ['a central-account administrator', role(CENTRAL, 'SecurityAdmin', '/'), ORG, 'explicit-deny'],
   ] as const)('kms:Sign by %s: %s', (_, principal, org, expected) => {
     expect(decide('kms:Sign', principal, org)).toBe(expected);

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { queueBehindRule, type RuleQueue } from '../../cli/audit-bus.js';
 import { SigningKeyError } from '../../cli/audit/errors.js';
 import type { AuditSummary } from '../../cli/audit/summary.js';
+import { queueBehindRule, type RuleQueue } from '../../cli/audit-bus.js';
 import { EventBridgeAuditPublisher, policyAuditPublisher } from '../../controllers/core/audit.js';
 import type { AwsClients } from '../../controllers/core/aws.js';
 import { KmsAuditSigner, signedKmsHeaders } from '../../controllers/core/kms.js';
@@ -108,7 +108,9 @@ describe('signed audit records on the emulator', () => {
     writeFileSync(file, `${lines.join('\n')}\n`);
     const res = await runAudit([file, '--verify'], { clients });
     expect(res.out).toContain(': 11 of 12 selected record(s) verified; 0 unsigned, 0 invalid, 1 altered');
-    expect(res.out).toMatch(new RegExp(`${file}:5  altered \\(record ${edited.detail.id}\\): the record differs from what was signed`));
+    expect(res.out).toMatch(
+      new RegExp(`${file}:5  altered \\(record ${edited.detail.id}\\): the record differs from what was signed`),
+    );
     expect(res.code).toBe(1);
   });
 
@@ -166,9 +168,9 @@ describe('signed audit records on the emulator', () => {
   it('--verify with no key available is an error before anything is read (exit 2 in the CLI)', async () => {
     const clients = emu.clients();
     await expect(runAudit([join(dir, 'none.jsonl'), '--verify'], { clients })).rejects.toBeInstanceOf(SigningKeyError);
-    await expect(runAudit([join(dir, 'none.jsonl'), '--verify', '--public-key', join(dir, 'missing.pem')], { clients })).rejects.toThrow(
-      /cannot read the public key file/,
-    );
+    await expect(
+      runAudit([join(dir, 'none.jsonl'), '--verify', '--public-key', join(dir, 'missing.pem')], { clients }),
+    ).rejects.toThrow(/cannot read the public key file/);
     const notAKey = join(dir, 'not-a-key.pem');
     writeFileSync(notAKey, 'hello');
     await expect(runAudit([join(dir, 'none.jsonl'), '--verify', '--public-key', notAKey], { clients })).rejects.toThrow(

@@ -1,12 +1,12 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { SignatureVerifier } from '../../cli/audit/verify.js';
 import { batchEntries, EventBridgeAuditPublisher, entrySize, fitRecord, MAX_DETAIL_BYTES } from '../../controllers/core/audit.js';
 import { AwsClients } from '../../controllers/core/aws.js';
 import { AuditDeliveryError } from '../../controllers/core/errors.js';
 import { AUDIT_FALLBACK_MARKER, createLogger } from '../../controllers/core/log.js';
 import { auditRecordSchema } from '../../controllers/core/record.js';
-import { SignatureVerifier } from '../../cli/audit/verify.js';
 import type { AuditSigner } from '../../controllers/core/signing.js';
 import { record } from '../helpers/records.js';
 import { localSigner, p256, refusingSigner } from '../helpers/signing.js';

@@ -94,7 +94,12 @@ describe('equality and principals (resource policies)', () => {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal, Action: 'kms:Sign', Resource: '*' }],
     });
-    const sign = (principal: string): RequestContext => ({ principal, action: 'kms:Sign', resource: 'arn:aws:kms:us-east-1:1:key/k', context: {} });
+    const sign = (principal: string): RequestContext => ({
+      principal,
+      action: 'kms:Sign',
+      resource: 'arn:aws:kms:us-east-1:1:key/k',
+      context: {},
+    });
     expect(evaluate([allow('*')], sign(ROLE))).toBe('allowed');
     expect(evaluate([allow({ AWS: 'arn:aws:iam::123456789012:root' })], sign(ROLE))).toBe('allowed');
     expect(evaluate([allow({ AWS: 'arn:aws:iam::999999999999:root' })], sign(ROLE))).toBe('implicit-deny');

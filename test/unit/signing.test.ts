@@ -1,6 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isDerEcdsaSignature, keyTypeProblem, SignatureTally, SignatureVerifier, type TrustedKey } from '../../cli/audit/verify.js';
+import {
+  isDerEcdsaSignature,
+  keyTypeProblem,
+  SignatureTally,
+  SignatureVerifier,
+  type TrustedKey,
+} from '../../cli/audit/verify.js';
 import { signedKmsHeaders } from '../../controllers/core/kms.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
 import {
@@ -38,9 +44,9 @@ describe('canonical digest', () => {
     const reordered = Object.fromEntries(Object.entries(r).reverse()) as AuditRecord;
     expect(recordDigest(reordered).equals(recordDigest(r))).toBe(true);
     expect(recordDigest({ ...r, outcome: 'failed' }).equals(recordDigest(r))).toBe(false);
-    expect(recordDigest({ ...r, drift: [{ property: 'isLogging', observed: true, desired: true }] }).equals(recordDigest(r))).toBe(
-      false,
-    );
+    expect(
+      recordDigest({ ...r, drift: [{ property: 'isLogging', observed: true, desired: true }] }).equals(recordDigest(r)),
+    ).toBe(false);
   });
 
   it('leaves the integrity field out (it holds the signature)', () => {
@@ -142,7 +148,10 @@ describe('SignatureVerifier: each tampering is caught', () => {
     const [a] = await signedBatch(1);
     const sig = integrityOf(a as Record<string, unknown>).signature;
     const truncated = Buffer.from(sig, 'base64').subarray(0, 40).toString('base64');
-    const check = new SignatureVerifier(trusted).check({ ...a, integrity: { ...integrityOf(a as Record<string, unknown>), signature: truncated } });
+    const check = new SignatureVerifier(trusted).check({
+      ...a,
+      integrity: { ...integrityOf(a as Record<string, unknown>), signature: truncated },
+    });
     expect(check).toEqual({ status: 'invalid', reason: expect.stringMatching(/malformed signature \(40 bytes.*truncated/) });
     expect(isDerEcdsaSignature(Buffer.from(sig, 'base64'))).toBe(true);
   });
@@ -164,7 +173,9 @@ describe('SignatureVerifier: each tampering is caught', () => {
     const verifier = new SignatureVerifier(trusted);
     const integrity = integrityOf(a as Record<string, unknown>);
     expect(verifier.check({ ...a, integrity: { ...integrity, proof: 'x' } }).reason).toMatch(/^malformed integrity: proof/);
-    expect(verifier.check({ ...a, integrity: { ...integrity, algorithm: 'NONE' } }).reason).toMatch(/unsupported algorithm "NONE"/);
+    expect(verifier.check({ ...a, integrity: { ...integrity, algorithm: 'NONE' } }).reason).toMatch(
+      /unsupported algorithm "NONE"/,
+    );
     expect(verifier.check({ ...a, integrity: 'signed' }).status).toBe('invalid');
   });
 
