@@ -2,6 +2,7 @@ import { Aws, type aws_events as events, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AuditAlarms, AuditDashboard, AuditMetrics, OrganizationAggregator } from './audit-alarms.js';
 import { AuditArchive, AuditBus, AuditFeed, AuditKey } from './audit-pipeline.js';
+import { AuditSigningKey } from './audit-signing.js';
 import { auditBusPolicy } from './bus-policy.js';
 import type { Deployment } from './config.js';
 import { GroupedStack } from './group.js';
@@ -54,6 +55,7 @@ export class CentralStack extends GroupedStack {
       heartbeatsPerHour: Math.floor(60 / heartbeatMinutes(d.config.member.heartbeatSchedule)),
     });
     new AuditDashboard(this, 'Dashboard', { logGroup: feed.logGroup, metrics, alarms });
+    new AuditSigningKey(this, 'Signing', { organizationId: d.config.organizationId });
     if (c.aggregator) new OrganizationAggregator(this, 'Aggregator', { regions: d.config.rollout.regions });
   }
 }

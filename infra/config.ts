@@ -235,6 +235,12 @@ function inconsistencies(config: DeploymentConfig, policy: Policy, guardrails: r
       `audit.eventBus ${policy.audit.eventBus} is not in the central account and region ${config.central.account}/${config.central.region}`,
     );
   }
+  const key = policy.audit.signingKey?.split(':');
+  if (key && (key[3] !== config.central.region || key[4] !== config.central.account)) {
+    issues.push(
+      `audit.signingKey ${policy.audit.signingKey} is not in the central account and region ${config.central.account}/${config.central.region}`,
+    );
+  }
   for (const r of config.rollout.regions) {
     if (!policy.controller.regions.includes(r)) issues.push(`rollout region ${r} is not in the policy's controller.regions`);
   }

@@ -24,6 +24,7 @@ export const ROLE_POLICY_NAME = 'Logwarden';
 export interface RoleStatementResources {
   logGroupArn: string;
   auditBusArn?: string;
+  auditSigningKeyArn?: string;
   stateTableArn?: string;
   deadLetterQueueArn?: string;
 }
@@ -37,6 +38,7 @@ export function roleStatements(grants: readonly Grant[], r: RoleStatementResourc
   const out: Grant[] = grants.map((g) => ({ sid: g.sid, actions: [...g.actions], resources: [...g.resources] }));
   out.push({ sid: 'OwnLogGroup', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [r.logGroupArn] });
   if (r.auditBusArn) out.push({ sid: 'PublishAuditRecords', actions: ['events:PutEvents'], resources: [r.auditBusArn] });
+  if (r.auditSigningKeyArn) out.push({ sid: 'SignAuditRecords', actions: ['kms:Sign'], resources: [r.auditSigningKeyArn] });
   if (r.stateTableArn) out.push({ sid: 'ControllerState', actions: [...STATE_TABLE_ACTIONS], resources: [r.stateTableArn] });
   if (r.deadLetterQueueArn) out.push({ sid: 'DeadLetterQueue', actions: ['sqs:SendMessage'], resources: [r.deadLetterQueueArn] });
   return out;
@@ -68,6 +70,8 @@ export interface LogwardenFunctionProps {
   logRetentionDays: number;
   /** The central audit bus, when the function publishes audit records. */
   auditBusArn?: string;
+  /** The key that signs its audit records (policy `audit.signingKey`), when one is configured. */
+  auditSigningKeyArn?: string;
   /** The controllers' state table, when the function keeps flapping history and leases there. */
   stateTable?: dynamodb.ITable;
   retryAttempts: number;
@@ -137,6 +141,7 @@ export class LogwardenFunction extends Group implements DeployedFunction {
     const statements = roleStatements(props.grants, {
       logGroupArn: logGroup.logGroupArn,
       auditBusArn: props.auditBusArn,
+      auditSigningKeyArn: props.auditSigningKeyArn,
       stateTableArn: props.stateTable?.tableArn,
       deadLetterQueueArn: props.deadLetterQueue?.queueArn,
     }).map((s) => new iam.PolicyStatement({ sid: s.sid, actions: s.actions, resources: s.resources }));

@@ -137,6 +137,7 @@ export class GuardrailDeployment extends Group {
       bundle: props.code.controller,
       grants: controllerGrants(g, props.deployment.policy.guardrails[g.name], Aws.ACCOUNT_ID),
       auditBusArn: props.deployment.bus.arn,
+      auditSigningKeyArn: props.deployment.policy.audit.signingKey,
       stateTable: props.stateTable,
       retryAttempts: member.retryAttempts,
     });

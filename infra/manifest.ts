@@ -137,6 +137,7 @@ function declaredFunctions(d: ManifestSource, place: ManifestPlace): DeclaredFun
       statements: roleStatements(controllerGrants(g, d.policy.guardrails[g.name], place.account), {
         ...own,
         auditBusArn: d.bus.arn,
+        auditSigningKeyArn: d.policy.audit.signingKey,
         stateTableArn: 'state-table',
       }),
     },
@@ -154,7 +155,11 @@ function declaredFunctions(d: ManifestSource, place: ManifestPlace): DeclaredFun
     name: 'logwarden-heartbeat',
     kind: 'heartbeat',
     guardrail: 'heartbeat',
-    statements: roleStatements(heartbeatGrants(place, buckets), { logGroupArn: 'log-group', auditBusArn: d.bus.arn }),
+    statements: roleStatements(heartbeatGrants(place, buckets), {
+      logGroupArn: 'log-group',
+      auditBusArn: d.bus.arn,
+      auditSigningKeyArn: d.policy.audit.signingKey,
+    }),
   };
   return [...perGuardrail, heartbeat];
 }

@@ -129,6 +129,7 @@ class Heartbeat extends Group {
       memorySize: 128,
       logRetentionDays: member.logRetentionDays,
       auditBusArn: props.deployment.bus.arn,
+      auditSigningKeyArn: props.deployment.policy.audit.signingKey,
       retryAttempts: 0,
       maxEventAge: Duration.minutes(member.maxEventAgeMinutes),
     });

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import type { AwsClients } from '../../controllers/core/aws.js';
-import { DEFAULT_SOURCE, DEFAULT_TOP } from './defaults.js';
+import { DEFAULT_SIGNING_KEY, DEFAULT_SOURCE, DEFAULT_TOP } from './defaults.js';
 
 /**
  * The definition of `logwarden audit` and `logwarden audit report`: their flags and help. The actions
@@ -47,6 +47,9 @@ export interface CommonOptions {
   heartbeatAfter: string;
   top: string;
   progress: boolean;
+  verify?: boolean;
+  publicKey?: string;
+  signingKey: string;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -71,7 +74,14 @@ function commonOptions(cmd: Command): Command {
     .option('--until <time>', 'before this time, same forms as --since (exclusive)')
     .option('--heartbeat-after <duration>', 'a deployment without a heartbeat for this long counts as stopped', '1h')
     .option('--top <n>', 'how many most-remediated resources the summary lists', String(DEFAULT_TOP))
-    .option('--no-progress', 'no progress line on standard error even on a terminal');
+    .option('--no-progress', 'no progress line on standard error even on a terminal')
+    .option('--verify', "check each selected record's signature: unsigned, invalid and altered records are findings")
+    .option('--public-key <file>', "with --verify: the signing key's public key (PEM or DER), e.g. from --export-public-key")
+    .option(
+      '--signing-key <id>',
+      'the KMS signing key (ARN or alias) whose public key --verify fetches when no --public-key is given',
+      DEFAULT_SIGNING_KEY,
+    );
 }
 
 /** The options of `audit`, as commander parses them. */
@@ -81,6 +91,7 @@ export interface ListOptions extends CommonOptions {
   limit?: string;
   summary?: boolean;
   json?: boolean;
+  exportPublicKey?: string;
 }
 
 /** The options of `audit report`, as commander parses them. */
@@ -113,6 +124,7 @@ export function registerAuditCommand(program: Command, io: AuditIo = defaultIo()
     .option('-n, --limit <n>', 'show at most this many records (after sorting)')
     .option('--summary', 'counts by guardrail × outcome, most-remediated resources, failures, heartbeats, time to remediate')
     .option('--json', 'machine output: records as JSON lines, or the summary as one JSON document')
+    .option('--export-public-key <file>', 'write the public key of --signing-key (GetPublicKey) to a PEM file, read no records')
     .action(async (arg: string | undefined, options: ListOptions) => (await import('./run.js')).listAction(arg, options, io));
 
   commonOptions(audit.command('report').description('write one self-contained HTML page with a timeline and charts'))

@@ -8,3 +8,6 @@ export const DEFAULT_SOURCE = '.demo/audit.jsonl';
 
 /** How many most-remediated resources the summary lists. */
 export const DEFAULT_TOP = 10;
+
+/** The alias of the key that signs audit records (the central stack creates it). */
+export const DEFAULT_SIGNING_KEY = 'alias/logwarden-audit-signing';

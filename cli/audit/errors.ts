@@ -18,3 +18,16 @@ export class AuditReportError extends LogwardenError {
     this.file = file;
   }
 }
+
+/**
+ * No public key to verify with (`--verify`): the key file is unreadable or not a public key, or
+ * GetPublicKey failed (no credentials, no region, access denied, no such key). Exit code 2.
+ */
+export class SigningKeyError extends LogwardenError {
+  /** The key file or key id as given. */
+  readonly key: string;
+  constructor(key: string, message: string, options?: { cause?: unknown }) {
+    super('SigningKeyUnavailable', `${key}: ${message}`, options);
+    this.key = key;
+  }
+}

@@ -2,6 +2,7 @@ import type { AuditRecord } from '../../controllers/core/record.js';
 import { OUTCOMES } from '../../controllers/core/record.js';
 import { table } from '../format.js';
 import { type AuditSummary, EXEMPTION_EXPIRING_DAYS, FLAPPING_MIN, type Integrity } from './summary.js';
+import type { SignatureReport } from './verify.js';
 
 /** Problems listed in text output; `--json` lists them all (up to MAX_LISTED_PROBLEMS). */
 const TEXT_PROBLEMS = 20;
@@ -60,6 +61,21 @@ export function integrityText(integrity: Integrity, max = TEXT_PROBLEMS): string
     lines.push(`  ${problem.location}  ${problem.kind}: ${clip(problem.message, 160)}`);
   }
   if (integrity.rejected > max) lines.push(`  … and ${integrity.rejected - max} more (all are listed by --summary --json)`);
+  return lines.join('\n');
+}
+
+/** `--verify`: how many records verified, and each unsigned, invalid or altered one with where it was read. */
+export function signaturesText(report: SignatureReport, max = TEXT_PROBLEMS): string {
+  const { counts } = report;
+  const key = report.key.keyId ?? report.key.source;
+  const head = `signatures (key ${key}): ${counts.verified} of ${report.checked} selected record(s) verified; ${counts.unsigned} unsigned, ${counts.invalid} invalid, ${counts.altered} altered`;
+  const bad = report.checked - counts.verified;
+  if (bad === 0) return head;
+  const lines = [`${head}:`];
+  for (const f of report.findings.slice(0, max)) {
+    lines.push(`  ${f.location}  ${f.status} (record ${clip(f.recordId, 40)}): ${clip(f.reason, 160)}`);
+  }
+  if (bad > max) lines.push(`  … and ${bad - max} more (all are listed by --summary --json)`);
   return lines.join('\n');
 }
 
@@ -196,5 +212,6 @@ export function summaryText(summary: AuditSummary, options: { heartbeatStaleMs: 
   );
   out.push('');
   out.push(integrityText(summary.integrity));
+  if (summary.signatures) out.push(signaturesText(summary.signatures));
   return out.join('\n');
 }

@@ -22,7 +22,8 @@ export interface RawItem {
   location: string;
 }
 
-export type Parsed = { ok: true; record: AuditRecord } | { ok: false; problem: Problem };
+/** `raw`: the record as read (before the schema drops unknown fields), what a signature covers. */
+export type Parsed = { ok: true; record: AuditRecord; raw: Record<string, unknown> } | { ok: false; problem: Problem };
 
 const MAX_ISSUES = 3;
 
@@ -84,7 +85,7 @@ export function parseValue(value: unknown, location: string): Parsed {
       problem: { kind: 'invalid-record', location, message: `time: not a date: ${JSON.stringify(parsed.data.time)}` },
     };
   }
-  return { ok: true, record: parsed.data };
+  return { ok: true, record: parsed.data, raw: candidate };
 }
 
 function kindOf(value: unknown): string {

@@ -3,6 +3,7 @@ import { type AuditQuery, matches } from './filters.js';
 import { type Problem, type ProblemKind, parseItem } from './parse.js';
 import type { AuditSource } from './sources/index.js';
 import { type Integrity, MAX_LISTED_PROBLEMS, type SummaryBuilder } from './summary.js';
+import type { SignatureTally } from './verify.js';
 
 export interface ReadProgress {
   read: number;
@@ -17,6 +18,8 @@ export interface ReadOptions {
   collect?: boolean;
   /** Feed the selected records into a summary. */
   summary?: SummaryBuilder;
+  /** `--verify`: check the signature of each selected record. */
+  signatures?: SignatureTally;
   /** Called every `progressEvery` items and when the source moves on. */
   onProgress?: (progress: ReadProgress) => void;
   progressEvery?: number;
@@ -62,6 +65,7 @@ export async function readAudit(source: AuditSource, query: AuditQuery, options:
       selected++;
       if (options.collect) records.push(parsed.record);
       options.summary?.add(parsed.record);
+      options.signatures?.add(parsed.raw, item.location);
     }
     if (read % every === 0) report();
   }

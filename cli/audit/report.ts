@@ -338,6 +338,26 @@ export interface ReportInput {
   runbookBase?: string;
 }
 
+/** `--verify`: the signature counts and every record that did not verify, with where it was read. Pure. */
+function signaturesSection(report: AuditSummary['signatures']): string {
+  if (!report) {
+    return '<p class="empty" id="signatures-unchecked">Signatures not checked (run with <code>--verify</code>).</p>';
+  }
+  const { counts } = report;
+  const bad = report.checked - counts.verified;
+  const head = `<p class="${bad === 0 ? 'ok' : ''}" id="signatures-counts" data-verified="${counts.verified}" data-unsigned="${counts.unsigned}" data-invalid="${counts.invalid}" data-altered="${counts.altered}">Signatures checked with ${esc(report.key.keyId ?? report.key.source)}: ${counts.verified} of ${report.checked} record(s) verified; ${counts.unsigned} unsigned, ${counts.invalid} invalid, ${counts.altered} altered.</p>`;
+  if (bad === 0) return head;
+  const rows = report.findings
+    .slice(0, 200)
+    .map(
+      (f) =>
+        `<tr data-status="${esc(f.status)}"><td><code>${breakable(f.location)}</code></td><td>${esc(f.status)}</td><td><code>${breakable(f.recordId)}</code></td><td>${esc(f.reason)}</td></tr>`,
+    )
+    .join('');
+  const more = bad > 200 ? `<p>… and ${bad - 200} more (see <code>logwarden audit --verify --summary --json</code>).</p>` : '';
+  return `${head}<table id="signatures"><thead><tr><th>Where</th><th>Status</th><th>Record</th><th>Why</th></tr></thead><tbody>${rows}</tbody></table>${more}`;
+}
+
 /** One self-contained HTML page: inline CSS and SVG, no external resource, a CSP that forbids fetching any. Pure. */
 export function renderReport(input: ReportInput): string {
   const { summary } = input;
@@ -427,7 +447,7 @@ export function renderReport(input: ReportInput): string {
 <title>logwarden audit report</title><style>${CSS}</style></head>
 <body><header><h1>logwarden audit report</h1><p>Source <code>${breakable(input.source)}</code> · filters: ${esc(describeQuery(input.query))} · records from ${esc(summary.window.first ?? '-')} to ${esc(summary.window.last ?? '-')} · generated ${esc(input.generatedAt.toISOString())}</p></header>
 <main>
-<div class="kpis">${kpi('selected', summary.selected, 'records')}${kpi('remediated', summary.byOutcome.remediated, 'remediated')}${kpi('failed', summary.byOutcome.failed, 'failed', summary.byOutcome.failed > 0)}${kpi('still-failing', stillFailing, 'resources still failing', stillFailing > 0)}${kpi('heartbeats-stopped', stopped, 'heartbeats stopped', stopped > 0)}${kpi('p50', humanMs(summary.timeToRemediate.p50Ms), 'time to remediate p50')}${kpi('p95', humanMs(summary.timeToRemediate.p95Ms), 'time to remediate p95')}${kpi('exemptions-ending', summary.exemptions.expiringSoon.length, `exemptions ending within ${EXEMPTION_EXPIRING_DAYS} days`)}${kpi('rejected', summary.integrity.rejected, 'records rejected', summary.integrity.rejected > 0)}</div>
+<div class="kpis">${kpi('selected', summary.selected, 'records')}${kpi('remediated', summary.byOutcome.remediated, 'remediated')}${kpi('failed', summary.byOutcome.failed, 'failed', summary.byOutcome.failed > 0)}${kpi('still-failing', stillFailing, 'resources still failing', stillFailing > 0)}${kpi('heartbeats-stopped', stopped, 'heartbeats stopped', stopped > 0)}${kpi('p50', humanMs(summary.timeToRemediate.p50Ms), 'time to remediate p50')}${kpi('p95', humanMs(summary.timeToRemediate.p95Ms), 'time to remediate p95')}${kpi('exemptions-ending', summary.exemptions.expiringSoon.length, `exemptions ending within ${EXEMPTION_EXPIRING_DAYS} days`)}${kpi('rejected', summary.integrity.rejected, 'records rejected', summary.integrity.rejected > 0)}${summary.signatures ? kpi('not-verified', summary.signatures.checked - summary.signatures.counts.verified, 'records not verified (unsigned, invalid, altered)', summary.signatures.checked > summary.signatures.counts.verified) : ''}</div>
 <section id="sec-failures"><h2>Failures to follow up</h2>${failingRows(summary.accountsWithFailures, input.runbookBase)}</section>
 <section id="sec-per-day"><h2>Remediations per day, by guardrail (UTC)</h2>${perDayChart(summary, colors)}</section>
 <div class="two"><section id="sec-outcomes"><h2>Outcomes</h2>${hbarChart('outcomes', 'Outcomes', outcomeRows)}</section>
@@ -437,7 +457,7 @@ export function renderReport(input: ReportInput): string {
 <section id="sec-ttr"><h2>Time to remediate</h2>${ttr}<p class="empty">durationMs of remediated records (event in → state re-read and verified), nearest-rank percentiles.</p></section>
 ${exemptionsSection(summary.exemptions, summary.window.asOf)}
 <section id="sec-heartbeats"><h2>Heartbeats (stopped: none for ${esc(humanMs(input.heartbeatStaleMs))} as of ${esc(summary.window.asOf)})</h2>${heartbeats}</section>
-<section id="sec-integrity"><h2>Integrity</h2>${problems}</section>
+<section id="sec-integrity"><h2>Integrity</h2>${problems}${signaturesSection(summary.signatures)}</section>
 </main><script>${SCRIPT}</script></body></html>
 `;
 }

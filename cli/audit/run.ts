@@ -9,12 +9,14 @@ import type { AuditIo, CommonOptions, ListOptions, ReportOptions } from './comma
 import { DEFAULT_SOURCE } from './defaults.js';
 import { AuditReportError } from './errors.js';
 import { type AuditQuery, parseGuardrails, parseOutcomes, parseSortField, sortRecords, splitList } from './filters.js';
-import { auditTable, integrityText, summaryText } from './format.js';
+import { auditTable, integrityText, signaturesText, summaryText } from './format.js';
+import { exportPublicKey, trustedKey } from './keys.js';
 import { type ReadProgress, readAudit } from './read.js';
 import { renderReport } from './report.js';
 import { openSource, parseSourceSpec } from './sources/index.js';
 import { type AuditSummary, hasFindings, SummaryBuilder } from './summary.js';
 import { parseDuration, parseTime } from './time.js';
+import { SignatureTally } from './verify.js';
 
 /**
  * The actions of `logwarden audit` and `logwarden audit report`. cli/audit/command.ts imports this
@@ -111,6 +113,9 @@ async function collectAndSummarize(
   const top = positiveInt('--top', options.top);
   const name = sourceText(arg, options);
   const source = openSource(parseSourceSpec(name), { clients: io.clients, stdin: io.stdin });
+  // The key first: without one, --verify fails before reading anything.
+  const key = await trustedKey(options, io.clients);
+  const signatures = key ? new SignatureTally(key) : undefined;
   const builder = new SummaryBuilder();
   const progress = progressLine(io, options.progress);
   let result: Awaited<ReturnType<typeof readAudit>>;
@@ -118,6 +123,7 @@ async function collectAndSummarize(
     result = await readAudit(source, query, {
       collect: keepRecords,
       summary: builder,
+      signatures,
       onProgress: (readProgress) => progress.update(readProgress),
     });
   } finally {
@@ -129,6 +135,7 @@ async function collectAndSummarize(
     heartbeatStaleMs: staleMs,
     top,
     integrity: result.integrity,
+    signatures: signatures?.result(),
   });
   return { source: source.name, query, summary, records: result.records, staleMs };
 }
@@ -150,6 +157,7 @@ function printRecords(io: AuditIo, listing: Listing, records: AuditRecord[], sum
     if (shown.length > 0) io.out(`${jsonLines(shown)}\n`);
     // Standard output holds records only; rejected items are findings, so they are listed on standard error.
     if (summary.integrity.rejected > 0) io.err(`${integrityText(summary.integrity)}\n`);
+    if (summary.signatures) io.err(`${signaturesText(summary.signatures)}\n`);
     return;
   }
   io.out(`${auditTable(shown)}\n\n`);
@@ -157,10 +165,17 @@ function printRecords(io: AuditIo, listing: Listing, records: AuditRecord[], sum
     `${shown.length} of ${summary.selected} selected record(s) shown (sorted by ${field}${listing.desc ? ', descending' : ''}); ${summary.integrity.read} item(s) read\n`,
   );
   if (summary.integrity.rejected > 0) io.out(`${integrityText(summary.integrity)}\n`);
+  if (summary.signatures) io.out(`${signaturesText(summary.signatures)}\n`);
 }
 
 /** `logwarden audit [source]`: the records, or with `--summary` the summary; exit 1 on findings. */
 export async function listAction(arg: string | undefined, options: ListOptions, io: AuditIo): Promise<void> {
+  if (options.exportPublicKey !== undefined) {
+    const { keyId, keySpec } = await exportPublicKey(options.exportPublicKey, options.signingKey, io.clients);
+    io.out(`public key of ${keyId} (${keySpec}) written to ${options.exportPublicKey}\n`);
+    io.setExitCode(AUDIT_EXIT.ok);
+    return;
+  }
   const listing: Listing = {
     field: parseSortField(options.sort),
     desc: options.desc === true,

@@ -8,6 +8,7 @@ import {
 } from '../../controllers/core/record.js';
 import { DEFAULT_TOP } from './defaults.js';
 import type { Problem, ProblemKind } from './parse.js';
+import { type SignatureReport, signatureFindings } from './verify.js';
 
 /** Heartbeats come every 15 minutes by default; four missed beats and the deployment counts as silent. */
 const DEFAULT_HEARTBEAT_STALE_MS = 3_600_000;
@@ -123,6 +124,8 @@ export interface AuditSummary {
    * {@link EXEMPTION_EXPIRING_DAYS} days of `window.asOf`.
    */
   exemptions: { active: ExemptionInUse[]; expiringSoon: ExemptionInUse[] };
+  /** With `--verify`: the signature status of the selected records (unsigned, invalid and altered ones listed). */
+  signatures?: SignatureReport;
 }
 
 function emptyOutcomeCounts(): OutcomeCounts {
@@ -253,7 +256,14 @@ export class SummaryBuilder {
   }
 
   result(
-    options: { now?: Date; until?: Date; heartbeatStaleMs?: number; top?: number; integrity?: Integrity } = {},
+    options: {
+      now?: Date;
+      until?: Date;
+      heartbeatStaleMs?: number;
+      top?: number;
+      integrity?: Integrity;
+      signatures?: SignatureReport;
+    } = {},
   ): AuditSummary {
     const asOf = options.until && (!options.now || options.until < options.now) ? options.until : (options.now ?? new Date());
     const stale = options.heartbeatStaleMs ?? DEFAULT_HEARTBEAT_STALE_MS;
@@ -339,6 +349,7 @@ export class SummaryBuilder {
         })),
       timeline: this.timeline.map((entry) => entry.record),
       exemptions,
+      ...(options.signatures ? { signatures: options.signatures } : {}),
     };
   }
 
@@ -369,6 +380,7 @@ export function summarize(records: Iterable<AuditRecord>, options: Parameters<Su
 export function hasFindings(summary: AuditSummary): boolean {
   return (
     summary.integrity.rejected > 0 ||
+    signatureFindings(summary.signatures) > 0 ||
     summary.accountsWithFailures.some((account) => account.stillFailing.length > 0) ||
     summary.heartbeats.some((heartbeat) => heartbeat.stopped)
   );

@@ -1,13 +1,16 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { AwsClients } from './aws.js';
 import { AuditDeliveryError, errorCode } from './errors.js';
+import { KmsAuditSigner } from './kms.js';
 import { AUDIT_FALLBACK_MARKER, type Logger } from './log.js';
+import type { Policy } from './policy.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE, type AuditRecord } from './record.js';
+import { type AuditSigner, signRecords } from './signing.js';
 
 /** EventBridge limits: 10 entries and 256 KB per PutEvents call; one entry may use the whole 256 KB. */
 const MAX_ENTRIES_PER_CALL = 10;
 const MAX_REQUEST_BYTES = 256 * 1024;
-/** Keep records well under the limit so the envelope never tips them over. */
+/** Keep records well under the limit so the envelope and the signature (`integrity`, < 4 KB) never tip them over. */
 export const MAX_DETAIL_BYTES = 240 * 1024;
 const TRUNCATED_VALUE_CHARS = 2048;
 
@@ -96,6 +99,8 @@ export interface EventBridgePublisherOptions {
   retries?: number;
   baseDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Signs each published batch once; without it records are published `unsigned`. */
+  signer?: AuditSigner;
 }
 
 /**
@@ -105,8 +110,9 @@ export interface EventBridgePublisherOptions {
  * publish rejects with {@link AuditDeliveryError}, so the invocation fails and is retried.
  */
 export class EventBridgeAuditPublisher implements AuditSink {
-  private readonly opts: Required<Omit<EventBridgePublisherOptions, 'sleep'>> & {
+  private readonly opts: Required<Omit<EventBridgePublisherOptions, 'sleep' | 'signer'>> & {
     sleep: (ms: number) => Promise<void>;
+    signer?: AuditSigner;
   };
   private readonly busRegion: string;
 
@@ -122,7 +128,7 @@ export class EventBridgeAuditPublisher implements AuditSink {
 
   async publish(records: readonly AuditRecord[]): Promise<void> {
     const { logger } = this.opts;
-    const entries = records.map((original) => {
+    const fitted = records.map((original) => {
       const { record, truncated } = fitRecord(original);
       if (truncated) {
         logger.warn('audit record truncated to fit EventBridge; full record follows', {
@@ -130,6 +136,14 @@ export class EventBridgeAuditPublisher implements AuditSink {
           record: original,
         });
       }
+      return record;
+    });
+    // One signature for the whole call, over the records as they are sent (after fitting).
+    const signed = await signRecords(fitted, this.opts.signer);
+    if (signed.error) {
+      logger.error('audit records published unsigned', { marker: 'LOGWARDEN_AUDIT_UNSIGNED', reason: signed.error });
+    }
+    const entries = signed.records.map((record) => {
       const entry: PutEventsRequestEntry = {
         EventBusName: this.opts.eventBus,
         Source: AUDIT_SOURCE,
@@ -137,7 +151,7 @@ export class EventBridgeAuditPublisher implements AuditSink {
         Detail: JSON.stringify(record),
         Time: new Date(record.time),
       };
-      return { original, entry, size: entrySize(entry) };
+      return { original: record, entry, size: entrySize(entry) };
     });
     let undelivered = 0;
     for (const batch of batchEntries(entries)) {
@@ -176,6 +190,24 @@ export class EventBridgeAuditPublisher implements AuditSink {
     }
     return pending;
   }
+}
+
+/**
+ * The publisher to the policy's audit bus, signing with the policy's `audit.signingKey` when it
+ * names one. The controllers' runtime and the heartbeat both start here.
+ */
+export function policyAuditPublisher(
+  policy: Policy,
+  o: { clients: AwsClients; region: string; logger: Logger },
+): EventBridgeAuditPublisher {
+  const key = policy.audit.signingKey;
+  return new EventBridgeAuditPublisher({
+    clients: o.clients,
+    eventBus: policy.audit.eventBus,
+    region: o.region,
+    logger: o.logger,
+    signer: key ? new KmsAuditSigner(o.clients, key, o.region) : undefined,
+  });
 }
 
 /** Collects records in memory (tests, CLI). */

@@ -80,6 +80,14 @@ const auditSettingsSchema = z
      * resources, every other result in full) or `all` (one record per resource).
      */
     sweepRecords: z.enum(['summary', 'all']).default('summary'),
+    /**
+     * The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs audit records: its key ARN, in the central
+     * account (the central stack's output `AuditSigningKeyArn`). Unset: records are published unsigned.
+     */
+    signingKey: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/, 'must be a KMS key ARN')
+      .optional(),
   })
   .strict();
 

@@ -83,5 +83,10 @@ export const auditRecordSchema = z.object({
       compliantDigest: z.string(),
     })
     .optional(),
+  /**
+   * Signed or not, and what is needed to check the signature alone (controllers/core/signing.ts).
+   * Loose on purpose: `logwarden audit --verify` reports a malformed one, the reader keeps the record.
+   */
+  integrity: z.object({ status: z.string() }).passthrough().optional(),
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;

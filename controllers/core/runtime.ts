@@ -1,4 +1,4 @@
-import { type AuditSink, EventBridgeAuditPublisher } from './audit.js';
+import { type AuditSink, policyAuditPublisher } from './audit.js';
 import { AwsClients, type AwsOptions } from './aws.js';
 import { Controller } from './controller.js';
 import { RemediationError } from './errors.js';
@@ -48,8 +48,7 @@ export function createRuntime(o: RuntimeOptions): Runtime {
     flapStore: o.flapStore,
     leaseStore: o.leaseStore,
   });
-  const sink =
-    o.sink ?? new EventBridgeAuditPublisher({ clients, eventBus: o.policy.audit.eventBus, region: o.region, logger: o.logger });
+  const sink = o.sink ?? policyAuditPublisher(o.policy, { clients, region: o.region, logger: o.logger });
   return { controller, sink, clients };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { type AuditSink, EventBridgeAuditPublisher } from '../core/audit.js';
+import { type AuditSink, policyAuditPublisher } from '../core/audit.js';
 import { invocationAccount, startLambda } from '../core/bootstrap.js';
 import type { Policy } from '../core/policy.js';
 import { type AuditRecord, DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL, SCHEMA_VERSION } from '../core/record.js';
@@ -125,7 +125,7 @@ export function createHeartbeatHandler() {
   const start = startLambda('logwarden-heartbeat', []);
   const { clients, region, policy, logger } = start;
   const manifest = loadManifest();
-  const sink = new EventBridgeAuditPublisher({ clients, eventBus: policy.audit.eventBus, region, logger });
+  const sink = policyAuditPublisher(policy, { clients, region, logger });
   return async (event: unknown, context?: Partial<Context>) => {
     const account = invocationAccount(start, context);
     const record = await beat(event, { policy, account, region, sink, integrity: { manifest, clients } });

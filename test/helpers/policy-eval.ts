@@ -1,6 +1,7 @@
 /**
- * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts) and the audit bus policy
- * (infra/bus-policy.ts) use: Principal, Action or NotAction, Resource, and the StringLike,
+ * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts), the audit bus policy
+ * (infra/bus-policy.ts) and the audit signing key's policy (infra/audit-signing.ts) use: Principal
+ * (`*`, an account root, a role ARN, a service), Action or NotAction, Resource, and the StringLike,
  * StringEquals, StringNotLike, StringNotEquals, ArnLike, ArnEquals, ArnNotLike, ForAnyValue:StringLike,
  * ForAllValues:StringEquals and Null operators, with AWS's
  * documented semantics (IAM User Guide, "Policy evaluation logic" and "Condition operators"):
@@ -22,8 +23,8 @@ interface Statement {
   /** Every action except these. */
   NotAction?: string | string[];
   /**
-   * Resource policies only: `*`, `{ AWS: '*' }`, exact principal ARNs (matched with `aws:PrincipalArn`)
-   * or service principals (matched with `aws:PrincipalServiceName`).
+   * Resource policies only: `*`, `{ AWS: ... }` (anyone, an account root or bare account id, or exact
+   * principal ARNs) or service principals (matched with `aws:PrincipalServiceName`).
    */
   Principal?: '*' | { AWS: string | string[] } | { Service: string | string[] };
   Resource: string | string[];
@@ -37,6 +38,8 @@ export interface PolicyDocument {
 
 /** One request: its action, resource and context keys (single- or multi-valued). */
 export interface RequestContext {
+  /** The calling principal's ARN (a role session: the role's ARN); needed by statements with a Principal. */
+  principal?: string;
   action: string;
   resource: string;
   context: Record<string, string | string[] | undefined>;
@@ -117,20 +120,28 @@ function conditionHolds(operator: string, patterns: string[], actual: string | s
   return !patterns.some((p) => (negated as Matcher)(p, actual));
 }
 
-function principalMatches(s: Statement, request: RequestContext): boolean {
-  if (s.Principal === undefined || s.Principal === '*') return true;
-  if ('Service' in s.Principal) {
+/**
+ * `*` is anyone; `arn:...:iam::ACCOUNT:root` (or a bare account id) is any principal of that account
+ * (in AWS its own IAM policies must allow too: the account delegates); any other ARN is that principal.
+ * A service principal is matched with `aws:PrincipalServiceName`. The caller is `request.principal`, or
+ * else `aws:PrincipalArn`.
+ */
+function principalMatches(principal: Statement['Principal'], request: RequestContext): boolean {
+  if (principal === undefined || principal === '*') return true;
+  if ('Service' in principal) {
     const service = request.context['aws:PrincipalServiceName'];
-    return typeof service === 'string' && list(s.Principal.Service).includes(service);
+    return typeof service === 'string' && list(principal.Service).includes(service);
   }
-  if (!('AWS' in s.Principal)) throw new UnsupportedConditionError('Principal');
-  const arns = list(s.Principal.AWS);
-  const actual = request.context['aws:PrincipalArn'];
-  return arns.includes('*') || (typeof actual === 'string' && arns.includes(actual));
+  const arns = list(principal.AWS);
+  if (arns.includes('*')) return true;
+  const caller = request.principal ?? request.context['aws:PrincipalArn'];
+  if (typeof caller !== 'string') return false;
+  const account = caller.split(':')[4];
+  return arns.some((p) => p === caller || p === account || p.endsWith(`:iam::${account}:root`));
 }
 
 function statementApplies(s: Statement, request: RequestContext): boolean {
-  if (!principalMatches(s, request)) return false;
+  if (!principalMatches(s.Principal, request)) return false;
   const matchesAction = (patterns: string | string[]) => list(patterns).some((a) => globMatches(a, request.action, true));
   if (s.Action !== undefined ? !matchesAction(s.Action) : s.NotAction === undefined || matchesAction(s.NotAction)) return false;
   if (!list(s.Resource).some((r) => arnMatches(r, request.resource))) return false;

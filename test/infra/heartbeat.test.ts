@@ -47,7 +47,10 @@ describe('heartbeat', () => {
     });
     const sent = await beat(sweepEvent({ account: ACCOUNT, region: REGION }), { policy, account: ACCOUNT, region: REGION, sink });
     const onBus = await audit.drain();
-    expect(onBus).toEqual([sent]);
+    // As sent, with what the publisher adds: no signing key in this policy, so it says it is unsigned.
+    expect(onBus).toEqual([
+      { ...sent, integrity: { status: 'unsigned', reason: 'no signing key configured (policy audit.signingKey)' } },
+    ]);
   });
 
   it('the esbuild bundle runs as the Lambda would: policy.json and deployment.json next to the code, one heartbeat on the bus', async () => {

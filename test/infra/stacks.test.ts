@@ -182,6 +182,10 @@ describe('member stack (the StackSet template)', () => {
   it('every function role has exactly the declared actions (least privilege), on the /logwarden/ path', () => {
     const stack = built.template as MemberStack;
     expect(stack.functions.length).toBe(built.deployment.guardrails.length * 2 + 1);
+    // The example policy names an audit signing key: the publishing functions (controllers, heartbeat) sign.
+    const signingKey = built.deployment.policy.audit.signingKey;
+    expect(signingKey).toBeDefined();
+    const sign = ['kms:Sign'];
     for (const f of stack.functions) {
       const statements = statementsOf(member, stack, f.role);
       member.hasResourceProperties('AWS::IAM::Role', { Path: '/logwarden/' });
@@ -195,7 +199,15 @@ describe('member stack (the StackSet template)', () => {
         const scoped = (g.scopedPermissions?.(section) ?? []).flatMap((s) => s.actions);
         expect(actionsOf(statements)).toEqual(
           [
-            ...new Set([...g.iamActions, ...scoped, ...infra, ...STATE_TABLE_ACTIONS, 'events:PutEvents', 'sqs:SendMessage']),
+            ...new Set([
+              ...g.iamActions,
+              ...scoped,
+              ...infra,
+              ...STATE_TABLE_ACTIONS,
+              'events:PutEvents',
+              'sqs:SendMessage',
+              ...sign,
+            ]),
           ].sort(),
         );
         // The flap/lease state: only the three item calls, only on the stack's own table.
@@ -211,10 +223,15 @@ describe('member stack (the StackSet template)', () => {
         );
       } else {
         // The heartbeat's health check: exactly its declared reads (scoped: test/infra/manifest.test.ts).
-        expect(actionsOf(statements)).toEqual([...new Set([...HEARTBEAT_IAM_ACTIONS, ...infra, 'events:PutEvents'])].sort());
+        expect(actionsOf(statements)).toEqual(
+          [...new Set([...HEARTBEAT_IAM_ACTIONS, ...infra, 'events:PutEvents', ...sign])].sort(),
+        );
       }
       const publish = statements.find((s) => s.Sid === 'PublishAuditRecords');
       if (publish) expect(publish.Resource).toBe(built.deployment.bus.arn);
+      // Signing goes with publishing, on the one key only.
+      const signs = statements.find((s) => s.Sid === 'SignAuditRecords');
+      expect(signs?.Resource, f.functionName).toBe(publish ? signingKey : undefined);
     }
   });
 

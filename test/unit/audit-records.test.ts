@@ -23,8 +23,9 @@ const envelope = (detail: unknown, source = AUDIT_SOURCE, detailType = AUDIT_DET
 describe('audit record parsing and integrity', () => {
   it('accepts a bare record and the same record in an EventBridge envelope', () => {
     const r = record();
-    expect(parseItem({ text: JSON.stringify(r), location: 'f:1' })).toEqual({ ok: true, record: r });
-    expect(parseItem({ text: JSON.stringify(envelope(r)), location: 'f:2' })).toEqual({ ok: true, record: r });
+    // `raw`: the object as read, which a signature covers (`--verify`).
+    expect(parseItem({ text: JSON.stringify(r), location: 'f:1' })).toEqual({ ok: true, record: r, raw: r });
+    expect(parseItem({ text: JSON.stringify(envelope(r)), location: 'f:2' })).toEqual({ ok: true, record: r, raw: r });
   });
 
   it('rejects malformed JSON with its location', () => {

@@ -1,16 +1,19 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { SignatureVerifier } from '../../cli/audit/verify.js';
 import { batchEntries, EventBridgeAuditPublisher, entrySize, fitRecord, MAX_DETAIL_BYTES } from '../../controllers/core/audit.js';
 import { AwsClients } from '../../controllers/core/aws.js';
 import { AuditDeliveryError } from '../../controllers/core/errors.js';
 import { AUDIT_FALLBACK_MARKER, createLogger } from '../../controllers/core/log.js';
 import { auditRecordSchema } from '../../controllers/core/record.js';
+import type { AuditSigner } from '../../controllers/core/signing.js';
 import { record } from '../helpers/records.js';
+import { localSigner, p256, refusingSigner } from '../helpers/signing.js';
 
 const eb = mockClient(EventBridgeClient);
 
-function publisher(bus = 'logwarden-audit') {
+function publisher(bus = 'logwarden-audit', signer?: AuditSigner) {
   const logger = createLogger('test');
   const errors: unknown[][] = [];
   vi.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => {
@@ -26,6 +29,7 @@ function publisher(bus = 'logwarden-audit') {
     sleep: async (ms) => {
       sleeps.push(ms);
     },
+    signer,
   });
   return { p, errors, sleeps };
 }
@@ -106,6 +110,66 @@ describe('EventBridgeAuditPublisher', () => {
     await p.publish([record()]);
     const client = eb.commandCalls(PutEventsCommand)[0]?.thisValue as EventBridgeClient;
     expect(await client.config.region()).toBe('us-west-2');
+  });
+});
+
+describe('EventBridgeAuditPublisher signing', () => {
+  const key = p256();
+  const accept = () =>
+    eb.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
+      FailedEntryCount: 0,
+      Entries: input.Entries.map((_, i) => ({ EventId: `id-${i}` })),
+    }));
+  beforeEach(() => {
+    eb.reset();
+  });
+
+  it('signs once per publish, whatever the number of records and PutEvents calls', async () => {
+    accept();
+    const signer = localSigner(key.privateKey);
+    const { p } = publisher('logwarden-audit', signer);
+    await p.publish(Array.from({ length: 23 }, () => record()));
+    expect(signer.calls).toBe(1);
+    const details = sentEntries()
+      .flat()
+      .map((e) => JSON.parse(e.Detail ?? '{}') as Record<string, unknown>);
+    expect(details).toHaveLength(23);
+    const verifier = new SignatureVerifier({ key: key.publicKey, keyId: signer.keyId, source: 'test' });
+    expect(new Set(details.map((d) => verifier.check(d).status))).toEqual(new Set(['verified']));
+  });
+
+  it('signs the record as sent: a truncated record verifies as truncated', async () => {
+    accept();
+    const signer = localSigner(key.privateKey);
+    const { p } = publisher('logwarden-audit', signer);
+    await p.publish([record({ drift: [{ property: 'x', observed: 'y'.repeat(300_000), desired: null }] }), record()]);
+    const [sent] = sentEntries().flat();
+    const detail = JSON.parse(sent?.Detail ?? '{}') as Record<string, unknown>;
+    expect(detail.truncated).toBe(true);
+    expect(new SignatureVerifier({ key: key.publicKey, keyId: signer.keyId, source: 'test' }).check(detail).status).toBe(
+      'verified',
+    );
+    expect(entrySize(sent as PutEventsRequestEntry)).toBeLessThan(256 * 1024);
+  });
+
+  it('when signing fails, publishes every record unsigned with the reason and logs it', async () => {
+    accept();
+    const { p, errors } = publisher('logwarden-audit', refusingSigner());
+    await p.publish([record(), record()]);
+    const details = sentEntries()
+      .flat()
+      .map((e) => JSON.parse(e.Detail ?? '{}') as { integrity: { status: string; reason: string } });
+    expect(details.map((d) => d.integrity.status)).toEqual(['unsigned', 'unsigned']);
+    expect(details[0]?.integrity.reason).toMatch(/^signing failed: AccessDeniedException/);
+    expect(errors.map((e) => (e[1] as { marker?: string }).marker)).toEqual(['LOGWARDEN_AUDIT_UNSIGNED']);
+  });
+
+  it('without a signer, records say they are unsigned', async () => {
+    accept();
+    const { p } = publisher();
+    await p.publish([record()]);
+    const detail = JSON.parse(sentEntries()[0]?.[0]?.Detail ?? '{}');
+    expect(detail.integrity).toEqual({ status: 'unsigned', reason: 'no signing key configured (policy audit.signingKey)' });
   });
 });
 

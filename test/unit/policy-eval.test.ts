@@ -110,6 +110,36 @@ describe('condition operators', () => {
   });
 });
 
+describe('equality and principals (resource policies)', () => {
+  it('StringEquals is exact and case-sensitive; StringNotEquals is its negation, true for a missing key', () => {
+    const policy = deny({ StringEquals: { 'aws:PrincipalOrgID': 'o-abc' } });
+    expect(evaluate([policy], request({ 'aws:PrincipalOrgID': 'o-abc' }))).toBe('explicit-deny');
+    expect(evaluate([policy], request({ 'aws:PrincipalOrgID': 'o-ABC' }))).toBe('implicit-deny');
+    expect(evaluate([policy], request({ 'aws:PrincipalOrgID': 'o-ab*' }))).toBe('implicit-deny');
+    const negated = deny({ StringNotEquals: { 'aws:PrincipalOrgID': 'o-abc' } });
+    expect(evaluate([negated], request({ 'aws:PrincipalOrgID': 'o-abc' }))).toBe('implicit-deny');
+    expect(evaluate([negated], request())).toBe('explicit-deny');
+  });
+
+  it('a Principal of *, of an account root or of one ARN', () => {
+    const allow = (Principal: '*' | { AWS: string }): PolicyDocument => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal, Action: 'kms:Sign', Resource: '*' }],
+    });
+    const sign = (principal: string): RequestContext => ({
+      principal,
+      action: 'kms:Sign',
+      resource: 'arn:aws:kms:us-east-1:1:key/k',
+      context: {},
+    });
+    expect(evaluate([allow('*')], sign(ROLE))).toBe('allowed');
+    expect(evaluate([allow({ AWS: 'arn:aws:iam::123456789012:root' })], sign(ROLE))).toBe('allowed');
+    expect(evaluate([allow({ AWS: 'arn:aws:iam::999999999999:root' })], sign(ROLE))).toBe('implicit-deny');
+    expect(evaluate([allow({ AWS: ROLE })], sign('arn:aws:iam::123456789012:role/other'))).toBe('implicit-deny');
+    expect(() => evaluate([allow('*')], { ...sign(ROLE), principal: undefined })).toThrow(UnsupportedConditionError);
+  });
+});
+
 describe('decisions', () => {
   it('an SCP never grants: without an allow, nothing is allowed; deny beats allow', () => {
     expect(evaluate([deny(undefined)], { ...request(), action: 'events:PutRule' })).toBe('implicit-deny');
