@@ -1,6 +1,7 @@
 /**
- * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts) uses: Action, Resource, and the
- * StringLike, StringNotLike, ArnLike, ArnNotLike and ForAnyValue:StringLike operators, with AWS's
+ * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts) and the heartbeat monitor's role
+ * use: Action, Resource, and the StringEquals, StringLike, StringNotLike, ArnLike, ArnNotLike and
+ * ForAnyValue:StringLike operators, with AWS's
  * documented semantics (IAM User Guide, "Policy evaluation logic" and "Condition operators"):
  * - several values of one key are ORed; a negated operator is true only if no value matches;
  * - a key missing from the request: false for a positive operator, true for a negated one;
@@ -68,7 +69,11 @@ export function arnMatches(pattern: string, arn: string): boolean {
 }
 
 type Matcher = (pattern: string, value: string) => boolean;
-const POSITIVE: Record<string, Matcher> = { StringLike: (p, v) => globMatches(p, v), ArnLike: arnMatches };
+const POSITIVE: Record<string, Matcher> = {
+  StringEquals: (p, v) => p === v,
+  StringLike: (p, v) => globMatches(p, v),
+  ArnLike: arnMatches,
+};
 const NEGATED: Record<string, Matcher> = { StringNotLike: POSITIVE.StringLike as Matcher, ArnNotLike: arnMatches };
 
 function conditionHolds(operator: string, patterns: string[], actual: string | string[] | undefined): boolean {

@@ -385,7 +385,7 @@ describe('central stack', () => {
     });
   });
 
-  it('has the dashboard, failure, escalation and silent-deployment alarms to an encrypted topic, and the org aggregator', () => {
+  it('has the dashboard, failure, escalation and missing-heartbeat alarms to an encrypted topic, and the org aggregator', () => {
     central.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'logwarden' });
     central.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'logwarden-remediation-failures',
@@ -414,11 +414,12 @@ describe('central stack', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [Match.anyValue()],
     });
-    // 20 expected deployments × 4 heartbeats an hour.
+    // Silent deployments: the heartbeat monitor's alarm per account and region (test/infra/heartbeat-monitor.test.ts).
     central.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'logwarden-silent-deployments',
-      Threshold: 80,
-      ComparisonOperator: 'LessThanThreshold',
+      AlarmName: 'logwarden-missing-heartbeats',
+      MetricName: 'MissingHeartbeats',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'breaching',
     });
     central.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { summarize } from '../../cli/audit/summary.js';
 import { ConfigError } from '../../controllers/core/errors.js';
 import { auditRecordSchema } from '../../controllers/core/record.js';
 import {
@@ -177,5 +178,17 @@ describe('settings at start-up', () => {
     expect(bad({ ...monitorSettingsFor(), extra: 1 })).toThrow(/\(extra\)/);
     expect(() => parseMonitorSettings(undefined)).toThrow(`${MONITOR_SETTINGS_VARIABLE}: is not set`);
     expect(() => parseMonitorSettings('{')).toThrow(/is not JSON/);
+  });
+});
+
+describe('logwarden audit --summary and the monitor’s records', () => {
+  it('counts a member’s beat as a heartbeat, and a missing-heartbeat record as a finding, never as a beat', () => {
+    const beatRecord = beatEnvelope({ account: A, time: minutesAgo(90) }).detail;
+    const missing = missingRecord(origin, { ...at(A), lastSeen: minutesAgo(90), ageMinutes: 90 }, 15);
+    const s = summarize([beatRecord, missing], { now: NOW });
+    expect(s.heartbeats.map((h) => [h.deployment, h.stopped])).toEqual([[`${A}/${REGION}`, true]]);
+    expect(s.accountsWithFailures.flatMap((a) => a.stillFailing.map((f) => [a.account, f.resource, f.outcome]))).toEqual([
+      [CENTRAL, `${A}/${REGION}`, 'failed'],
+    ]);
   });
 });
