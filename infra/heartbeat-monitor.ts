@@ -25,16 +25,16 @@ import { acknowledge, acknowledgeFindings } from './nag.js';
 import { heartbeatPattern, toCdkPattern } from './patterns.js';
 import { STACKSET_NAME } from './rollout.js';
 
-export const HEARTBEAT_TABLE_NAME = 'logwarden-heartbeats';
-export const MISSING_HEARTBEATS_ALARM = 'logwarden-missing-heartbeats';
-export const HEARTBEAT_RULE = 'logwarden-heartbeats';
-export const CHECK_RULE = 'logwarden-heartbeat-check';
+const HEARTBEAT_TABLE_NAME = 'logwarden-heartbeats';
+const MISSING_HEARTBEATS_ALARM = 'logwarden-missing-heartbeats';
+const HEARTBEAT_RULE = 'logwarden-heartbeats';
+const CHECK_RULE = 'logwarden-heartbeat-check';
 
 /**
  * The expected set's source: the configured one, else the StackSet when the central account owns it
  * (it can list its instances), else Organizations. Pure.
  */
-export function expectedSourceOf(config: DeploymentConfig): ExpectedSource {
+function expectedSourceOf(config: DeploymentConfig): ExpectedSource {
   return (
     config.central.heartbeatMonitor.expectedFrom ??
     (config.central.account === config.adminAccount ? 'stackset' : 'organizations')
@@ -53,7 +53,7 @@ export function heartbeatMonitorIssues(config: DeploymentConfig): string[] {
 }
 
 /** Minutes between beats for `rate(N minute(s)|hour(s))` (the config allows no other form). Pure. */
-export function heartbeatMinutes(schedule: string): number {
+function heartbeatMinutes(schedule: string): number {
   const m = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(schedule);
   if (!m) return 60;
   const n = Number(m[1]) * ((m[2] as string).startsWith('hour') ? 60 : 1);

@@ -55,7 +55,7 @@ export async function listAccounts(clients: AwsClients): Promise<AccountSummary[
 }
 
 /** A listing that did not end within {@link MAX_PAGES} pages. */
-export class ListingError extends LogwardenError {
+class ListingError extends LogwardenError {
   constructor(message: string) {
     super('ListingIncomplete', message);
   }

@@ -3,7 +3,7 @@ import { type AuditRecord, DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL, type O
 import { deploymentKey, type MissingDeployment, MONITOR_EVENT_NAME } from './decide.js';
 
 /** What to do when a deployment is silent. */
-export const MONITOR_RUNBOOK = 'runbooks/heartbeat.md';
+const MONITOR_RUNBOOK = 'runbooks/heartbeat.md';
 
 /**
  * Where the monitor runs. Its records carry the central account and region as `account`/`region`

@@ -15,7 +15,7 @@ export type ExpectedSource = (typeof EXPECTED_SOURCES)[number];
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
 
-export const monitorSettingsSchema = z
+const monitorSettingsSchema = z
   .object({
     /** The central table of last beats (`logwarden-heartbeats`). */
     table: z.string().min(3).max(255),
