@@ -20,6 +20,7 @@ import {
   malformedRecord,
   mismatchRecord,
   missingRecord,
+  outsideRolloutRecord,
   unknownExpectedSetRecord,
   unreadableBeatsRecord,
 } from './records.js';
@@ -60,6 +61,11 @@ export async function handleMonitorEvent(event: unknown, o: MonitorOptions): Pro
   const origin = (eventId: string | null): MonitorOrigin => ({ account: o.account, region: o.region, eventId, now });
   switch (input.kind) {
     case 'beat':
+      // Only rollout regions are ever expected; storing others would let any account grow the table.
+      if (!o.settings.regions.includes(input.deployment.region)) {
+        await o.sink.publish([outsideRolloutRecord(origin(input.eventId), input.deployment, o.settings.regions)]);
+        return { ignored: `${input.deployment.region} is not a rollout region` };
+      }
       await new HeartbeatTable(o.clients, o.region, o.settings.table).recordBeat(input.deployment, now);
       return { beat: deploymentKey(input.deployment) };
     case 'mismatch':

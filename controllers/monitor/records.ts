@@ -84,6 +84,16 @@ export function mismatchRecord(
   return monitorRecord(o, deploymentKey({ account: input.envelopeAccount, region: input.region }), 'failed', reason);
 }
 
+/** The `ignored` record of a beat from a region logwarden is not rolled out to: not stored, so not counted. Pure. */
+export function outsideRolloutRecord(
+  o: MonitorOrigin,
+  d: { account: string; region: string },
+  regions: readonly string[],
+): AuditRecord {
+  const reason = `heartbeat from ${deploymentKey(d)} not counted: ${d.region} is not a rollout region (${regions.join(', ')})`;
+  return monitorRecord(o, deploymentKey(d), 'ignored', reason);
+}
+
 /** The `ignored` record of a heartbeat that does not parse: not counted, the reason named. Pure. */
 export function malformedRecord(o: MonitorOrigin, envelopeAccount: string | null, reason: string): AuditRecord {
   const from = envelopeAccount ?? 'unknown-account';

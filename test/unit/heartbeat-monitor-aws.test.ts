@@ -61,7 +61,7 @@ beforeEach(() => {
 
 describe('a beat', () => {
   it('is stored under the envelope’s account and the record’s region, by the monitor’s clock, only forwards', async () => {
-    const o = options();
+    const o = options({ regions: [REGION, 'eu-west-1'] });
     const result = await handleMonitorEvent(
       beatEnvelope({ account: A, region: 'eu-west-1', time: new Date('2030-01-01T00:00:00Z') }),
       o,
@@ -71,6 +71,15 @@ describe('a beat', () => {
     expect(put?.Item).toMatchObject({ account: { S: A }, region: { S: 'eu-west-1' }, lastSeen: { N: String(NOW.getTime()) } });
     expect(put?.ConditionExpression).toBe('attribute_not_exists(lastSeen) OR lastSeen < :seen');
     expect(o.sink.records).toEqual([]);
+  });
+
+  it('from a region that is not a rollout region is not stored, and is reported ignored', async () => {
+    const o = options();
+    expect(await handleMonitorEvent(beatEnvelope({ account: A, region: 'ap-south-1' }), o)).toEqual({
+      ignored: 'ap-south-1 is not a rollout region',
+    });
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(o.sink.records).toMatchObject([{ outcome: 'ignored', resource: { id: `${A}/ap-south-1` } }]);
   });
 
   it('that lost to a newer stored beat (condition failed) is fine', async () => {
