@@ -472,7 +472,9 @@ describe('cdk-nag AwsSolutions', () => {
       for (const a of acknowledgementsUnder(stack)) expect(a.reason.length, a.id).toBeGreaterThan(30);
     }
     expect(acknowledgementsUnder(nagged.template).length).toBeGreaterThan(3);
-  });
+    // A second whole-app build (every bundle compiled again, the central heartbeat monitor's included) and
+    // nag over every stack: about a minute on a loaded 2-core machine.
+  }, 180_000);
 
   it('the checker does find something in an unhardened stack (the check above can fail)', () => {
     const stack = new Stack(undefined, 'Unhardened');
