@@ -59,6 +59,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<LogwardenApp
   const c = deployment.config;
   const central = new CentralStack(app, 'LogwardenCentral', {
     deployment,
+    bundler,
     env: { account: c.central.account, region: c.central.region },
     description: 'logwarden central audit pipeline',
   });

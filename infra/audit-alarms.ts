@@ -14,6 +14,7 @@ import {
 import type { Construct } from 'constructs';
 import { ESCALATION_RUNBOOK } from '../controllers/core/controller.js';
 import { HEARTBEAT_GUARDRAIL } from '../controllers/heartbeat/index.js';
+import { HEARTBEAT_EVENT_NAME, MONITOR_EVENT_NAME } from '../controllers/monitor/decide.js';
 import { Group } from './group.js';
 import { acknowledge } from './nag.js';
 import { alarmStatePattern, toCdkPattern } from './patterns.js';
@@ -28,7 +29,6 @@ export interface AuditMetricsProps {
 /** Counts of audit records, from metric filters on the audit log group. */
 export class AuditMetrics extends Group {
   readonly failures: cloudwatch.Metric;
-  readonly heartbeats: cloudwatch.Metric;
   readonly remediations: cloudwatch.Metric;
   readonly escalations: cloudwatch.Metric;
   /** `exempt` records: policy exemptions being exercised, counted per hour (sweeps are hourly by default). */
@@ -45,8 +45,6 @@ export class AuditMetrics extends Group {
         metricValue: '1',
       }).metric({ statistic: 'Sum', period });
     this.failures = count('Failures', '$.detail.outcome', 'failed', Duration.minutes(5));
-    // Hourly: the silent-deployment alarm compares it with the heartbeats expected per hour.
-    this.heartbeats = count('Heartbeats', '$.detail.guardrail', HEARTBEAT_GUARDRAIL, Duration.hours(1));
     this.remediations = count('Remediations', '$.detail.outcome', 'remediated', Duration.minutes(5));
     this.escalations = count('Escalations', '$.detail.outcome', 'escalated', Duration.minutes(5));
     this.exemptions = count('Exemptions', '$.detail.outcome', 'exempt', Duration.hours(1));
@@ -60,19 +58,17 @@ export interface AuditAlarmsProps {
   /** Encrypts the alerts topic. */
   key: kms.IKey;
   alarmEmail?: string;
-  /** Accounts × regions that send heartbeats. */
-  expectedDeployments: number;
-  /** Heartbeats each deployment sends per hour. */
-  heartbeatsPerHour: number;
 }
 
-/** The alerts topic and what reaches it: failures, flapping, silent deployments, member DLQ alarms. */
+/**
+ * The alerts topic and what reaches it: failures, flapping, exemptions, member DLQ alarms (silent
+ * deployments: the heartbeat monitor's alarm, infra/heartbeat-monitor.ts).
+ */
 export class AuditAlarms extends Group {
   readonly topic: sns.Topic;
   readonly failures: cloudwatch.Alarm;
   readonly escalations: cloudwatch.Alarm;
   readonly exemptions: cloudwatch.Alarm;
-  readonly silentDeployments: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: AuditAlarmsProps) {
     super(scope, id);
@@ -108,15 +104,6 @@ export class AuditAlarms extends Group {
       metric: props.metrics.failures,
       ...whenAny,
     });
-    // Heartbeats per hour below what the expected deployments send: some account or region is silent.
-    this.silentDeployments = this.alarm('SilentDeploymentsAlarm', {
-      alarmName: 'logwarden-silent-deployments',
-      alarmDescription: `logwarden: fewer heartbeats than ${props.expectedDeployments} deployments × ${props.heartbeatsPerHour}/hour; the dashboard lists the last heartbeat per account and region`,
-      metric: props.metrics.heartbeats,
-      threshold: props.expectedDeployments * props.heartbeatsPerHour,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
   }
 
   /** One evaluation period; no data means nothing happened unless the props say otherwise. */
@@ -135,6 +122,8 @@ export interface AuditDashboardProps {
   logGroup: logs.ILogGroup;
   metrics: AuditMetrics;
   alarms: AuditAlarms;
+  /** The heartbeat monitor's alarm (infra/heartbeat-monitor.ts). */
+  missingHeartbeats: cloudwatch.IAlarm;
 }
 
 /** The `logwarden` dashboard: outcomes, failures, time to remediate, the last heartbeat of each deployment. */
@@ -154,7 +143,7 @@ export class AuditDashboard extends Group {
           }),
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',
-            alarms: [props.alarms.failures, props.alarms.silentDeployments, props.alarms.exemptions],
+            alarms: [props.alarms.failures, props.missingHeartbeats, props.alarms.exemptions],
             width: 12,
           }),
         ],
@@ -176,10 +165,19 @@ export class AuditDashboard extends Group {
             'filter detail.outcome = "remediated"',
             'stats avg(detail.durationMs) as avg, pct(detail.durationMs, 95) as p95, max(detail.durationMs) as max, count(*) as n by detail.guardrail',
           ]),
+          // `account` is the envelope's (set by EventBridge to the sender), never the record's own claim.
           query('Last heartbeat per account and region (oldest first: silent deployments on top)', [
-            `filter detail.guardrail = "${HEARTBEAT_GUARDRAIL}"`,
-            'stats max(@timestamp) as lastHeartbeat by detail.account, detail.region',
+            `filter detail.guardrail = "${HEARTBEAT_GUARDRAIL}" and detail.trigger.eventName = "${HEARTBEAT_EVENT_NAME}"`,
+            'stats max(@timestamp) as lastHeartbeat by account, detail.region',
             'sort lastHeartbeat asc',
+          ]),
+        ],
+        [
+          query('Missing heartbeats (the heartbeat monitor’s failed records: the silent account/region is the resource)', [
+            `filter detail.guardrail = "${HEARTBEAT_GUARDRAIL}" and detail.trigger.eventName = "${MONITOR_EVENT_NAME}"`,
+            'fields @timestamp, detail.resource.id, detail.outcome, detail.reason',
+            'sort @timestamp desc',
+            'limit 100',
           ]),
         ],
       ],

@@ -10,8 +10,15 @@ import { LogwardenError } from '../controllers/core/errors.js';
 import { MANIFEST_FILE } from '../controllers/integrity/manifest.js';
 import { ROOT } from './config.js';
 
-/** One function's code: a guardrail's controller or Config rule evaluator, or the heartbeat. */
-export type BundleTarget = { kind: 'controller' | 'config-rule'; guardrail: string } | { kind: 'heartbeat' };
+/** One function's code: a guardrail's controller or Config rule evaluator, the heartbeat, or the central heartbeat monitor. */
+export type BundleTarget = { kind: 'controller' | 'config-rule'; guardrail: string } | { kind: StandaloneKind };
+
+/** The functions that are not a guardrail's, each with its own Lambda entry. */
+const STANDALONE = {
+  heartbeat: join('controllers', 'heartbeat', 'handler.ts'),
+  'heartbeat-monitor': join('controllers', 'monitor', 'handler.ts'),
+} as const;
+type StandaloneKind = keyof typeof STANDALONE;
 
 export interface Bundle {
   /** Directory holding `index.mjs`, `policy.json` and maybe `deployment.json`, unpacked (for local runs). */
@@ -42,7 +49,7 @@ export function bundleList(reg: Pick<Registry, 'guardrails'>): BundleTarget[] {
 
 /** `controller-cloudtrail`, `config-rule-cloudtrail`, `heartbeat`: the target's name in bundle directories. */
 export function bundleName(target: BundleTarget): string {
-  return target.kind === 'heartbeat' ? 'heartbeat' : `${target.kind}-${target.guardrail}`;
+  return 'guardrail' in target ? `${target.kind}-${target.guardrail}` : target.kind;
 }
 
 const CORE = join(ROOT, 'controllers', 'core');
@@ -59,9 +66,7 @@ const FACTORY = {
  * `controllers/` (a test fixture) bundles the same way.
  */
 export function entrySource(target: BundleTarget, reg: Registry = registry): string {
-  if (target.kind === 'heartbeat') {
-    return `export { handler } from ${JSON.stringify(join(ROOT, 'controllers', 'heartbeat', 'handler.ts'))};\n`;
-  }
+  if (!('guardrail' in target)) return `export { handler } from ${JSON.stringify(join(ROOT, STANDALONE[target.kind]))};\n`;
   if (!reg.guardrails.some((g) => g.name === target.guardrail)) {
     throw new BundlingError(`${target.guardrail} is not a guardrail of the registry`);
   }

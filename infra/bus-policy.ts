@@ -24,6 +24,8 @@ export interface AuditBusPolicyInput {
   regions: readonly string[];
   /** The deployed guardrails: each has one controller role per region. */
   guardrails: readonly string[];
+  /** Exact ARNs of the central account's own publishers (the heartbeat monitor's role). */
+  centralPublishers: readonly string[];
 }
 
 /** `arn:<partition>:iam::*:role/logwarden/<name>`: any account of the organization, the exact name. */
@@ -59,7 +61,8 @@ function publishStatement(
 
 /**
  * The central audit bus's resource policy (#13): only logwarden's function roles (controllers and
- * heartbeats, by their fixed names, in any account of the organization) may put events, and only
+ * heartbeats, by their fixed names, in any account of the organization; the central heartbeat
+ * monitor's, exactly) may put events, and only
  * audit records; the member deployments' alarm forwarders only alarm state changes. Anything else —
  * another role of a member account, a role on logwarden's path with another name, `source:
  * logwarden` with another detail-type — is refused. The account part stays a wildcard: the accounts
@@ -71,6 +74,7 @@ export function auditBusPolicy(input: AuditBusPolicyInput): BusPolicyStatement[]
     ...input.guardrails.map((g) => roleArnInAnyAccount(input.partition, functionRoleName('controller', g, region))),
     roleArnInAnyAccount(input.partition, functionRoleName('heartbeat', 'heartbeat', region)),
   ]);
+  publishers.push(...input.centralPublishers);
   const forwarders = input.regions.map((region) => roleArnInAnyAccount(input.partition, alarmForwarderRoleName(region)));
   return [
     publishStatement('LogwardenAuditRecords', input, publishers, AUDIT_SOURCE, AUDIT_DETAIL_TYPE),

@@ -1,14 +1,20 @@
 import { Aws, type aws_events as events, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ROLE_PATH } from '../controllers/core/identity.js';
+import { MONITOR_FUNCTION_NAME } from '../controllers/monitor/index.js';
 import { AuditAlarms, AuditDashboard, AuditMetrics, OrganizationAggregator } from './audit-alarms.js';
 import { AuditArchive, AuditBus, AuditFeed, AuditKey } from './audit-pipeline.js';
 import { AuditSigningKey } from './audit-signing.js';
+import type { Bundler } from './bundle.js';
 import { auditBusPolicy } from './bus-policy.js';
 import type { Deployment } from './config.js';
 import { GroupedStack } from './group.js';
+import { HeartbeatMonitor } from './heartbeat-monitor.js';
 
 export interface CentralStackProps extends StackProps {
   deployment: Deployment;
+  /** Builds the heartbeat monitor's code (the app's bundler: each bundle is compiled once). */
+  bundler: Bundler;
 }
 
 /**
@@ -35,6 +41,7 @@ export class CentralStack extends GroupedStack {
           partition: Aws.PARTITION,
           regions: d.config.rollout.regions,
           guardrails: d.guardrails.map((g) => g.name),
+          centralPublishers: [`arn:${Aws.PARTITION}:iam::${c.account}:role${ROLE_PATH}${MONITOR_FUNCTION_NAME}-${c.region}`],
         }),
     }).bus;
     const feed = new AuditFeed(this, 'Feed', {
@@ -51,21 +58,16 @@ export class CentralStack extends GroupedStack {
       bus: this.bus,
       key,
       alarmEmail: c.alarmEmail,
-      expectedDeployments: c.expectedDeployments,
-      heartbeatsPerHour: Math.floor(60 / heartbeatMinutes(d.config.member.heartbeatSchedule)),
     });
-    new AuditDashboard(this, 'Dashboard', { logGroup: feed.logGroup, metrics, alarms });
+    const monitor = new HeartbeatMonitor(this, 'HeartbeatMonitor', {
+      deployment: d,
+      bundle: props.bundler.bundle({ kind: 'heartbeat-monitor' }, { policyJson: d.policyJson }),
+      bus: this.bus,
+      key,
+      topic: alarms.topic,
+    });
     new AuditSigningKey(this, 'Signing', { organizationId: d.config.organizationId });
+    new AuditDashboard(this, 'Dashboard', { logGroup: feed.logGroup, metrics, alarms, missingHeartbeats: monitor.alarm });
     if (c.aggregator) new OrganizationAggregator(this, 'Aggregator', { regions: d.config.rollout.regions });
   }
-}
-
-/** Minutes between heartbeats for `rate(N minute(s)|hour(s))`; cron schedules count as hourly. Pure. */
-function heartbeatMinutes(schedule: string): number {
-  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule);
-  if (!m) return 60;
-  const n = Number(m[1]);
-  const unit = m[2] as string;
-  const minutes = unit.startsWith('minute') ? n : unit.startsWith('hour') ? n * 60 : n * 1440;
-  return Math.min(Math.max(minutes, 1), 60);
 }

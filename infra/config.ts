@@ -6,7 +6,9 @@ import { LogwardenError } from '../controllers/core/errors.js';
 import { type FunctionKind, functionRoleName, ownRoleArnTemplate } from '../controllers/core/identity.js';
 import { type Policy, parsePolicy } from '../controllers/core/policy.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
+import { EXPECTED_SOURCES } from '../controllers/monitor/settings.js';
 import { type AnyGuardrailInfra, loadGuardrailInfra } from './guardrail-infra.js';
+import { heartbeatMonitorIssues } from './heartbeat-monitor.js';
 
 /** IAM's limit on a role name. */
 const MAX_ROLE_NAME = 64;
@@ -94,8 +96,16 @@ const deploymentConfigSchema = z
         streamRetentionHours: z.number().int().min(24).max(8760).default(24),
         /** Optional e-mail subscription of the alarm topic. */
         alarmEmail: z.string().email().optional(),
-        /** Accounts × regions expected to send heartbeats (the silent-deployment alarm's threshold). */
-        expectedDeployments: z.number().int().min(1),
+        /**
+         * The central heartbeat monitor (infra/heartbeat-monitor.ts). `expectedFrom`: where the accounts and
+         * regions that must beat come from, `stackset` (the StackSet's instances) or `organizations` (ACTIVE
+         * accounts × rollout regions, minus the policy's controller.excludeAccounts); default `stackset`
+         * when the central account owns the StackSet, else `organizations`.
+         */
+        heartbeatMonitor: z
+          .object({ expectedFrom: z.enum(EXPECTED_SOURCES).optional() })
+          .strict()
+          .default({}),
         /** Create the AWS Config organization aggregator (needs the central account to be Config's delegated admin). */
         aggregator: z.boolean().default(true),
       })
@@ -103,7 +113,7 @@ const deploymentConfigSchema = z
     member: z
       .object({
         logRetentionDays: retentionDaysSchema.default(365),
-        /** At least hourly: the central silent-deployment alarm counts heartbeats per hour. */
+        /** At least hourly: the central heartbeat monitor reports a deployment silent for two periods. */
         heartbeatSchedule: z
           .string()
           .regex(/^rate\((1 hour|\d{1,2} minutes?)\)$/, 'must be rate(N minutes) or rate(1 hour)')
@@ -244,7 +254,7 @@ function inconsistencies(config: DeploymentConfig, policy: Policy, guardrails: r
   for (const r of config.rollout.regions) {
     if (!policy.controller.regions.includes(r)) issues.push(`rollout region ${r} is not in the policy's controller.regions`);
   }
-  return [...issues, ...ownRoleIssues(config, policy, guardrails)];
+  return [...issues, ...ownRoleIssues(config, policy, guardrails), ...heartbeatMonitorIssues(config)];
 }
 
 /**

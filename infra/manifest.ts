@@ -232,7 +232,7 @@ export function buildMemberCode(
 ): MemberCode {
   const built = new Map<string, Bundle>();
   const targets = bundleList({ guardrails: d.guardrails });
-  const isIntegrity = (t: BundleTarget) => t.kind !== 'heartbeat' && t.guardrail === INTEGRITY_GUARDRAIL;
+  const isIntegrity = (t: BundleTarget) => 'guardrail' in t && t.guardrail === INTEGRITY_GUARDRAIL;
   const build = (t: BundleTarget, manifest?: DeploymentManifest) =>
     built.set(
       bundleName(t),

@@ -1,8 +1,9 @@
 import type { aws_events as events } from 'aws-cdk-lib';
 import { LogwardenError } from '../controllers/core/errors.js';
 import { CLOUDTRAIL_DETAIL_TYPE, CONFIG_DETAIL_TYPE } from '../controllers/core/intake.js';
-import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE } from '../controllers/core/record.js';
+import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE, HEARTBEAT_GUARDRAIL } from '../controllers/core/record.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
+import { HEARTBEAT_EVENT_NAME } from '../controllers/monitor/decide.js';
 
 /** An EventBridge event pattern (JSON). Values may be CDK tokens until synthesis. */
 export type EventPattern = Record<string, unknown>;
@@ -34,6 +35,17 @@ export function toCdkPattern(p: EventPattern): events.EventPattern {
 /** Every logwarden audit record on the central bus. Pure. */
 export function auditRecordPattern(): EventPattern {
   return { source: [AUDIT_SOURCE], 'detail-type': [AUDIT_DETAIL_TYPE] };
+}
+
+/**
+ * The member deployments' beats on the central bus, for the heartbeat monitor. Only `Heartbeat`
+ * triggers: the monitor's own `heartbeat` records (`HeartbeatCheck`) must not trigger it again. Pure.
+ */
+export function heartbeatPattern(): EventPattern {
+  return {
+    ...auditRecordPattern(),
+    detail: { guardrail: [HEARTBEAT_GUARDRAIL], trigger: { eventName: [HEARTBEAT_EVENT_NAME] } },
+  };
 }
 
 /**

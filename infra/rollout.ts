@@ -173,6 +173,9 @@ export class AssetBucketStack extends Stack {
   }
 }
 
+/** The StackSet's name (the heartbeat monitor lists its instances). */
+export const STACKSET_NAME = 'logwarden-member';
+
 /** The StackSet (service-managed, auto-deployment) that rolls the member stack out to the organization. */
 export class RolloutStack extends Stack {
   readonly stackSet: cfn.CfnStackSet;
@@ -182,7 +185,7 @@ export class RolloutStack extends Stack {
     const template = new s3assets.Asset(this, 'MemberTemplate', { path: props.templateFile });
     const r = d.config.rollout;
     this.stackSet = new cfn.CfnStackSet(this, 'Member', {
-      stackSetName: 'logwarden-member',
+      stackSetName: STACKSET_NAME,
       description: 'logwarden: guardrail controllers, rules, Config rules and heartbeat in every account and region',
       permissionModel: 'SERVICE_MANAGED',
       callAs: d.config.callAs,

@@ -6,6 +6,7 @@ import {
   OUTCOMES,
   type Outcome,
 } from '../../controllers/core/record.js';
+import { MONITOR_EVENT_NAME } from '../../controllers/monitor/decide.js';
 import { DEFAULT_TOP } from './defaults.js';
 import type { Problem, ProblemKind } from './parse.js';
 import { type SignatureReport, signatureFindings } from './verify.js';
@@ -185,7 +186,9 @@ export class SummaryBuilder {
     }
     guardrailCounts[record.outcome]++;
 
-    if (record.guardrail === HEARTBEAT_GUARDRAIL && record.resource.type === DEPLOYMENT_RESOURCE_TYPE) {
+    // A deployment's own beat; the heartbeat monitor's records (`HeartbeatCheck`) are findings about one, not beats.
+    const isBeat = record.trigger.eventName !== MONITOR_EVENT_NAME;
+    if (record.guardrail === HEARTBEAT_GUARDRAIL && record.resource.type === DEPLOYMENT_RESOURCE_TYPE && isBeat) {
       const deployment = `${record.account}/${record.region}`;
       const beat = this.beats.get(deployment);
       if (!beat) this.beats.set(deployment, { account: record.account, region: record.region, last: time });

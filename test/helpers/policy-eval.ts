@@ -1,6 +1,6 @@
 /**
  * A small IAM policy evaluator for exactly what the SCP (infra/scp.ts), the audit bus policy
- * (infra/bus-policy.ts) and the audit signing key's policy (infra/audit-signing.ts) use: Principal
+ * (infra/bus-policy.ts) and the audit signing key's policy (infra/audit-signing.ts) and the heartbeat monitor's role use: Principal
  * (`*`, an account root, a role ARN, a service), Action or NotAction, Resource, and the StringLike,
  * StringEquals, StringNotLike, StringNotEquals, ArnLike, ArnEquals, ArnNotLike, ForAnyValue:StringLike,
  * ForAllValues:StringEquals and Null operators, with AWS's

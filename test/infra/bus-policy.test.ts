@@ -8,6 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alarmForwarderRoleName, functionRoleName } from '../../controllers/core/identity.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE } from '../../controllers/core/record.js';
+import { MONITOR_FUNCTION_NAME } from '../../controllers/monitor/index.js';
 import { FORWARDED_ALARM_DETAIL_TYPE, FORWARDED_ALARM_SOURCE } from '../../infra/bus-policy.js';
 import { synthExample } from '../../infra/testing.js';
 import { resolveIntrinsics } from '../helpers/intrinsics.js';
@@ -28,6 +29,9 @@ const P = {
   lookAlikeSuffix: role(MEMBER, `logwarden/${functionRoleName('controller', 'cloudtrail', REGION)}-x`),
   wrongPath: role(MEMBER, functionRoleName('controller', 'cloudtrail', REGION)),
   otherRegion: role(MEMBER, `logwarden/${functionRoleName('controller', 'cloudtrail', 'ap-south-1')}`),
+  // The central heartbeat monitor, exactly; the same name in a member account is a look-alike.
+  monitor: role('222222222222', `logwarden/${MONITOR_FUNCTION_NAME}-us-east-1`),
+  monitorLookAlike: role(MEMBER, `logwarden/${MONITOR_FUNCTION_NAME}-us-east-1`),
 };
 const AUDIT = { source: [AUDIT_SOURCE], detailType: [AUDIT_DETAIL_TYPE] };
 const ALARM = { source: [FORWARDED_ALARM_SOURCE], detailType: [FORWARDED_ALARM_DETAIL_TYPE] };
@@ -43,6 +47,8 @@ const TABLE: Row[] = [
   ['controller', AUDIT, 'allowed'],
   ['heartbeat', AUDIT, 'allowed'],
   ['forwarder', ALARM, 'allowed'],
+  ['monitor', AUDIT, 'allowed'],
+  ['monitorLookAlike', AUDIT, 'refused'],
   // Outside the organization, even with logwarden's role name.
   ['controller', AUDIT, 'refused', 'o-otherorg999'],
   // Any other role of a member account, whatever it sends.

@@ -397,7 +397,7 @@ describe('central stack', () => {
     });
   });
 
-  it('has the dashboard, failure, escalation and silent-deployment alarms to an encrypted topic, and the org aggregator', () => {
+  it('has the dashboard, failure, escalation and missing-heartbeat alarms to an encrypted topic, and the org aggregator', () => {
     central.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'logwarden' });
     central.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'logwarden-remediation-failures',
@@ -426,11 +426,12 @@ describe('central stack', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [Match.anyValue()],
     });
-    // 20 expected deployments × 4 heartbeats an hour.
+    // Silent deployments: the heartbeat monitor's alarm per account and region (test/infra/heartbeat-monitor.test.ts).
     central.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'logwarden-silent-deployments',
-      Threshold: 80,
-      ComparisonOperator: 'LessThanThreshold',
+      AlarmName: 'logwarden-missing-heartbeats',
+      MetricName: 'MissingHeartbeats',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'breaching',
     });
     central.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
@@ -491,7 +492,9 @@ describe('cdk-nag AwsSolutions', () => {
       for (const a of acknowledgementsUnder(stack)) expect(a.reason.length, a.id).toBeGreaterThan(30);
     }
     expect(acknowledgementsUnder(nagged.template).length).toBeGreaterThan(3);
-  });
+    // A second whole-app build (every bundle compiled again, the central heartbeat monitor's included) and
+    // nag over every stack: about a minute on a loaded 2-core machine.
+  }, 180_000);
 
   it('the checker does find something in an unhardened stack (the check above can fail)', () => {
     const stack = new Stack(undefined, 'Unhardened');
