@@ -13,11 +13,12 @@
  */
 
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createAuditBus } from '../cli/audit-bus.js';
 import { startEmulator } from '../cli/emulator.js';
 import { EventBridgeAuditPublisher } from '../controllers/core/audit.js';
 import { AwsClients } from '../controllers/core/aws.js';
-import { KmsAuditSigner, signedKmsHeaders } from '../controllers/core/kms.js';
+import { KmsAuditSigner } from '../controllers/core/kms.js';
 import { createLogger } from '../controllers/core/log.js';
 import { type AuditRecord, SCHEMA_VERSION } from '../controllers/core/record.js';
 import { type AuditSigner, signRecords } from '../controllers/core/signing.js';
@@ -51,12 +52,11 @@ function sample(i: number): AuditRecord {
   };
 }
 
-async function createSigningKey(endpoint: string): Promise<string> {
-  const url = new URL(endpoint);
-  const body = JSON.stringify({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
-  const headers = signedKmsHeaders({ url, region: REGION, target: 'CreateKey', body, credentials: CREDENTIALS, now: new Date() });
-  const res = await fetch(url, { method: 'POST', headers, body });
-  return ((await res.json()) as { KeyMetadata: { Arn: string } }).KeyMetadata.Arn;
+async function createSigningKey(clients: AwsClients): Promise<string> {
+  const out = await clients
+    .get(KMSClient, REGION)
+    .send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
+  return out.KeyMetadata?.Arn as string;
 }
 
 /** Median publish times without and with signing, the two interleaved so that load drifts hit both alike. */
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       },
     });
     await createAuditBus(clients, REGION, BUS);
-    const keyArn = await createSigningKey(emulator.endpoint);
+    const keyArn = await createSigningKey(clients);
     const logger = createLogger('bench-signing');
     const options = { clients, eventBus: BUS, region: REGION, logger, sleep: async () => {} };
     const unsigned = new EventBridgeAuditPublisher(options);

@@ -8,17 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SigningKeyError } from '../../cli/audit/errors.js';
 import type { AuditSummary } from '../../cli/audit/summary.js';
 import { queueBehindRule, type RuleQueue } from '../../cli/audit-bus.js';
 import { EventBridgeAuditPublisher, policyAuditPublisher } from '../../controllers/core/audit.js';
 import type { AwsClients } from '../../controllers/core/aws.js';
-import { KmsAuditSigner, signedKmsHeaders } from '../../controllers/core/kms.js';
+import { KmsAuditSigner } from '../../controllers/core/kms.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { AUDIT_SOURCE, type AuditRecord } from '../../controllers/core/record.js';
 import { runAudit } from '../helpers/audit-cli.js';
-import { ACCOUNT, AUDIT_BUS, CREDENTIALS, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
+import { ACCOUNT, AUDIT_BUS, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
 import { policyWith } from '../helpers/policy.js';
 import { record } from '../helpers/records.js';
 
@@ -27,23 +28,12 @@ const LOG_GROUP = '/logwarden/audit';
 const ALIAS = 'alias/logwarden-audit-signing';
 const dir = mkdtempSync(join(tmpdir(), 'logwarden-signing-'));
 
-/** A KMS call moto answers; the product's client only signs and reads public keys, the tests also create keys. */
-async function kms<T>(target: string, input: Record<string, unknown>): Promise<T> {
-  const url = new URL(emu.endpoint);
-  const body = JSON.stringify(input);
-  const headers = signedKmsHeaders({ url, region: REGION, target, body, credentials: CREDENTIALS, now: new Date() });
-  const res = await fetch(url, { method: 'POST', headers, body });
-  if (!res.ok) throw new Error(`${target}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
+/** A signing key on the emulator (the product only signs and reads public keys; the tests also create keys). */
 async function signingKey(alias?: string): Promise<string> {
-  const { KeyMetadata } = await kms<{ KeyMetadata: { Arn: string; KeyId: string } }>('CreateKey', {
-    KeySpec: 'ECC_NIST_P256',
-    KeyUsage: 'SIGN_VERIFY',
-  });
-  if (alias) await kms('CreateAlias', { AliasName: alias, TargetKeyId: KeyMetadata.KeyId });
-  return KeyMetadata.Arn;
+  const kms = emu.clients().get(KMSClient, REGION);
+  const { KeyMetadata } = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
+  if (alias) await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata?.KeyId }));
+  return KeyMetadata?.Arn as string;
 }
 
 /** The central pipeline's shape on the emulator: the bus, a rule to the audit log group, and a queue to read envelopes. */

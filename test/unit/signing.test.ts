@@ -7,7 +7,6 @@ import {
   SignatureVerifier,
   type TrustedKey,
 } from '../../cli/audit/verify.js';
-import { signedKmsHeaders } from '../../controllers/core/kms.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
 import {
   canonicalJson,
@@ -191,28 +190,6 @@ describe('SignatureVerifier: each tampering is caught', () => {
       ['f.jsonl:2', 'altered'],
       ['f.jsonl:3', 'unsigned'],
     ]);
-  });
-});
-
-describe('KMS request signature', () => {
-  it('is the SigV4 signature botocore computes for the same request', () => {
-    // Reference: botocore SigV4Auth('kms', 'eu-west-1') on this request at this time (computed once, kept here).
-    const headers = signedKmsHeaders({
-      url: new URL('https://kms.eu-west-1.amazonaws.com/'),
-      region: 'eu-west-1',
-      target: 'Sign',
-      body: '{"KeyId":"alias/x","Message":"aGVsbG8=","MessageType":"RAW","SigningAlgorithm":"ECDSA_SHA_256"}',
-      credentials: {
-        accessKeyId: 'AKIDEXAMPLE',
-        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-        sessionToken: 'session-token-example',
-      },
-      now: new Date('2026-11-30T12:34:56Z'),
-    });
-    expect(headers.authorization).toBe(
-      'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261130/eu-west-1/kms/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=656854622c0673ef20bdadbc3cd2e7ac739c3eb6f65d5175066f965f36732eb2',
-    );
-    expect(headers['x-amz-target']).toBe('TrentService.Sign');
   });
 });
 
