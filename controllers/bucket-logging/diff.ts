@@ -107,7 +107,7 @@ export function diffLogging(state: BucketState, d: DesiredLogging): Drift[] {
  * Delivery drift alone is only reported: the log bucket and its policy belong to the member stack
  * (or to the team that made it), and logwarden's role never changes a bucket policy. Pure.
  */
-export function bucketReportOnly(drift: readonly Drift[], d: DesiredLogging): string | null {
+export function bucketDeliveryProblem(drift: readonly Drift[], d: DesiredLogging): string | null {
   const delivery = drift.find((x) => x.property === 'logDelivery');
   if (!delivery || drift.length > 1) return null;
   const { problem } = delivery.observed as { problem: string };

@@ -3,7 +3,7 @@ import { applyBucketStep, listBucketRefs, observeBucket, RUNBOOK, readBucketTags
 import {
   type BucketState,
   type BucketStep,
-  bucketReportOnly,
+  bucketDeliveryProblem,
   type DesiredLogging,
   desiredLogging,
   diffLogging,
@@ -61,7 +61,8 @@ export const bucketLogging: Guardrail<BucketLoggingPolicy, BucketRef, BucketStat
           : null;
     }
   },
-  reportOnly: (ref, _state, drift, policy) => bucketReportOnly(drift, desiredLogging(ref, policy)),
+  // Logs not delivered: the destination is not logwarden's to fix; `failed` pages on-call (#13).
+  unrestorable: (ref, _state, drift, policy) => bucketDeliveryProblem(drift, desiredLogging(ref, policy)),
   diff: diffLogging,
   plan: planLogging,
   apply: applyBucketStep,

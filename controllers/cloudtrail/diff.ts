@@ -277,7 +277,7 @@ export function diffTrail(state: TrailState, d: DesiredTrail): Drift[] {
  * Delivery drift alone is only reported: the trail bucket lives in the log-archive account, which
  * logwarden never writes. Pure.
  */
-export function trailReportOnly(drift: readonly Drift[], d: DesiredTrail): string | null {
+export function trailDeliveryProblem(drift: readonly Drift[], d: DesiredTrail): string | null {
   const delivery = drift.find((x) => x.property === 'delivery');
   if (!delivery || drift.length > 1) return null;
   const { problem } = delivery.observed as { problem: string };

@@ -7,7 +7,7 @@ import {
   planTrail,
   type TrailState,
   type TrailStep,
-  trailReportOnly,
+  trailDeliveryProblem,
 } from './diff.js';
 import {
   governedTrails,
@@ -108,8 +108,9 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
     }
     return null;
   },
-  // Delivery drift alone: the bucket is the log archive's (see trailReportOnly).
-  reportOnly: (ref, _state, drift, policy) => trailReportOnly(drift, cloudtrail.desired(ref, policy)),
+  // Delivery drift alone: the bucket is the log archive's (see trailDeliveryProblem).
+  // Logs not delivered: the destination is not logwarden's to fix; `failed` pages on-call (#13).
+  unrestorable: (ref, _state, drift, policy) => trailDeliveryProblem(drift, cloudtrail.desired(ref, policy)),
   diff: diffTrail,
   plan: planTrail,
   apply: applyTrailStep,

@@ -46,7 +46,7 @@ export function decide(input: DecisionInput): Decision {
   if (input.detectOnly) return { kind: 'report', drift, steps, notes, reportOnly: null };
   const reportOnly = g.reportOnly?.(ref, state, drift, scope.policy) ?? null;
   if (reportOnly) return { kind: 'report', drift, steps, notes, reportOnly };
-  const unrestorable = g.unrestorable?.(ref, state, drift) ?? null;
+  const unrestorable = g.unrestorable?.(ref, state, drift, scope.policy) ?? null;
   if (unrestorable) return { kind: 'report', drift, steps, notes, reportOnly: null, unrestorable };
   return { kind: 'remediate', drift, steps, notes };
 }

@@ -175,10 +175,10 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
   reportOnly?(ref: R, state: S, drift: Drift[], policy: P): string | null;
   /**
    * A reason logwarden cannot restore this drift (a deleted function or table only a redeployment
-   * brings back), or null. Pure. In `remediate` mode the record is then `failed`, not retryable, with
+   * brings back; logs that their destination refuses, which is not logwarden's to change), or null. Pure. In `remediate` mode the record is then `failed`, not retryable, with
    * the reason and the runbook: a silenced part of logwarden must alarm, not pass as a report.
    */
-  unrestorable?(ref: R, state: S, drift: Drift[]): string | null;
+  unrestorable?(ref: R, state: S, drift: Drift[], policy: P): string | null;
   /** Compare observed with desired. Pure. */
   diff(state: S, desired: D): Drift[];
   /** The writes that bring the state to the desired one, in order. Pure. */

@@ -164,7 +164,7 @@ const ROLE_ERROR = /access|role|permission|assume/i;
  * role and log group of the member stack (a StackSet repair), or a destination of the log archive.
  * The reason says which, with EC2's error.
  */
-export function flowLogReportOnly(drift: readonly Drift[], d: DesiredFlowLog): string | null {
+export function flowLogDeliveryProblem(drift: readonly Drift[], d: DesiredFlowLog): string | null {
   const delivery = drift.find((x) => x.property === 'delivery');
   if (!delivery || drift.length > 1) return null;
   const failed = delivery.observed as {
@@ -196,7 +196,7 @@ export function clientToken(vpcIds: readonly string[], d: DesiredFlowLog, runId:
 
 /** The write that gives the VPC a compliant flow log. Pure. */
 export function planVpc(state: VpcState, d: DesiredFlowLog, drift: readonly Drift[]): FlowLogStep[] {
-  // Failed delivery has no write: a second identical flow log is refused (see flowLogReportOnly).
+  // Failed delivery has no write: a second identical flow log is refused (see flowLogDeliveryProblem).
   if (!state.exists || !drift.some((x) => x.property === 'flowLog')) return [];
   const where = d.destinationType === 's3' ? d.destination : `log group ${d.logGroupName}`;
   return [

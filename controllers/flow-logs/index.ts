@@ -12,7 +12,7 @@ import {
   desiredFlowLog,
   diffVpc,
   type FlowLogStep,
-  flowLogReportOnly,
+  flowLogDeliveryProblem,
   planVpc,
   type VpcState,
 } from './diff.js';
@@ -63,7 +63,8 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
     }
     return null;
   },
-  reportOnly: (_ref, _state, drift, policy) => flowLogReportOnly(drift, desiredFlowLog(policy)),
+  // Logs not delivered: the destination is not logwarden's to fix; `failed` pages on-call (#13).
+  unrestorable: (_ref, _state, drift, policy) => flowLogDeliveryProblem(drift, desiredFlowLog(policy)),
   diff: diffVpc,
   plan: planVpc,
   apply: applyFlowLogStep,

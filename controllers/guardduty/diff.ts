@@ -221,9 +221,21 @@ export function planGuardDuty(state: GuardDutyState, d: DesiredGuardDuty, drift:
 }
 
 /**
+ * Why a publishing destination's drift cannot be fixed by logwarden, or null: findings are not exported,
+ * and its bucket and KMS key are not logwarden's to change (or, deleted, not in the policy to recreate
+ * it). The record is `failed` so that it pages (#13). Pure.
+ */
+export function publishingDestinationProblem(ref: GuardDutyRef, state: GuardDutyState, drift: readonly Drift[]): string | null {
+  if (drift.length === 0 || state.kind !== 'destination') return null;
+  if (state.exists) {
+    return `publishing destination ${ref.id} is ${state.status ?? 'of unknown status'}, not PUBLISHING: findings are not exported to ${state.destinationArn ?? 'its destination'}; its bucket and KMS key are not logwarden's to change (runbooks/guardduty.md#delivery)`;
+  }
+  return `publishing destination ${ref.id} was deleted; its bucket and KMS key are not in the policy, so logwarden cannot recreate it (see the runbook)`;
+}
+
+/**
  * Why this drift is only reported, or null. Findings suppression is the security team's call unless
- * the policy says otherwise; a deleted publishing destination and a broken membership cannot be
- * restored from this account alone; a member's detector settings belong to its administrator.
+ * the policy says otherwise; a broken membership cannot be restored from this account alone; a member's detector settings belong to its administrator.
  */
 export function reportOnlyReason(ref: GuardDutyRef, state: GuardDutyState, drift: readonly Drift[], d: DesiredGuardDuty) {
   if (drift.length === 0) return null;
@@ -237,10 +249,8 @@ export function reportOnlyReason(ref: GuardDutyRef, state: GuardDutyState, drift
         ? null
         : `trusted IP list ${ref.id} is active: GuardDuty raises no findings for its addresses; the security team decides (policy guardduty.trustedIpSets is notify)`;
     case 'destination':
-      if (state.exists) {
-        return `publishing destination ${ref.id} is ${state.status ?? 'of unknown status'}, not PUBLISHING: findings are not exported to ${state.destinationArn ?? 'its destination'}; its bucket and KMS key are not logwarden's to change (runbooks/guardduty.md#delivery)`;
-      }
-      return `publishing destination ${ref.id} was deleted; its bucket and KMS key are not in the policy, so logwarden cannot recreate it (see the runbook)`;
+      // Not a judgement call: findings not exported are a failure (`publishingDestinationProblem`).
+      return null;
     case 'membership':
       return 'the administrator relationship can only be restored with the administrator account (it adds the account again, or invites it and this account accepts)';
     case 'detector': {

@@ -8,6 +8,7 @@ import {
   type GuardDutyState,
   type GuardDutyStep,
   planGuardDuty,
+  publishingDestinationProblem,
   reportOnlyReason,
 } from './diff.js';
 import {
@@ -108,6 +109,7 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
   observe: observeGuardDuty,
   tagsOf: (state) => (state.kind === 'detector' ? (state.exists ? state.tags : {}) : state.tags),
   reportOnly: (ref, state, drift, policy) => reportOnlyReason(ref, state, drift, desiredGuardDuty(policy)),
+  unrestorable: publishingDestinationProblem,
   diff: diffGuardDuty,
   plan: planGuardDuty,
   apply: applyGuardDutyStep,

@@ -197,7 +197,7 @@ describe('bucket-logging guardrail on the emulator', () => {
     expect(h.writes()).toEqual([]);
   });
 
-  it('delivery: a Deny for logging.s3.amazonaws.com added to the log bucket → drift-detected on the next event and sweep, nothing written', async () => {
+  it('delivery: a Deny for logging.s3.amazonaws.com added to the log bucket → failed (pages) on the next event and sweep, nothing written', async () => {
     const h = await setup();
     const policy = JSON.parse(
       (
@@ -222,12 +222,12 @@ describe('bucket-logging guardrail on the emulator', () => {
     const [onEvent] = await h.deliver(
       bucketEvent('PutBucketLogging', putBucketLoggingRequest(APP, REGION, { bucket: LOG_BUCKET, prefix: `${APP}/` })),
     );
-    expect(onEvent).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [], runbook: RUNBOOK });
+    expect(onEvent).toMatchObject({ outcome: 'failed', retryable: false, actions: [], runbook: RUNBOOK });
     expect(onEvent?.drift.map((d) => d.property)).toEqual(['logDelivery']);
     expect(onEvent?.reason).toContain(`log bucket ${LOG_BUCKET} does not let logging.s3.amazonaws.com write ${APP}/*`);
     const swept = await h.deliver(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'bucket-logging' }));
     expect(swept.find((r) => r.resource.id === APP)).toMatchObject({
-      outcome: 'drift-detected',
+      outcome: 'failed',
       drift: [{ property: 'logDelivery' }],
     });
     expect(h.writes()).toEqual([]);

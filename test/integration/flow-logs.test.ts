@@ -373,14 +373,14 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
       outcome: 'failed',
       reason: 'verification failed: still different after remediation: delivery',
     });
-    // A second delivery writes nothing more: the flow log exists; its delivery is reported.
+    // A second delivery writes nothing more: the flow log exists; its failed delivery is reported.
     const [again] = await h.runtime.controller.handleEvent(createVpcEvent(vpcId));
-    expect(again).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });
+    expect(again).toMatchObject({ outcome: 'failed', retryable: false, actions: [] });
     expect(await flowLogsOf(clients(), vpcId)).toHaveLength(1);
   });
 
   // The emulator models DeliverLogsStatus FAILED ("Access error") for a flow log whose log group is missing.
-  it('delivery: a matching flow log whose delivery FAILED is reported with EC2 error (notify), never duplicated', async () => {
+  it('delivery: a matching flow log whose delivery FAILED is failed with EC2 error, never duplicated', async () => {
     const cwl = { type: 'cloud-watch-logs', logGroupArn: FLOW_LOG_GROUP_ARN, deliveryRoleArn: FLOW_ROLE_ARN };
     const h = await setup(flowLogsPolicy({ destination: cwl }));
     const vpcId = await createVpc(clients());
@@ -393,7 +393,7 @@ describe('flow-logs guardrail on the emulator: modes, destinations and the sweep
     const [failing] = await flowLogsOf(clients(), vpcId);
     expect(failing).toMatchObject({ DeliverLogsStatus: 'FAILED', DeliverLogsErrorMessage: 'Access error' });
     const [record] = await h.deliver(createVpcEvent(vpcId));
-    expect(record).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });
+    expect(record).toMatchObject({ outcome: 'failed', retryable: false, actions: [] });
     expect(record?.drift).toEqual([
       {
         property: 'delivery',

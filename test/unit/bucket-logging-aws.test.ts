@@ -201,14 +201,14 @@ describe('bucket-logging paths the emulator does not model (aws-sdk-client-mock)
     ],
   });
 
-  it('delivery: a Deny for logging.s3.amazonaws.com on the log bucket → drift-detected (notify) on an event, no write', async () => {
+  it('delivery: a Deny for logging.s3.amazonaws.com on the log bucket → failed on an event, no write', async () => {
     s3.on(GetBucketLoggingCommand).resolves(compliantLogging);
     s3.on(GetBucketPolicyCommand).resolves({ Policy: denyLogging });
     s3.on(GetBucketAclCommand).resolves({ Grants: [] });
     const [r] = await controller().handleEvent(
       bucketEvent('PutBucketLogging', putBucketLoggingRequest('app', REGION, { bucket: LOG_BUCKET, prefix: 'app/' })),
     );
-    expect(r).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });
+    expect(r).toMatchObject({ outcome: 'failed', retryable: false, actions: [] });
     expect(r?.drift).toEqual([
       expect.objectContaining({ property: 'logDelivery', observed: expect.objectContaining({ code: 'LogBucketNotPermitted' }) }),
     ]);
@@ -231,9 +231,9 @@ describe('bucket-logging paths the emulator does not model (aws-sdk-client-mock)
     );
     const gone = await controller().handleEvent(sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'bucket-logging' }));
     expect(gone.map((r) => [r.resource.id, r.outcome, r.drift[0]?.property])).toEqual([
-      ['a', 'drift-detected', 'logDelivery'],
-      ['b', 'drift-detected', 'logDelivery'],
-      ['c', 'drift-detected', 'logDelivery'],
+      ['a', 'failed', 'logDelivery'],
+      ['b', 'failed', 'logDelivery'],
+      ['c', 'failed', 'logDelivery'],
     ]);
     expect(gone[0]?.reason).toContain(`log bucket ${LOG_BUCKET} does not exist`);
   });

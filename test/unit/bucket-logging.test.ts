@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aclAllowsLogDelivery,
   type BucketState,
-  bucketReportOnly,
+  bucketDeliveryProblem,
   desiredLogging,
   diffLogging,
   LOG_DELIVERY_GROUP,
@@ -240,8 +240,8 @@ describe('bucket-logging diff and plan', () => {
         desired: `logging.s3.amazonaws.com may write s3://${LOG_BUCKET}/app/`,
       },
     ]);
-    expect(bucketReportOnly(drift, d)).toContain(problem);
-    expect(bucketReportOnly(drift, d)).toContain('runbooks/bucket-logging.md#delivery');
+    expect(bucketDeliveryProblem(drift, d)).toContain(problem);
+    expect(bucketDeliveryProblem(drift, d)).toContain('runbooks/bucket-logging.md#delivery');
     expect(diffLogging({ ...state, logBucket: { ok: true } }, d)).toEqual([]);
   });
 
@@ -253,7 +253,7 @@ describe('bucket-logging diff and plan', () => {
     };
     const drift = diffLogging(state, d);
     expect(drift.map((x) => x.property)).toEqual(['targetPrefix']);
-    expect(bucketReportOnly(drift, d)).toBeNull();
+    expect(bucketDeliveryProblem(drift, d)).toBeNull();
   });
 
   it('desired: the region log bucket, {bucket}/ and the policy key format', () => {

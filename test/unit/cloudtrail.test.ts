@@ -17,7 +17,7 @@ import {
   planTrail,
   TRAIL_PROPERTIES,
   type TrailState,
-  trailReportOnly,
+  trailDeliveryProblem,
 } from '../../controllers/cloudtrail/diff.js';
 import { parseTrailName, refsFromEvent, resolveTrail } from '../../controllers/cloudtrail/events.js';
 import { cloudtrail } from '../../controllers/cloudtrail/index.js';
@@ -242,8 +242,8 @@ describe('delivery health (pure)', () => {
       },
     ]);
     expect(planTrail(withDelivery({ latestDeliveryError: 'AccessDenied' }), desired, drift)).toEqual([]);
-    expect(trailReportOnly(drift, desired)).toContain('AccessDenied');
-    expect(trailReportOnly(drift, desired)).toContain('runbooks/cloudtrail.md#delivery');
+    expect(trailDeliveryProblem(drift, desired)).toContain('AccessDenied');
+    expect(trailDeliveryProblem(drift, desired)).toContain('runbooks/cloudtrail.md#delivery');
   });
 
   it('a delivery older than the bound is drift; the bound comes from the policy', () => {
@@ -274,7 +274,7 @@ describe('delivery health (pure)', () => {
     const drift = diffTrail(moved, desired);
     expect(drift.map((d) => d.property)).toEqual(['s3BucketName']);
     // Mixed drift is remediated, never held back by the report-only delivery drift.
-    expect(trailReportOnly(drift, desired)).toBeNull();
+    expect(trailDeliveryProblem(drift, desired)).toBeNull();
     expect(diffTrail({ ...compliant, delivery: null }, desired)).toEqual([]);
   });
 
@@ -451,7 +451,7 @@ describe('CloudTrail paths the emulator does not model (aws-sdk-client-mock)', (
 
   // The emulator reports every logging trail as delivered just now: delivery errors and stale
   // deliveries exist only in these mocks.
-  it('a LatestDeliveryError on a logging, compliant trail → drift-detected (notify) with the error and the runbook, no write', async () => {
+  it('a LatestDeliveryError on a logging, compliant trail → failed with the error and the runbook, no write', async () => {
     ct.on(GetTrailCommand).resolves({ Trail: trail });
     ct.on(GetTrailStatusCommand).resolves({
       IsLogging: true,
@@ -461,7 +461,7 @@ describe('CloudTrail paths the emulator does not model (aws-sdk-client-mock)', (
     });
     ct.on(GetEventSelectorsCommand).resolves({ EventSelectors: basic });
     const [r] = await controller().handleEvent(trailEvent('UpdateTrail', { name: TRAIL }));
-    expect(r).toMatchObject({ outcome: 'drift-detected', mode: 'notify', runbook: 'runbooks/cloudtrail.md' });
+    expect(r).toMatchObject({ outcome: 'failed', retryable: false, runbook: 'runbooks/cloudtrail.md' });
     expect(r?.reason).toContain('S3 delivery error: AccessDenied');
     expect(r?.drift.map((d) => d.property)).toEqual(['delivery']);
     expect(ct.commandCalls(StartLoggingCommand)).toHaveLength(0);
@@ -477,7 +477,7 @@ describe('CloudTrail paths the emulator does not model (aws-sdk-client-mock)', (
       LatestDeliveryTime: new Date(Date.now() - 3 * 3_600_000),
     });
     const [stale] = await controller().handleEvent(trailEvent('UpdateTrail', { name: TRAIL }));
-    expect(stale).toMatchObject({ outcome: 'drift-detected', mode: 'notify' });
+    expect(stale).toMatchObject({ outcome: 'failed', retryable: false });
     expect(stale?.reason).toContain('more than 60 minutes ago');
     ct.on(GetTrailStatusCommand).resolves({ IsLogging: true, StartLoggingTime: started, LatestDeliveryTime: new Date() });
     const [fresh] = await controller().handleEvent(trailEvent('UpdateTrail', { name: TRAIL }));

@@ -22,7 +22,7 @@ import {
   desiredFlowLog,
   diffVpc,
   type FlowLogInfo,
-  flowLogReportOnly,
+  flowLogDeliveryProblem,
   planVpc,
   type VpcState,
 } from '../../controllers/flow-logs/diff.js';
@@ -222,8 +222,8 @@ describe('diffVpc and planVpc (pure)', () => {
     ]);
     expect(planVpc(vpc([failed]), desired, drift)).toEqual([]);
     // S3: the bucket is the log archive's, so the reason names the destination, not a role.
-    expect(flowLogReportOnly(drift, desired)).toContain(`the destination ${BUCKET_ARN}/vpc refuses delivery`);
-    expect(flowLogReportOnly(drift, desired)).toContain('(Access error)');
+    expect(flowLogDeliveryProblem(drift, desired)).toContain(`the destination ${BUCKET_ARN}/vpc refuses delivery`);
+    expect(flowLogDeliveryProblem(drift, desired)).toContain('(Access error)');
   });
 
   it('delivery: one delivering matching flow log is enough; a FAILED mismatching one is the old flowLog drift', () => {
@@ -234,7 +234,7 @@ describe('diffVpc and planVpc (pure)', () => {
     const rejectOnly = fl({ trafficType: 'REJECT', deliverLogsStatus: 'FAILED' });
     const drift = diffVpc(vpc([rejectOnly]), desired);
     expect(drift.map((d) => d.property)).toEqual(['flowLog']);
-    expect(flowLogReportOnly(drift, desired)).toBeNull();
+    expect(flowLogDeliveryProblem(drift, desired)).toBeNull();
     expect(planVpc(vpc([rejectOnly]), desired, drift).map((s) => s.api)).toEqual(['ec2:CreateFlowLogs']);
   });
 
@@ -250,9 +250,9 @@ describe('diffVpc and planVpc (pure)', () => {
       deliverLogsErrorMessage: 'Access error',
     });
     const drift = diffVpc(vpc([failed]), cwl);
-    expect(flowLogReportOnly(drift, cwl)).toContain(`the delivery role ${ROLE}`);
+    expect(flowLogDeliveryProblem(drift, cwl)).toContain(`the delivery role ${ROLE}`);
     const throttled = diffVpc(vpc([{ ...failed, deliverLogsErrorMessage: 'Rate limited' }]), cwl);
-    expect(flowLogReportOnly(throttled, cwl)).toContain('refuses delivery');
+    expect(flowLogDeliveryProblem(throttled, cwl)).toContain('refuses delivery');
   });
 
   it('the ClientToken is deterministic per event and VPC set, ≤ 64 characters, and new for a later event', () => {
@@ -298,12 +298,12 @@ describe('flow-logs paths the emulator does not model (aws-sdk-client-mock)', ()
   });
 
   // The emulator never reports FAILED delivery for an S3 destination: only these mocks do.
-  it('an S3 flow log with DeliverLogsStatus FAILED → drift-detected (notify) with DeliverLogsErrorMessage, no write', async () => {
+  it('an S3 flow log with DeliverLogsStatus FAILED → failed with DeliverLogsErrorMessage, no write', async () => {
     ec2.on(DescribeFlowLogsCommand).resolves({
       FlowLogs: [awsFl({ DeliverLogsStatus: 'FAILED', DeliverLogsErrorMessage: 'Access error' })],
     });
     const [r] = await controller().handleEvent(createVpcEvent(VPC));
-    expect(r).toMatchObject({ outcome: 'drift-detected', mode: 'notify', actions: [] });
+    expect(r).toMatchObject({ outcome: 'failed', retryable: false, actions: [] });
     expect(r?.reason).toContain('DeliverLogsStatus FAILED (Access error)');
     expect(r?.drift.map((d) => d.property)).toEqual(['delivery']);
     expect(ec2.commandCalls(CreateFlowLogsCommand)).toHaveLength(0);

@@ -196,7 +196,7 @@ describe('GuardDuty guardrail against mocked AWS semantics', () => {
     ]);
   });
 
-  it('DeletePublishingDestination → drift-detected (cannot be recreated from the policy)', async () => {
+  it('DeletePublishingDestination → failed (cannot be recreated from the policy)', async () => {
     gdMock.on(GetDetectorCommand).resolves(awsDetector());
     gdMock.on(DescribePublishingDestinationCommand).rejects(
       Object.assign(new Error('The request is rejected because the input destinationId is not valid.'), {
@@ -209,13 +209,13 @@ describe('GuardDuty guardrail against mocked AWS semantics', () => {
     );
 
     expect(record).toMatchObject({
-      outcome: 'drift-detected',
+      outcome: 'failed',
       resource: { type: 'AWS::GuardDuty::PublishingDestination', id: 'a4b6c8' },
       drift: [{ property: 'publishingDestination', observed: 'deleted', desired: 'exists' }],
     });
   });
 
-  it('delivery: UpdatePublishingDestination leaving it UNABLE_TO_PUBLISH… → drift-detected (notify) with the status', async () => {
+  it('delivery: UpdatePublishingDestination leaving it UNABLE_TO_PUBLISH… → failed with the status', async () => {
     gdMock.on(GetDetectorCommand).resolves(awsDetector());
     gdMock.on(DescribePublishingDestinationCommand).resolves({
       DestinationId: 'a4b6c8',
@@ -227,8 +227,8 @@ describe('GuardDuty guardrail against mocked AWS semantics', () => {
       event('UpdatePublishingDestination', { detectorId: DETECTOR, destinationId: 'a4b6c8' }),
     );
     expect(record).toMatchObject({
-      outcome: 'drift-detected',
-      mode: 'notify',
+      outcome: 'failed',
+      retryable: false,
       actions: [],
       drift: [
         {
@@ -259,7 +259,7 @@ describe('GuardDuty guardrail against mocked AWS semantics', () => {
     expect(records.map((r) => [r.resource.type, r.resource.id, r.outcome])).toEqual([
       ['AWS::GuardDuty::Detector', DETECTOR, 'compliant'],
       ['AWS::GuardDuty::PublishingDestination', 'ok1', 'compliant'],
-      ['AWS::GuardDuty::PublishingDestination', 'stopped1', 'drift-detected'],
+      ['AWS::GuardDuty::PublishingDestination', 'stopped1', 'failed'],
     ]);
     expect(records[2]?.reason).toContain('is STOPPED, not PUBLISHING');
   });

@@ -5,6 +5,7 @@ import {
   desiredGuardDuty,
   diffGuardDuty,
   planGuardDuty,
+  publishingDestinationProblem,
   reportOnlyReason,
 } from '../../controllers/guardduty/diff.js';
 import { destinationRef, detectorRef, filterRef, refsFromEvent } from '../../controllers/guardduty/events.js';
@@ -208,7 +209,7 @@ describe('GuardDuty diff and plan', () => {
     expect(diffGuardDuty({ ...filter, action: 'NOOP' }, d)).toEqual([]);
   });
 
-  it('delivery: a publishing destination not PUBLISHING is drift with its status, reported only, no write', () => {
+  it('delivery: a publishing destination not PUBLISHING is drift with its status, a failure logwarden cannot fix, no write', () => {
     const dest = {
       kind: 'destination' as const,
       exists: true as const,
@@ -229,7 +230,8 @@ describe('GuardDuty diff and plan', () => {
         },
       ]);
       expect(planGuardDuty({ ...dest, status }, d, drift)).toEqual([]);
-      expect(reportOnlyReason(destinationRef(where, 'd1', 'pd1'), { ...dest, status }, drift, d)).toContain(
+      expect(reportOnlyReason(destinationRef(where, 'd1', 'pd1'), { ...dest, status }, drift, d)).toBeNull();
+      expect(publishingDestinationProblem(destinationRef(where, 'd1', 'pd1'), { ...dest, status }, drift)).toContain(
         `pd1 is ${status}, not PUBLISHING`,
       );
     }

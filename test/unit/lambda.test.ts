@@ -94,7 +94,8 @@ describe('Lambda handler', () => {
         cloudtrail: { trails: [...section.trails, { name: second, homeRegion: 'us-east-1', s3BucketName: BUCKET }] },
       }),
     );
-    ct.on(GetTrailStatusCommand).resolves({ IsLogging: true });
+    // Logging and delivering: compliant.
+    ct.on(GetTrailStatusCommand).resolves({ IsLogging: true, StartLoggingTime: new Date(), LatestDeliveryTime: new Date() });
     eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }, { EventId: '2' }] });
     const handler = createLambdaHandler(cloudtrail);
     const result = await handler(sweepEvent({ account: ACCOUNT, region: 'us-east-1', guardrail: 'cloudtrail' }), context);

@@ -136,7 +136,9 @@ describe('equality and principals (resource policies)', () => {
     expect(evaluate([allow({ AWS: 'arn:aws:iam::123456789012:root' })], sign(ROLE))).toBe('allowed');
     expect(evaluate([allow({ AWS: 'arn:aws:iam::999999999999:root' })], sign(ROLE))).toBe('implicit-deny');
     expect(evaluate([allow({ AWS: ROLE })], sign('arn:aws:iam::123456789012:role/other'))).toBe('implicit-deny');
-    expect(() => evaluate([allow('*')], { ...sign(ROLE), principal: undefined })).toThrow(UnsupportedConditionError);
+    // No caller known (neither request.principal nor aws:PrincipalArn): only `*` can match.
+    expect(evaluate([allow('*')], { ...sign(ROLE), principal: undefined })).toBe('allowed');
+    expect(evaluate([allow({ AWS: ROLE })], { ...sign(ROLE), principal: undefined })).toBe('implicit-deny');
   });
 });
 
