@@ -51,7 +51,8 @@ export function auditTable(records: readonly AuditRecord[]): string {
 
 /** Rejected items, listed (the first `max`) with their count. */
 export function integrityText(integrity: Integrity, max = TEXT_PROBLEMS): string {
-  if (integrity.rejected === 0) return `integrity: all ${integrity.read} item(s) read are valid audit records`;
+  const origin = originText(integrity);
+  if (integrity.rejected === 0) return `integrity: all ${integrity.read} item(s) read are valid audit records${origin}`;
   const kinds = Object.entries(integrity.byKind)
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${count} ${kind}`)
@@ -61,7 +62,13 @@ export function integrityText(integrity: Integrity, max = TEXT_PROBLEMS): string
     lines.push(`  ${problem.location}  ${problem.kind}: ${clip(problem.message, 160)}`);
   }
   if (integrity.rejected > max) lines.push(`  … and ${integrity.rejected - max} more (all are listed by --summary --json)`);
-  return lines.join('\n');
+  return `${lines.join('\n')}${origin}`;
+}
+
+/** How many selected records carried no EventBridge envelope, so no AWS-set account to check theirs against. */
+function originText(integrity: Integrity): string {
+  if (integrity.unverified === 0) return '';
+  return `\norigin: ${integrity.unverified} selected record(s) have no EventBridge envelope (an export or an old file): their account is not verified`;
 }
 
 /** `--verify`: how many records verified, and each unsigned, invalid or altered one with where it was read. */

@@ -7,7 +7,12 @@ import {
 } from '../../controllers/core/record.js';
 
 /** Why a raw item was rejected. Every rejected item is counted and listed, never silently skipped. */
-export type ProblemKind = 'malformed-json' | 'unknown-schema-version' | 'invalid-record' | 'not-an-audit-record';
+export type ProblemKind =
+  | 'malformed-json'
+  | 'unknown-schema-version'
+  | 'invalid-record'
+  | 'not-an-audit-record'
+  | 'origin-mismatch';
 
 export interface Problem {
   kind: ProblemKind;
@@ -22,8 +27,14 @@ export interface RawItem {
   location: string;
 }
 
-/** `raw`: the record as read (before the schema drops unknown fields), what a signature covers. */
-export type Parsed = { ok: true; record: AuditRecord; raw: Record<string, unknown> } | { ok: false; problem: Problem };
+/**
+ * `raw`: the record as read (before the schema drops unknown fields), what a signature covers.
+ * `origin`: `verified` when an EventBridge envelope (whose `account` AWS sets) agrees with the
+ * record's account; `unverified` when there is no envelope (a bare record: an export, an old file).
+ */
+export type Parsed =
+  | { ok: true; record: AuditRecord; raw: Record<string, unknown>; origin: 'verified' | 'unverified' }
+  | { ok: false; problem: Problem };
 
 const MAX_ISSUES = 3;
 
@@ -37,6 +48,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export function parseValue(value: unknown, location: string): Parsed {
   let candidate = value;
+  let envelopeAccount: string | null = null;
   if (isObject(value) && 'detail' in value && ('detail-type' in value || 'source' in value)) {
     if (value.source !== AUDIT_SOURCE || value['detail-type'] !== AUDIT_DETAIL_TYPE) {
       return {
@@ -49,6 +61,7 @@ export function parseValue(value: unknown, location: string): Parsed {
       };
     }
     candidate = value.detail;
+    envelopeAccount = typeof value.account === 'string' ? value.account : null;
   }
   if (!isObject(candidate)) {
     return {
@@ -85,7 +98,11 @@ export function parseValue(value: unknown, location: string): Parsed {
       problem: { kind: 'invalid-record', location, message: `time: not a date: ${JSON.stringify(parsed.data.time)}` },
     };
   }
-  return { ok: true, record: parsed.data, raw: candidate };
+  if (envelopeAccount !== null && envelopeAccount !== parsed.data.account) {
+    const message = `the record says account ${JSON.stringify(parsed.data.account)} but its EventBridge envelope (set by AWS) says ${envelopeAccount}: forged or misrouted, not counted`;
+    return { ok: false, problem: { kind: 'origin-mismatch', location, message } };
+  }
+  return { ok: true, record: parsed.data, raw: candidate, origin: envelopeAccount === null ? 'unverified' : 'verified' };
 }
 
 function kindOf(value: unknown): string {

@@ -44,7 +44,9 @@ export async function readAudit(source: AuditSource, query: AuditQuery, options:
     'unknown-schema-version': 0,
     'invalid-record': 0,
     'not-an-audit-record': 0,
+    'origin-mismatch': 0,
   };
+  let unverified = 0;
   let read = 0;
   let rejected = 0;
   let selected = 0;
@@ -63,6 +65,7 @@ export async function readAudit(source: AuditSource, query: AuditQuery, options:
       if (problems.length < MAX_LISTED_PROBLEMS) problems.push(parsed.problem);
     } else if (matches(parsed.record, query)) {
       selected++;
+      if (parsed.origin === 'unverified') unverified++;
       if (options.collect) records.push(parsed.record);
       options.summary?.add(parsed.record);
       options.signatures?.add(parsed.raw, item.location);
@@ -73,6 +76,14 @@ export async function readAudit(source: AuditSource, query: AuditQuery, options:
   return {
     records,
     selected,
-    integrity: { read, valid: read - rejected, rejected, byKind, problems, problemsTruncated: rejected > problems.length },
+    integrity: {
+      read,
+      valid: read - rejected,
+      rejected,
+      byKind,
+      problems,
+      problemsTruncated: rejected > problems.length,
+      unverified,
+    },
   };
 }

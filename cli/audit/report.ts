@@ -457,7 +457,13 @@ export function renderReport(input: ReportInput): string {
 <section id="sec-ttr"><h2>Time to remediate</h2>${ttr}<p class="empty">durationMs of remediated records (event in → state re-read and verified), nearest-rank percentiles.</p></section>
 ${exemptionsSection(summary.exemptions, summary.window.asOf)}
 <section id="sec-heartbeats"><h2>Heartbeats (stopped: none for ${esc(humanMs(input.heartbeatStaleMs))} as of ${esc(summary.window.asOf)})</h2>${heartbeats}</section>
-<section id="sec-integrity"><h2>Integrity</h2>${problems}${signaturesSection(summary.signatures)}</section>
+<section id="sec-integrity"><h2>Integrity</h2>${problems}${originParagraph(summary.integrity.unverified)}${signaturesSection(summary.signatures)}</section>
 </main><script>${SCRIPT}</script></body></html>
 `;
+}
+
+/** Records with no EventBridge envelope: their account is their own word (an export or an old file). */
+function originParagraph(unverified: number): string {
+  if (unverified === 0) return '';
+  return `<p id="origin-unverified">${unverified} record(s) have no EventBridge envelope (an export or an old file): their account is not verified against the one AWS sets. Records whose envelope disagrees are rejected above as <code>origin-mismatch</code>.</p>`;
 }

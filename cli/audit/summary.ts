@@ -21,6 +21,7 @@ const PROBLEM_KINDS: readonly ProblemKind[] = [
   'unknown-schema-version',
   'invalid-record',
   'not-an-audit-record',
+  'origin-mismatch',
 ];
 
 /** What was read and what was rejected. Every rejected item is counted; the first {@link MAX_LISTED_PROBLEMS} are listed. */
@@ -33,12 +34,14 @@ export interface Integrity {
   problems: Problem[];
   /** True when more problems were found than are listed. */
   problemsTruncated: boolean;
+  /** Selected records without an EventBridge envelope: their account is the record's own word. */
+  unverified: number;
 }
 
 export const MAX_LISTED_PROBLEMS = 10_000;
 
 /** Integrity figures for records and problems already in memory. Pure. */
-export function integrityOf(read: number, problems: readonly Problem[]): Integrity {
+export function integrityOf(read: number, problems: readonly Problem[], unverified = 0): Integrity {
   const byKind = Object.fromEntries(PROBLEM_KINDS.map((kind) => [kind, 0])) as Record<ProblemKind, number>;
   for (const problem of problems) byKind[problem.kind]++;
   return {
@@ -48,6 +51,7 @@ export function integrityOf(read: number, problems: readonly Problem[]): Integri
     byKind,
     problems: problems.slice(0, MAX_LISTED_PROBLEMS),
     problemsTruncated: problems.length > MAX_LISTED_PROBLEMS,
+    unverified,
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -63,6 +63,74 @@ afterEach(() => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+});
+
+describe('verified origin: a forged detail.account is flagged in every source (#13)', () => {
+  // The envelope's account is set by AWS (by the emulator here, to the caller's account); the record's
+  // own `account` is whatever the publisher wrote.
+  const forged = () => record({ account: '999999999999', outcome: 'remediated', time: minutesAgo(5) });
+  const honest = () => record({ account: ACCOUNT, outcome: 'remediated', time: minutesAgo(5) });
+  const forgedEvent = (r: AuditRecord) => ({ ...eventOf(r), account: ACCOUNT });
+  const expectFlagged = (out: string, forgedId: string) => {
+    const s = JSON.parse(out) as AuditSummary;
+    expect(s.selected).toBe(1);
+    expect(s.integrity.byKind['origin-mismatch']).toBe(1);
+    const problem = s.integrity.problems.find((p) => p.kind === 'origin-mismatch');
+    expect(problem?.message).toContain(
+      `the record says account "999999999999" but its EventBridge envelope (set by AWS) says ${ACCOUNT}`,
+    );
+    expect(out).not.toContain(`"id":"${forgedId}"`);
+  };
+
+  it('CloudWatch Logs: the envelope as EventBridge writes it to the group', async () => {
+    const logs = emu.clients().get(CloudWatchLogsClient, REGION);
+    const group = '/logwarden/forged';
+    await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
+    await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: 'rule' }));
+    // Emulator gap: moto's EventBridge → CloudWatch Logs delivery writes the envelope without `account`
+    // (AWS always sets it), so a bus-delivered record would only read as "not verified". The events
+    // are written here as AWS delivers them, with the envelope's account.
+    const [bad, good] = [forged(), honest()];
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: group,
+        logStreamName: 'rule',
+        logEvents: [bad, good].map((r) => ({ timestamp: Date.now(), message: JSON.stringify(forgedEvent(r)) })),
+      }),
+    );
+    expectFlagged((await run([`logs://${group}`, '--summary', '--json'])).out, bad.id);
+  });
+
+  it('a record without an envelope (an export, an old file) is kept and counted as not verified', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-origin-'));
+    const file = join(dir, 'old.jsonl');
+    writeFileSync(file, `${JSON.stringify(honest())}\n`);
+    const s = JSON.parse((await run(['--file', file, '--summary', '--json'])).out) as AuditSummary;
+    expect(s.selected).toBe(1);
+    expect(s.integrity).toMatchObject({ rejected: 0, unverified: 1 });
+    const text = (await run(['--file', file, '--summary'])).out;
+    expect(text).toContain('1 selected record(s) have no EventBridge envelope');
+  });
+
+  it('Kinesis and the S3 archive: the envelope as the pipeline keeps it', async () => {
+    const clients = emu.clients();
+    const [bad, good] = [forged(), honest()];
+    const kinesis = clients.get(KinesisClient, REGION);
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'forged', ShardCount: 1 }));
+    const enc = new TextEncoder();
+    await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: 'forged',
+        Records: [bad, good].map((r) => ({ Data: enc.encode(JSON.stringify(forgedEvent(r))), PartitionKey: 'p' })),
+      }),
+    );
+    expectFlagged((await run(['kinesis://forged', '--summary', '--json'])).out, bad.id);
+    const s3 = clients.get(S3Client, REGION);
+    await s3.send(new CreateBucketCommand({ Bucket: 'forged-archive' }));
+    const body = gzipSync(`${[bad, good].map((r) => JSON.stringify(forgedEvent(r))).join('\n')}\n`);
+    await s3.send(new PutObjectCommand({ Bucket: 'forged-archive', Key: 'audit/x.gz', Body: body }));
+    expectFlagged((await run(['s3://forged-archive/audit/', '--summary', '--json'], clients)).out, bad.id);
+  });
 });
 
 describe('audit source: the central CloudWatch Logs group (emulator)', () => {
