@@ -35,7 +35,7 @@ export interface RoleStatementResources {
  * added or removed. Pure: the member stack calls it with CDK tokens, the manifest with placeholders.
  */
 export function roleStatements(grants: readonly Grant[], r: RoleStatementResources): Grant[] {
-  const out: Grant[] = grants.map((g) => ({ sid: g.sid, actions: [...g.actions], resources: [...g.resources] }));
+  const out: Grant[] = grants.map((g) => ({ ...g, actions: [...g.actions], resources: [...g.resources] }));
   out.push({ sid: 'OwnLogGroup', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [r.logGroupArn] });
   if (r.auditBusArn) out.push({ sid: 'PublishAuditRecords', actions: ['events:PutEvents'], resources: [r.auditBusArn] });
   if (r.auditSigningKeyArn) out.push({ sid: 'SignAuditRecords', actions: ['kms:Sign'], resources: [r.auditSigningKeyArn] });
@@ -144,7 +144,7 @@ export class LogwardenFunction extends Group implements DeployedFunction {
       auditSigningKeyArn: props.auditSigningKeyArn,
       stateTableArn: props.stateTable?.tableArn,
       deadLetterQueueArn: props.deadLetterQueue?.queueArn,
-    }).map((s) => new iam.PolicyStatement({ sid: s.sid, actions: s.actions, resources: s.resources }));
+    }).map((s) => new iam.PolicyStatement({ sid: s.sid, actions: s.actions, resources: s.resources, conditions: s.conditions }));
     const role = new iam.Role(this, `${id}-Role`, {
       // A fixed name, so that the policy and the rules can name logwarden's roles exactly (config.ts).
       roleName: functionRoleName(props.kind, props.guardrail, Aws.REGION),

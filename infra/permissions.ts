@@ -1,5 +1,5 @@
 import { LogwardenError } from '../controllers/core/errors.js';
-import type { AnyGuardrail } from '../controllers/core/types.js';
+import type { AnyGuardrail, ScopedPermission } from '../controllers/core/types.js';
 
 /** A statement as the infrastructure grants it (before CDK renders it). */
 export interface Grant {
@@ -7,6 +7,7 @@ export interface Grant {
   actions: string[];
   /** `*` only where the actions are named by the guardrail at run time (see below). */
   resources: string[];
+  conditions?: Record<string, Record<string, string>>;
 }
 
 const ACTION = /^[a-z0-9-]+:[A-Za-z0-9]+$/;
@@ -46,9 +47,19 @@ export function controllerGrants(g: AnyGuardrail, policySection: unknown, accoun
       sid: `GuardrailScoped${i}`,
       actions: [...s.actions],
       resources: s.resources.map((r) => ownAccount(r, account)),
+      ...passRoleCondition(g, s, i),
     });
   });
   return grants;
+}
+
+/** `iam:PassRole` only to the service that needs the role (#17): alone in its statement, with the service named. */
+function passRoleCondition(g: AnyGuardrail, s: ScopedPermission, i: number): Pick<Grant, 'conditions'> {
+  if (!s.actions.includes('iam:PassRole')) return {};
+  if (s.actions.length > 1 || !s.passedToService) {
+    throw new PermissionError(`${g.name}: scoped permission ${i}: iam:PassRole must be alone and name passedToService`);
+  }
+  return { conditions: { StringEquals: { 'iam:PassedToService': s.passedToService } } };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Guardrail } from '../core/types.js';
+import type { Guardrail, ScopedPermission } from '../core/types.js';
 import { applyTrailStep, observeTrail, readTrailTags } from './aws.js';
 import {
   type DesiredTrail,
@@ -21,12 +21,10 @@ import {
 } from './events.js';
 import { type CloudTrailPolicy, cloudTrailPolicySchema } from './policy.js';
 
-type ScopedPermission = { actions: string[]; resources: string[] };
-
 /** CloudTrail checks iam:PassRole on the CloudWatch Logs delivery role when it creates or updates a trail. */
 function deliveryRolePermissions(policy: CloudTrailPolicy): ScopedPermission[] {
   const roles = [...new Set(policy.trails.flatMap((t) => (t.cloudWatchLogs ? [t.cloudWatchLogs.roleArn] : [])))];
-  return roles.length > 0 ? [{ actions: ['iam:PassRole'], resources: roles }] : [];
+  return roles.length > 0 ? [{ actions: ['iam:PassRole'], resources: roles, passedToService: 'cloudtrail.amazonaws.com' }] : [];
 }
 
 /**

@@ -50,7 +50,13 @@ export const configRecorder: Guardrail<ConfigRecorderPolicy, RecorderRef, Record
     'config:StartConfigurationRecorder',
   ],
   // PutConfigurationRecorder passes the recorder role to AWS Config: on that role only.
-  scopedPermissions: (policy) => [{ actions: ['iam:PassRole'], resources: [policy.roleArn.replaceAll('{account}', '*')] }],
+  scopedPermissions: (policy) => [
+    {
+      actions: ['iam:PassRole'],
+      resources: [policy.roleArn.replaceAll('{account}', '*')],
+      passedToService: 'config.amazonaws.com',
+    },
+  ],
   // A stopped recorder silences every Config rule, including logwarden's own: sweep it as often as CloudTrail.
   sweepSchedule: 'rate(15 minutes)',
   cloudTrailEvents: [{ source: 'aws.config', eventNames: RECORDER_EVENTS, sample: RECORDER_EVENT_SAMPLE }],

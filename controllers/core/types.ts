@@ -82,6 +82,17 @@ export interface Listing<R extends ResourceRef, S = never> {
 /** The result of mapping an event to resources: the refs, or why nothing is to be done. */
 export type Resolution<R extends ResourceRef, S = never> = Listing<R, S> | { ignore: string; resource?: Partial<R> };
 
+/**
+ * A permission on named resources only. `iam:PassRole` must be alone in its statement and name the
+ * service the role is passed to (`passedToService`, e.g. `vpc-flow-logs.amazonaws.com`): the
+ * infrastructure adds the `iam:PassedToService` condition, so the role can be passed to nothing else.
+ */
+export interface ScopedPermission {
+  actions: string[];
+  resources: string[];
+  passedToService?: string;
+}
+
 /** One write the guardrail will make. `api` is the IAM action, e.g. `cloudtrail:StartLogging`. */
 export interface Step {
   api: string;
@@ -118,7 +129,7 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
    * Permissions that apply only to some resources or only with some policies (e.g. `iam:PassRole`
    * for the configured delivery role). The infrastructure adds them as scoped statements.
    */
-  scopedPermissions?(policy: P): { actions: string[]; resources: string[] }[];
+  scopedPermissions?(policy: P): ScopedPermission[];
   /**
    * The guardrail's default sweep schedule (an EventBridge `rate(...)`/`cron(...)` expression), when the
    * deployment-wide `controller.sweepSchedule` is too slow for it. The policy's

@@ -43,7 +43,13 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
   scopedPermissions: (policy) =>
     policy.destination.type === 'cloud-watch-logs'
       ? // EC2 checks iam:PassRole on the delivery role when the flow log is created.
-        [{ actions: ['iam:PassRole'], resources: [policy.destination.deliveryRoleArn] }]
+        [
+          {
+            actions: ['iam:PassRole'],
+            resources: [policy.destination.deliveryRoleArn],
+            passedToService: 'vpc-flow-logs.amazonaws.com',
+          },
+        ]
       : // Publishing flow logs to S3 requires the log-delivery permissions on the caller (no resource-level scoping).
         [{ actions: ['logs:CreateLogDelivery', 'logs:DeleteLogDelivery'], resources: ['*'] }],
   cloudTrailEvents: [{ source: 'aws.ec2', eventNames: FLOW_LOG_EVENTS, sample: FLOW_LOG_EVENT_SAMPLE }],
