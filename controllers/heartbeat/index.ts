@@ -22,15 +22,15 @@ export const HEARTBEAT_RULE_NAME = 'logwarden-heartbeat';
 export const HEARTBEAT_IAM_ACTIONS = [
   'events:DescribeRule',
   'events:ListTargetsByRule',
-  'dynamodb:DescribeTable',
-  'config:DescribeConfigRules',
-  's3:GetBucketPolicy',
   'lambda:GetFunction',
   'lambda:GetFunctionConcurrency',
   'iam:GetRole',
   'iam:ListRolePolicies',
   'iam:GetRolePolicy',
   'iam:ListAttachedRolePolicies',
+  'dynamodb:DescribeTable',
+  'config:DescribeConfigRules',
+  's3:GetBucketPolicy',
 ] as const;
 
 /** Which guardrails the policy enables, and how: `cloudtrail (remediate), guardduty (notify)`. Pure. */
@@ -55,7 +55,9 @@ export function heartbeatRecord(input: {
   findings?: readonly IntegrityFinding[];
 }): AuditRecord {
   const findings = input.findings ?? [];
-  const asDeployed = input.findings ? '; its rules, functions, roles, state table, Config rules and bucket statements are as deployed' : '';
+  const asDeployed = input.findings
+    ? '; its rules, functions, roles, state table, Config rules and bucket statements are as deployed'
+    : '';
   const running = `logwarden is running in ${input.account}/${input.region}: ${enabledGuardrails(input.policy)}`;
   return {
     schemaVersion: SCHEMA_VERSION,

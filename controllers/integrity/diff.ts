@@ -197,7 +197,14 @@ function diffPolicyDocument(p: InlinePolicyState, wantSids: readonly string[]): 
   const out: Drift[] = [];
   if (!sameJson([...sids].sort(), [...wantSids].sort())) out.push(drift(`role.policy.${p.name}.sids`, sids, wantSids));
   const denies = p.statements.filter((st) => st.effect !== 'Allow');
-  if (denies.length > 0) out.push(drift(`role.policy.${p.name}.deny`, denies.map((st) => st.sid), []));
+  if (denies.length > 0)
+    out.push(
+      drift(
+        `role.policy.${p.name}.deny`,
+        denies.map((st) => st.sid),
+        [],
+      ),
+    );
   return out;
 }
 
@@ -273,16 +280,20 @@ function planRole(role: RoleState, want: ManifestRole): IntegrityStep[] {
   const name = want.name;
   const extra = role.inlinePolicies.filter((p) => !want.inlinePolicyNames.includes(p.name));
   return [
-    ...extra.map((p): IntegrityStep => ({
-      api: 'iam:DeleteRolePolicy',
-      description: `delete inline policy ${p.name} added to ${name}`,
-      policyName: p.name,
-    })),
-    ...role.attachedPolicyArns.map((arn): IntegrityStep => ({
-      api: 'iam:DetachRolePolicy',
-      description: `detach ${arn} from ${name}`,
-      policyArn: arn,
-    })),
+    ...extra.map(
+      (p): IntegrityStep => ({
+        api: 'iam:DeleteRolePolicy',
+        description: `delete inline policy ${p.name} added to ${name}`,
+        policyName: p.name,
+      }),
+    ),
+    ...role.attachedPolicyArns.map(
+      (arn): IntegrityStep => ({
+        api: 'iam:DetachRolePolicy',
+        description: `detach ${arn} from ${name}`,
+        policyArn: arn,
+      }),
+    ),
     ...(role.boundaryArn
       ? [{ api: 'iam:DeleteRolePermissionsBoundary' as const, description: `remove the permissions boundary of ${name}` }]
       : []),

@@ -96,7 +96,10 @@ describe('integrity guardrail on the emulator', () => {
   it('PutFunctionConcurrency 0 → DeleteFunctionConcurrency, read back unreserved', async () => {
     await lambda().send(new PutFunctionConcurrencyCommand({ FunctionName: FUNCTION, ReservedConcurrentExecutions: 0 }));
     const records = await h.deliver(
-      event('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { functionName: FUNCTION, reservedConcurrentExecutions: 0 }),
+      event('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', {
+        functionName: FUNCTION,
+        reservedConcurrentExecutions: 0,
+      }),
     );
     const after = await lambda().send(new GetFunctionConcurrencyCommand({ FunctionName: FUNCTION }));
     expect(after.ReservedConcurrentExecutions).toBeUndefined();
@@ -133,9 +136,17 @@ describe('integrity guardrail on the emulator', () => {
 
   it('changed code (UpdateFunctionCode) → failed naming CodeSha256, not retryable, with the runbook', async () => {
     await lambda().send(new UpdateFunctionCodeCommand({ FunctionName: FUNCTION, ZipFile: Buffer.from('not the deployed code') }));
-    const records = await h.deliver(event('lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', { functionName: FUNCTION_ARN }));
+    const records = await h.deliver(
+      event('lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', { functionName: FUNCTION_ARN }),
+    );
     expect(records).toMatchObject([
-      { outcome: 'failed', retryable: false, actions: [], runbook: 'runbooks/integrity.md', drift: [{ property: 'function.codeSha256' }] },
+      {
+        outcome: 'failed',
+        retryable: false,
+        actions: [],
+        runbook: 'runbooks/integrity.md',
+        drift: [{ property: 'function.codeSha256' }],
+      },
     ]);
     expect(records[0]?.reason).toMatch(/function\.codeSha256.*redeploy the StackSet/);
   });
@@ -274,7 +285,10 @@ describe('heartbeat health check on the emulator', () => {
     const sink = new EventBridgeAuditPublisher({ clients, eventBus: 'logwarden-audit', region: REGION, logger: quietLogger() });
     const options = { policy: parsePolicy(policyWith({}), []), account: ACCOUNT, region: REGION, sink };
     await lambda().send(new PutFunctionConcurrencyCommand({ FunctionName: FUNCTION, ReservedConcurrentExecutions: 0 }));
-    const sick = await beat(sweepEvent({ account: ACCOUNT, region: REGION }), { ...options, integrity: { manifest: DEMO_MANIFEST, clients } });
+    const sick = await beat(sweepEvent({ account: ACCOUNT, region: REGION }), {
+      ...options,
+      integrity: { manifest: DEMO_MANIFEST, clients },
+    });
     expect(sick.outcome).toBe('failed');
     expect(sick.drift).toEqual([
       { property: `AWS::Lambda::Function ${FUNCTION}: function.reservedConcurrency`, observed: 0, desired: null },
