@@ -14,12 +14,17 @@ import {
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
+  PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import {
+  DeleteFunctionCommand,
   GetFunctionConcurrencyCommand,
   LambdaClient,
   PutFunctionConcurrencyCommand,
@@ -149,6 +154,48 @@ describe('integrity guardrail on the emulator', () => {
       },
     ]);
     expect(records[0]?.reason).toMatch(/function\.codeSha256.*redeploy the StackSet/);
+  });
+
+  it('a permissions boundary → DeleteRolePermissionsBoundary, read back without one', async () => {
+    const boundary = 'arn:aws:iam::aws:policy/AWSDenyAll';
+    await iam().send(new PutRolePermissionsBoundaryCommand({ RoleName: ROLE, PermissionsBoundary: boundary }));
+    const records = await h.deliver(
+      event('iam.amazonaws.com', 'PutRolePermissionsBoundary', { roleName: ROLE, permissionsBoundary: boundary }),
+    );
+    expect((await iam().send(new GetRoleCommand({ RoleName: ROLE }))).Role?.PermissionsBoundary).toBeUndefined();
+    expect(records).toMatchObject([
+      { outcome: 'remediated', verified: true, actions: [{ api: 'iam:DeleteRolePermissionsBoundary' }] },
+    ]);
+  });
+
+  it('a trust policy opened to another principal, or the Logwarden policy deleted → failed with the runbook', async () => {
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }],
+    };
+    await iam().send(new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: JSON.stringify(trust) }));
+    await iam().send(new DeleteRolePolicyCommand({ RoleName: ROLE, PolicyName: 'Logwarden' }));
+    const records = await h.deliver(event('iam.amazonaws.com', 'UpdateAssumeRolePolicy', { roleName: ROLE }));
+    expect(records).toMatchObject([{ outcome: 'failed', retryable: false, actions: [], runbook: 'runbooks/integrity.md' }]);
+    expect(records[0]?.drift.map((d) => d.property)).toEqual(['role.policy.Logwarden.exists', 'role.trustPolicy']);
+  });
+
+  it('DeleteFunction → failed: only the StackSet brings it back', async () => {
+    await lambda().send(new DeleteFunctionCommand({ FunctionName: FUNCTION }));
+    const records = await h.deliver(event('lambda.amazonaws.com', 'DeleteFunction20150331', { functionName: FUNCTION }));
+    expect(records).toMatchObject([{ outcome: 'failed', retryable: false, drift: [{ property: 'function.exists' }] }]);
+    expect(records[0]?.reason).toMatch(/function was deleted: redeploy the StackSet/);
+  });
+
+  it("in us-east-1, an IAM event on another region's role is acted on there (IAM events reach us-east-1 only)", async () => {
+    await demo.prepare({ ...ctx(), region: 'eu-west-1' });
+    const other = ROLE.replace(REGION, 'eu-west-1');
+    const document = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
+    const { Policy } = await iam().send(new CreatePolicyCommand({ PolicyName: 'DenyAll', PolicyDocument: document }));
+    await iam().send(new AttachRolePolicyCommand({ RoleName: other, PolicyArn: Policy?.Arn }));
+    const records = await h.deliver(event('iam.amazonaws.com', 'AttachRolePolicy', { roleName: other }));
+    expect((await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: other }))).AttachedPolicies).toEqual([]);
+    expect(records.map((r) => [r.region, r.resource.id, r.outcome])).toEqual([['eu-west-1', other, 'remediated']]);
   });
 
   it("a function and a role that are not logwarden's are ignored with the reason", async () => {
