@@ -38,7 +38,7 @@ export interface InlinePolicyState {
 }
 
 /** A role as GetRole, ListRolePolicies/GetRolePolicy and ListAttachedRolePolicies report it. */
-export interface RoleState {
+interface RoleState {
   inlinePolicies: InlinePolicyState[];
   attachedPolicyArns: string[];
   boundaryArn: string | null;
@@ -177,7 +177,7 @@ function diffFunction(fn: FunctionState | null, want: ManifestFunction, roleArn:
 }
 
 /** Only `lambda.amazonaws.com` may assume the role: every statement an Allow of that one service. Pure. */
-export function trustsLambdaOnly(doc: unknown): boolean {
+function trustsLambdaOnly(doc: unknown): boolean {
   const list = policyList(doc && typeof doc === 'object' ? (doc as { Statement?: unknown }).Statement : undefined);
   return (
     list.length > 0 &&

@@ -45,7 +45,7 @@ const ROLE_EVENTS = [
   'PutRolePermissionsBoundary',
 ] as const;
 /** IAM is global: its CloudTrail events reach EventBridge in us-east-1 only. */
-export const IAM_EVENTS_REGION = 'us-east-1';
+const IAM_EVENTS_REGION = 'us-east-1';
 
 type Where = { account: string; region: string };
 
@@ -116,7 +116,7 @@ function functionName(name: string): string {
 }
 
 /** The region a function role's name ends with (`functionRoleName`), or null. */
-export function roleRegion(roleName: string): string | null {
+function roleRegion(roleName: string): string | null {
   const m = /-((?:[a-z]{2}(?:-gov|-iso[a-z]?)?)-[a-z]+-\d)$/.exec(roleName);
   return m?.[1] ?? null;
 }
