@@ -17,12 +17,17 @@ export const HEARTBEAT_RULE_NAME = 'logwarden-heartbeat';
 /**
  * The read-only calls of the heartbeat's health check of logwarden's own wiring (the integrity
  * facts, `controllers/integrity/check.ts`): the infrastructure grants exactly these to the heartbeat's
- * role. Functions and roles are not read yet: the project has no Lambda or IAM SDK client (see
- * docs/decisions.md, issue 12 integrity).
+ * role (scoped to logwarden's functions and `/logwarden/` roles in infra/manifest.ts).
  */
 export const HEARTBEAT_IAM_ACTIONS = [
   'events:DescribeRule',
   'events:ListTargetsByRule',
+  'lambda:GetFunction',
+  'lambda:GetFunctionConcurrency',
+  'iam:GetRole',
+  'iam:ListRolePolicies',
+  'iam:GetRolePolicy',
+  'iam:ListAttachedRolePolicies',
   'dynamodb:DescribeTable',
   'config:DescribeConfigRules',
   's3:GetBucketPolicy',
@@ -50,7 +55,9 @@ export function heartbeatRecord(input: {
   findings?: readonly IntegrityFinding[];
 }): AuditRecord {
   const findings = input.findings ?? [];
-  const asDeployed = input.findings ? '; its rules, state table, Config rules and bucket statements are as deployed' : '';
+  const asDeployed = input.findings
+    ? '; its rules, functions, roles, state table, Config rules and bucket statements are as deployed'
+    : '';
   const running = `logwarden is running in ${input.account}/${input.region}: ${enabledGuardrails(input.policy)}`;
   return {
     schemaVersion: SCHEMA_VERSION,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConfigServiceClient, PutConfigRuleCommand } from '@aws-sdk/client-config-service';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -9,6 +10,8 @@ import {
   PutTargetsCommand,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { apiCallEvent } from '../../cli/events.js';
 import type { DemoContext, DemoGuardrail } from '../core/demo.js';
@@ -21,14 +24,36 @@ import { type DeploymentManifest, resolveManifest } from './manifest.js';
 const PATTERN = { source: ['aws.cloudtrail'], 'detail-type': ['AWS API Call via CloudTrail'] };
 const TARGET = 'arn:{partition}:lambda:{region}:{account}:function:logwarden-cloudtrail-controller';
 
+/**
+ * The demo function's code: an empty zip archive (its end-of-central-directory record only). The
+ * emulator stores and hashes the package without unpacking it; nothing invokes the demo function.
+ */
+export const DEMO_CODE = Buffer.concat([Buffer.from('PK\x05\x06', 'latin1'), Buffer.alloc(18)]);
+const DEMO_CODE_SHA256 = createHash('sha256').update(DEMO_CODE).digest('base64');
+const LAMBDA_TRUST = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
+const ROLE_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'GuardrailActions', Effect: 'Allow', Action: 'events:DescribeRule', Resource: '*' }],
+};
+
 /** The demo deployment's manifest (what `infra/manifest.ts` writes for a real one). */
 export const DEMO_MANIFEST: DeploymentManifest = {
   schemaVersion: 1,
   rules: [
     { name: SAMPLE_NAMES.rule, eventPattern: PATTERN, scheduleExpression: null, targets: [{ id: 'controller', arn: TARGET }] },
   ],
-  functions: [],
-  roles: [],
+  functions: [{ name: SAMPLE_NAMES.function, roleName: SAMPLE_NAMES.role, codeSha256: DEMO_CODE_SHA256 }],
+  roles: [
+    {
+      name: SAMPLE_NAMES.role,
+      path: '/logwarden/',
+      inlinePolicyNames: ['Logwarden'],
+      statementSids: { Logwarden: ['GuardrailActions'] },
+    },
+  ],
   stateTable: SAMPLE_NAMES.table,
   configRules: [SAMPLE_NAMES.configRule],
   bucketPolicies: [
@@ -82,6 +107,7 @@ async function deploy(ctx: DemoContext): Promise<void> {
     const rule = { ConfigRuleName: name, Source: { Owner: 'AWS' as const, SourceIdentifier: 'S3_BUCKET_LOGGING_ENABLED' } };
     await ctx.clients.get(ConfigServiceClient, ctx.region).send(new PutConfigRuleCommand({ ConfigRule: rule }));
   }
+  await deployFunctions(ctx, m);
   const s3 = ctx.clients.get(S3Client, ctx.region);
   for (const b of m.bucketPolicies) {
     await ignoreCode('BucketAlreadyOwnedByYou', s3.send(new CreateBucketCommand({ Bucket: b.bucket })));
@@ -91,6 +117,28 @@ async function deploy(ctx: DemoContext): Promise<void> {
         Policy: JSON.stringify({ Version: '2012-10-17', Statement: b.statements }),
       }),
     );
+  }
+}
+
+/** The function and its role as the StackSet makes them: trust in Lambda only, one inline policy. */
+async function deployFunctions(ctx: DemoContext, m: DeploymentManifest): Promise<void> {
+  const iam = ctx.clients.get(IAMClient, ctx.region);
+  for (const r of m.roles) {
+    const role = { RoleName: r.name, Path: r.path, AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST) };
+    await ignoreCode('EntityAlreadyExists', iam.send(new CreateRoleCommand(role)));
+    const PolicyDocument = JSON.stringify(ROLE_POLICY);
+    await iam.send(new PutRolePolicyCommand({ RoleName: r.name, PolicyName: 'Logwarden', PolicyDocument }));
+  }
+  for (const f of m.functions) {
+    const role = m.roles.find((r) => r.name === f.roleName);
+    const fn = {
+      FunctionName: f.name,
+      Runtime: 'nodejs22.x' as const,
+      Handler: 'index.handler',
+      Role: `arn:aws:iam::${ctx.account}:role${role?.path ?? '/'}${f.roleName}`,
+      Code: { ZipFile: DEMO_CODE },
+    };
+    await ignoreCode('ResourceConflictException', ctx.clients.get(LambdaClient, ctx.region).send(new CreateFunctionCommand(fn)));
   }
 }
 

@@ -1,3 +1,4 @@
+import { ROLE_PATH } from '../core/identity.js';
 import type { Guardrail } from '../core/types.js';
 import { applyIntegrityStep, observeIntegrity } from './aws.js';
 import {
@@ -15,10 +16,11 @@ import { manifestFor } from './source.js';
 
 /**
  * Integrity guardrail: logwarden's own wiring in one account and region — its EventBridge rules, its
- * state table, its Config rules and its statements in the access-log bucket policy — compared with the
- * deployment manifest (`deployment.json`, written at synth time). What is safe is restored (rule
- * enabled, pattern and targets put back, bucket statements merged back); a deleted table or Config
- * rule is `failed` with the runbook.
+ * functions and their roles, its state table, its Config rules and its statements in the access-log
+ * bucket policy — compared with the deployment manifest (`deployment.json`, written at synth time).
+ * What is safe is restored (rule enabled, pattern and targets put back, bucket statements merged back,
+ * a reserved concurrency removed, policies added to a role removed); a deleted table, Config rule or
+ * function, changed code, a changed role policy or trust policy is `failed` with the runbook.
  *
  * @example
  * // policy.guardrails.integrity (the manifest comes from deployment.json next to the code)
@@ -26,7 +28,7 @@ import { manifestFor } from './source.js';
  */
 export const integrity: Guardrail<IntegrityPolicy, IntegrityRef, IntegrityState, DesiredIntegrity, IntegrityStep> = {
   name: 'integrity',
-  title: "logwarden's own rules, state table, Config rules and bucket statements stay as deployed",
+  title: "logwarden's own rules, functions, roles, state table, Config rules and bucket statements stay as deployed",
   // Config evaluates the rules, the resource most worth watching (the other kinds are swept).
   resourceType: RULE_TYPE,
   runbook: 'runbooks/integrity.md',
@@ -41,6 +43,15 @@ export const integrity: Guardrail<IntegrityPolicy, IntegrityRef, IntegrityState,
     'stateTable.exists',
     'configRule.exists',
     'bucketPolicy.denyLogDelivery',
+    'function.exists',
+    'function.reservedConcurrency',
+    'function.codeSha256',
+    'function.role',
+    'role.exists',
+    'role.inlinePolicies',
+    'role.attachedPolicies',
+    'role.permissionsBoundary',
+    'role.trustPolicy',
   ],
   iamActions: [
     'events:DescribeRule',
@@ -52,11 +63,28 @@ export const integrity: Guardrail<IntegrityPolicy, IntegrityRef, IntegrityState,
     'config:DescribeConfigRules',
     's3:GetBucketPolicy',
     's3:PutBucketPolicy',
+    'lambda:GetFunction',
+    'lambda:GetFunctionConcurrency',
+    'iam:GetRole',
+    'iam:ListRolePolicies',
+    'iam:GetRolePolicy',
+    'iam:ListAttachedRolePolicies',
+  ],
+  // The removals only on logwarden's own functions and roles: never on anyone else's.
+  scopedPermissions: () => [
+    { actions: ['lambda:DeleteFunctionConcurrency'], resources: ['arn:aws:lambda:*:*:function:logwarden-*'] },
+    {
+      actions: ['iam:DeleteRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRolePermissionsBoundary'],
+      resources: [`arn:aws:iam::*:role${ROLE_PATH}*`],
+    },
   ],
   // A disabled rule silences a guardrail until someone notices: at most 15 minutes.
   sweepSchedule: 'rate(15 minutes)',
   cloudTrailEvents: CLOUDTRAIL_EVENTS,
-  refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, manifestFor(scope.policy, scope), scope),
+  refsFromCloudTrail: (detail, scope) =>
+    refsFromEvent(detail, manifestFor(scope.policy, scope), scope, (region) =>
+      manifestFor(scope.policy, { account: scope.account, region }),
+    ),
   refFromResourceId: (id, scope) => refFromResourceId(id, manifestFor(scope.policy, scope), scope),
   listRefs: async (scope) => ({ refs: manifestRefs(manifestFor(scope.policy, scope), scope) }),
   desired: (ref, policy) => desiredOf(ref, manifestFor(policy, ref)),

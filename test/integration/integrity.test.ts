@@ -11,6 +11,25 @@ import {
   PutRuleCommand,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  DeleteFunctionCommand,
+  GetFunctionConcurrencyCommand,
+  LambdaClient,
+  PutFunctionConcurrencyCommand,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
 import { GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { apiCallEvent, sweepEvent } from '../../cli/events.js';
@@ -30,6 +49,12 @@ const emu = useEmulator();
 const M = resolveManifest(DEMO_MANIFEST, { account: ACCOUNT, region: REGION, partition: 'aws' });
 const RULE = M.rules[0]?.name ?? '';
 const BUCKET = M.bucketPolicies[0]?.bucket ?? '';
+const FUNCTION = M.functions[0]?.name ?? '';
+const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${FUNCTION}`;
+const ROLE = M.roles[0]?.name ?? '';
+const declared = [...integrity.iamActions, ...(integrity.scopedPermissions?.({} as never) ?? []).flatMap((s) => s.actions)];
+const lambda = () => emu.clients().get(LambdaClient, REGION);
+const iam = () => emu.clients().get(IAMClient, REGION);
 const eb = () => emu.clients().get(EventBridgeClient, REGION);
 const s3 = () => emu.clients().get(S3Client, REGION);
 const ctx = () => ({ account: ACCOUNT, region: REGION, clients: emu.clients() });
@@ -68,6 +93,117 @@ describe('integrity guardrail on the emulator', () => {
       ['AWS::DynamoDB::Table', 'compliant'],
       ['AWS::Config::ConfigRule', 'compliant'],
       ['AWS::S3::BucketPolicy', 'compliant'],
+      ['AWS::Lambda::Function', 'compliant'],
+      ['AWS::IAM::Role', 'compliant'],
+    ]);
+  });
+
+  it('PutFunctionConcurrency 0 → DeleteFunctionConcurrency, read back unreserved', async () => {
+    await lambda().send(new PutFunctionConcurrencyCommand({ FunctionName: FUNCTION, ReservedConcurrentExecutions: 0 }));
+    const records = await h.deliver(
+      event('lambda.amazonaws.com', 'PutFunctionConcurrency20171031', {
+        functionName: FUNCTION,
+        reservedConcurrentExecutions: 0,
+      }),
+    );
+    const after = await lambda().send(new GetFunctionConcurrencyCommand({ FunctionName: FUNCTION }));
+    expect(after.ReservedConcurrentExecutions).toBeUndefined();
+    expect(records).toMatchObject([
+      { outcome: 'remediated', verified: true, actions: [{ api: 'lambda:DeleteFunctionConcurrency', ok: true }] },
+    ]);
+    expect((await h.audit.drain()).map((r) => [r.resource.id, r.outcome])).toEqual([[FUNCTION, 'remediated']]);
+    expect(h.calls.filter((c) => c !== 'events:PutEvents').every((c) => declared.includes(c))).toBe(true);
+  });
+
+  it('an added inline policy with a Deny → DeleteRolePolicy; Logwarden kept', async () => {
+    const deny = { Version: '2012-10-17', Statement: [{ Sid: 'Quiet', Effect: 'Deny', Action: '*', Resource: '*' }] };
+    await iam().send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: 'Quiet', PolicyDocument: JSON.stringify(deny) }));
+    const records = await h.deliver(event('iam.amazonaws.com', 'PutRolePolicy', { roleName: ROLE, policyName: 'Quiet' }));
+    expect((await iam().send(new ListRolePoliciesCommand({ RoleName: ROLE }))).PolicyNames).toEqual(['Logwarden']);
+    expect(records).toMatchObject([
+      { outcome: 'remediated', verified: true, actions: [{ api: 'iam:DeleteRolePolicy', ok: true }] },
+    ]);
+    expect(h.calls.filter((c) => c !== 'events:PutEvents').every((c) => declared.includes(c))).toBe(true);
+  });
+
+  it('an attached managed policy → DetachRolePolicy', async () => {
+    const { Policy } = await iam().send(
+      new CreatePolicyCommand({
+        PolicyName: 'DenyAll',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }),
+      }),
+    );
+    await iam().send(new AttachRolePolicyCommand({ RoleName: ROLE, PolicyArn: Policy?.Arn }));
+    const records = await h.deliver(event('iam.amazonaws.com', 'AttachRolePolicy', { roleName: ROLE, policyArn: Policy?.Arn }));
+    expect((await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: ROLE }))).AttachedPolicies).toEqual([]);
+    expect(records).toMatchObject([{ outcome: 'remediated', verified: true, actions: [{ api: 'iam:DetachRolePolicy' }] }]);
+  });
+
+  it('changed code (UpdateFunctionCode) → failed naming CodeSha256, not retryable, with the runbook', async () => {
+    await lambda().send(new UpdateFunctionCodeCommand({ FunctionName: FUNCTION, ZipFile: Buffer.from('not the deployed code') }));
+    const records = await h.deliver(
+      event('lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', { functionName: FUNCTION_ARN }),
+    );
+    expect(records).toMatchObject([
+      {
+        outcome: 'failed',
+        retryable: false,
+        actions: [],
+        runbook: 'runbooks/integrity.md',
+        drift: [{ property: 'function.codeSha256' }],
+      },
+    ]);
+    expect(records[0]?.reason).toMatch(/function\.codeSha256.*redeploy the StackSet/);
+  });
+
+  it('a permissions boundary → DeleteRolePermissionsBoundary, read back without one', async () => {
+    const boundary = 'arn:aws:iam::aws:policy/AWSDenyAll';
+    await iam().send(new PutRolePermissionsBoundaryCommand({ RoleName: ROLE, PermissionsBoundary: boundary }));
+    const records = await h.deliver(
+      event('iam.amazonaws.com', 'PutRolePermissionsBoundary', { roleName: ROLE, permissionsBoundary: boundary }),
+    );
+    expect((await iam().send(new GetRoleCommand({ RoleName: ROLE }))).Role?.PermissionsBoundary).toBeUndefined();
+    expect(records).toMatchObject([
+      { outcome: 'remediated', verified: true, actions: [{ api: 'iam:DeleteRolePermissionsBoundary' }] },
+    ]);
+  });
+
+  it('a trust policy opened to another principal, or the Logwarden policy deleted → failed with the runbook', async () => {
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }],
+    };
+    await iam().send(new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: JSON.stringify(trust) }));
+    await iam().send(new DeleteRolePolicyCommand({ RoleName: ROLE, PolicyName: 'Logwarden' }));
+    const records = await h.deliver(event('iam.amazonaws.com', 'UpdateAssumeRolePolicy', { roleName: ROLE }));
+    expect(records).toMatchObject([{ outcome: 'failed', retryable: false, actions: [], runbook: 'runbooks/integrity.md' }]);
+    expect(records[0]?.drift.map((d) => d.property)).toEqual(['role.policy.Logwarden.exists', 'role.trustPolicy']);
+  });
+
+  it('DeleteFunction → failed: only the StackSet brings it back', async () => {
+    await lambda().send(new DeleteFunctionCommand({ FunctionName: FUNCTION }));
+    const records = await h.deliver(event('lambda.amazonaws.com', 'DeleteFunction20150331', { functionName: FUNCTION }));
+    expect(records).toMatchObject([{ outcome: 'failed', retryable: false, drift: [{ property: 'function.exists' }] }]);
+    expect(records[0]?.reason).toMatch(/function was deleted: redeploy the StackSet/);
+  });
+
+  it("in us-east-1, an IAM event on another region's role is acted on there (IAM events reach us-east-1 only)", async () => {
+    await demo.prepare({ ...ctx(), region: 'eu-west-1' });
+    const other = ROLE.replace(REGION, 'eu-west-1');
+    const document = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] });
+    const { Policy } = await iam().send(new CreatePolicyCommand({ PolicyName: 'DenyAll', PolicyDocument: document }));
+    await iam().send(new AttachRolePolicyCommand({ RoleName: other, PolicyArn: Policy?.Arn }));
+    const records = await h.deliver(event('iam.amazonaws.com', 'AttachRolePolicy', { roleName: other }));
+    expect((await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: other }))).AttachedPolicies).toEqual([]);
+    expect(records.map((r) => [r.region, r.resource.id, r.outcome])).toEqual([['eu-west-1', other, 'remediated']]);
+  });
+
+  it("a function and a role that are not logwarden's are ignored with the reason", async () => {
+    const fn = await h.deliver(event('lambda.amazonaws.com', 'DeleteFunction20150331', { functionName: 'theirs' }));
+    const role = await h.deliver(event('iam.amazonaws.com', 'PutRolePolicy', { roleName: `${ROLE}-copy` }));
+    expect([...fn, ...role].map((r) => [r.outcome, /not logwarden's/.test(r.reason)])).toEqual([
+      ['ignored', true],
+      ['ignored', true],
     ]);
   });
 
@@ -187,6 +323,23 @@ describe('heartbeat health check on the emulator', () => {
     expect(sick.reason).toContain(`AWS::Events::Rule ${RULE}: rule.state`);
     expect(sick.drift).toEqual([{ property: `AWS::Events::Rule ${RULE}: rule.state`, observed: 'DISABLED', desired: 'ENABLED' }]);
     expect((await audit.drain()).map((r) => r.outcome)).toEqual(['compliant', 'failed']);
+  });
+
+  it('zero reserved concurrency on a function makes the beat failed, naming the function', async () => {
+    await demo.prepare(ctx());
+    const clients = emu.clients();
+    await createAuditBus(clients);
+    const sink = new EventBridgeAuditPublisher({ clients, eventBus: 'logwarden-audit', region: REGION, logger: quietLogger() });
+    const options = { policy: parsePolicy(policyWith({}), []), account: ACCOUNT, region: REGION, sink };
+    await lambda().send(new PutFunctionConcurrencyCommand({ FunctionName: FUNCTION, ReservedConcurrentExecutions: 0 }));
+    const sick = await beat(sweepEvent({ account: ACCOUNT, region: REGION }), {
+      ...options,
+      integrity: { manifest: DEMO_MANIFEST, clients },
+    });
+    expect(sick.outcome).toBe('failed');
+    expect(sick.drift).toEqual([
+      { property: `AWS::Lambda::Function ${FUNCTION}: function.reservedConcurrency`, observed: 0, desired: null },
+    ]);
   });
 });
 

@@ -1,6 +1,14 @@
 import { ConfigServiceClient, DescribeConfigRulesCommand } from '@aws-sdk/client-config-service';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeRuleCommand, EnableRuleCommand, EventBridgeClient, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { GetFunctionCommand, GetFunctionConcurrencyCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -23,9 +31,17 @@ const eb = mockClient(EventBridgeClient);
 const ddb = mockClient(DynamoDBClient);
 const cfg = mockClient(ConfigServiceClient);
 const s3 = mockClient(S3Client);
+const lambda = mockClient(LambdaClient);
+const iam = mockClient(IAMClient);
 const M = resolveManifest(DEMO_MANIFEST, { account: ACCOUNT, region: REGION, partition: 'aws' });
 const RULE = M.rules[0];
 const BUCKET = M.bucketPolicies[0];
+const FN = M.functions[0];
+const ROLE = M.roles[0];
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/logwarden/${ROLE?.name}`;
+const ROLE_BASE = { RoleName: ROLE?.name ?? '', Path: '/logwarden/', Arn: ROLE_ARN, RoleId: 'r', CreateDate: new Date(0) };
+const TRUST = { Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+const POLICY = { Statement: [{ Sid: 'GuardrailActions', Effect: 'Allow', Action: '*', Resource: '*' }] };
 const clients = () => new AwsClients({ credentials: CREDENTIALS, maxAttempts: 1 });
 const sdkError = (name: string) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 } });
 
@@ -56,10 +72,20 @@ function deployed() {
     .on(DescribeConfigRulesCommand)
     .resolves({ ConfigRules: M.configRules.map((ConfigRuleName) => ({ ConfigRuleName, Source: undefined })) });
   s3.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify({ Statement: BUCKET?.statements }) });
+  lambda.on(GetFunctionCommand).resolves({ Configuration: { CodeSha256: FN?.codeSha256 ?? '', Role: ROLE_ARN } });
+  lambda.on(GetFunctionConcurrencyCommand).resolves({});
+  iam.on(GetRoleCommand).resolves({
+    Role: { ...ROLE_BASE, AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(TRUST)) },
+  });
+  iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['Logwarden'], IsTruncated: false });
+  iam
+    .on(GetRolePolicyCommand)
+    .resolves({ RoleName: ROLE?.name, PolicyName: 'Logwarden', PolicyDocument: encodeURIComponent(JSON.stringify(POLICY)) });
+  iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [], IsTruncated: false });
 }
 
 beforeEach(() => {
-  for (const m of [eb, ddb, cfg, s3]) m.reset();
+  for (const m of [eb, ddb, cfg, s3, lambda, iam]) m.reset();
   deployed();
 });
 
@@ -98,6 +124,33 @@ describe('integrity I/O paths the emulator lacks', () => {
       ['stateTable.exists'],
       ['configRule.exists'],
       ['bucketPolicy.bucketExists'],
+    ]);
+  });
+
+  it('inline policies are listed across pages; an Allow-less statement in Logwarden is a finding', async () => {
+    iam
+      .on(ListRolePoliciesCommand)
+      .resolvesOnce({ PolicyNames: ['Logwarden'], IsTruncated: true, Marker: 'm2' })
+      .resolvesOnce({ PolicyNames: ['Extra'], IsTruncated: false });
+    const denied = { Statement: [...POLICY.Statement, { Sid: 'Quiet', Effect: 'Deny', Action: '*', Resource: '*' }] };
+    iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(JSON.stringify(denied)) });
+    const findings = await integrityFindings(M, { account: ACCOUNT, region: REGION }, clients());
+    expect(findings.map((f) => [f.ref.id, f.drift.map((d) => d.property)])).toEqual([
+      [ROLE?.name, ['role.inlinePolicies', 'role.policy.Logwarden.sids', 'role.policy.Logwarden.deny']],
+    ]);
+    expect(iam.commandCalls(ListRolePoliciesCommand).map((c) => c.args[0].input.Marker)).toEqual([undefined, 'm2']);
+  });
+
+  it('a deleted function or role is read as gone; a refused Lambda read is a finding', async () => {
+    lambda.on(GetFunctionCommand).rejects(sdkError('ResourceNotFoundException'));
+    iam.on(GetRoleCommand).rejects(sdkError('NoSuchEntity'));
+    const gone = await integrityFindings(M, { account: ACCOUNT, region: REGION }, clients());
+    expect(gone.map((f) => f.drift.map((d) => d.property))).toEqual([['function.exists'], ['role.exists']]);
+    lambda.on(GetFunctionCommand).rejects(sdkError('AccessDeniedException'));
+    const refused = await integrityFindings(M, { account: ACCOUNT, region: REGION }, clients());
+    expect(refused).toMatchObject([
+      { ref: { id: FN?.name }, error: 'cannot be read: AccessDeniedException' },
+      { ref: { id: ROLE?.name } },
     ]);
   });
 

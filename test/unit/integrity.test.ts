@@ -381,3 +381,131 @@ describe('heartbeat record with the health check', () => {
 afterEach(() => {
   delete process.env.LOGWARDEN_MANIFEST_FILE;
 });
+
+describe('functions and roles', () => {
+  const FN_MANIFEST: DeploymentManifest = {
+    ...MANIFEST,
+    functions: [{ name: 'logwarden-cloudtrail', roleName: 'logwarden-cloudtrail-controller-{region}', codeSha256: 'abc=' }],
+    roles: [
+      {
+        name: 'logwarden-cloudtrail-controller-{region}',
+        path: '/logwarden/',
+        inlinePolicyNames: ['Logwarden'],
+        statementSids: { Logwarden: ['GuardrailActions', 'Logs'] },
+      },
+    ],
+  };
+  const FM = resolveManifest(FN_MANIFEST, { ...WHERE, partition: 'aws' });
+  const ROLE_NAME = 'logwarden-cloudtrail-controller-eu-west-1';
+  const ROLE_ARN = `arn:aws:iam::${WHERE.account}:role/logwarden/${ROLE_NAME}`;
+  const fnRef = manifestRefs(FM, WHERE).find((r) => r.type === 'AWS::Lambda::Function');
+  const roleRef = manifestRefs(FM, WHERE).find((r) => r.type === 'AWS::IAM::Role');
+  if (!fnRef || !roleRef) throw new Error('manifest refs lack the function or the role');
+  const fnDesired = desiredOf(fnRef, FM);
+  const roleDesired = desiredOf(roleRef, FM);
+  const TRUST = { Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+  const asDeployed = {
+    inlinePolicies: [
+      {
+        name: 'Logwarden',
+        statements: [
+          { sid: 'GuardrailActions', effect: 'Allow' },
+          { sid: 'Logs', effect: 'Allow' },
+        ],
+      },
+    ],
+    attachedPolicyArns: [],
+    boundaryArn: null,
+    trustPolicy: TRUST,
+  };
+  const fnState = (over: object = {}): IntegrityState => ({
+    kind: 'function',
+    fn: { codeSha256: 'abc=', roleArn: ROLE_ARN, reservedConcurrency: null, ...over },
+  });
+  const roleState = (over: object = {}): IntegrityState => ({ kind: 'role', role: { ...asDeployed, ...over } });
+  const props = (s: IntegrityState, d: typeof fnDesired) => diffIntegrity(s, d).map((x) => x.property);
+
+  it('a function as deployed is compliant; zero concurrency is restorable drift', () => {
+    expect(diffIntegrity(fnState(), fnDesired)).toEqual([]);
+    const drift = diffIntegrity(fnState({ reservedConcurrency: 0 }), fnDesired);
+    expect(drift).toEqual([{ property: 'function.reservedConcurrency', observed: 0, desired: null }]);
+    expect(planIntegrity(fnState({ reservedConcurrency: 0 }), fnDesired, drift).map((s) => s.api)).toEqual([
+      'lambda:DeleteFunctionConcurrency',
+    ]);
+    expect(unrestorableReason(fnState({ reservedConcurrency: 0 }), drift)).toBeNull();
+  });
+
+  it('changed code, another role or a deleted function is unrestorable, named in the reason', () => {
+    const changed = fnState({ codeSha256: 'other=', roleArn: 'arn:aws:iam::111122223333:role/theirs' });
+    const drift = diffIntegrity(changed, fnDesired);
+    expect(drift.map((d) => d.property)).toEqual(['function.codeSha256', 'function.role']);
+    expect(unrestorableReason(changed, drift)).toMatch(/function\.codeSha256, function\.role.*redeploy the StackSet/);
+    const gone: IntegrityState = { kind: 'function', fn: null };
+    expect(unrestorableReason(gone, diffIntegrity(gone, fnDesired))).toMatch(/function was deleted/);
+  });
+
+  it('a null codeSha256 (a manifest holder) is not compared', () => {
+    const holder = desiredOf(fnRef, { ...FM, functions: FM.functions.map((f) => ({ ...f, codeSha256: null })) });
+    expect(diffIntegrity(fnState({ codeSha256: 'anything=' }), holder)).toEqual([]);
+  });
+
+  it('extra inline policy, attached policy and boundary are removed, each by its own step', () => {
+    const s = roleState({
+      inlinePolicies: [...asDeployed.inlinePolicies, { name: 'Quiet', statements: [{ sid: null, effect: 'Deny' }] }],
+      attachedPolicyArns: ['arn:aws:iam::aws:policy/AWSDenyAll'],
+      boundaryArn: 'arn:aws:iam::aws:policy/AWSDenyAll',
+    });
+    const drift = diffIntegrity(s, roleDesired);
+    expect(drift.map((d) => d.property)).toEqual(['role.inlinePolicies', 'role.attachedPolicies', 'role.permissionsBoundary']);
+    expect(planIntegrity(s, roleDesired, drift)).toMatchObject([
+      { api: 'iam:DeleteRolePolicy', policyName: 'Quiet' },
+      { api: 'iam:DetachRolePolicy', policyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' },
+      { api: 'iam:DeleteRolePermissionsBoundary' },
+    ]);
+    expect(unrestorableReason(s, drift)).toBeNull();
+  });
+
+  it('the Logwarden policy with other Sids or a Deny, or a wider trust policy, is unrestorable', () => {
+    const edited = roleState({
+      inlinePolicies: [
+        { name: 'Logwarden', statements: [...(asDeployed.inlinePolicies[0]?.statements ?? []), { sid: 'X', effect: 'Deny' }] },
+      ],
+    });
+    expect(props(edited, roleDesired)).toEqual(['role.policy.Logwarden.sids', 'role.policy.Logwarden.deny']);
+    expect(unrestorableReason(edited, diffIntegrity(edited, roleDesired))).toMatch(/role was changed/);
+    const wider = { Statement: [...TRUST.Statement, { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] };
+    expect(props(roleState({ trustPolicy: wider }), roleDesired)).toEqual(['role.trustPolicy']);
+    expect(props(roleState({ trustPolicy: 'not json' }), roleDesired)).toEqual(['role.trustPolicy']);
+    const denyLambda = { Statement: [{ ...TRUST.Statement[0], Effect: 'Deny' }] };
+    expect(props(roleState({ trustPolicy: denyLambda }), roleDesired)).toEqual(['role.trustPolicy']);
+    const missing = roleState({ inlinePolicies: [] });
+    expect(unrestorableReason(missing, diffIntegrity(missing, roleDesired))).toMatch(/role\.policy\.Logwarden\.exists/);
+  });
+
+  it('Lambda events name the function by name or ARN; another function is ignored', () => {
+    const lambda = (functionName: string) => ({
+      ...detail('PutFunctionConcurrency20171031', { functionName }),
+      eventSource: 'lambda.amazonaws.com',
+    });
+    const arn = `arn:aws:lambda:eu-west-1:${WHERE.account}:function:logwarden-cloudtrail:$LATEST`;
+    expect(refsFromEvent(lambda(arn), FM, WHERE)).toEqual({ refs: [fnRef] });
+    expect(refsFromEvent(lambda('logwarden-cloudtrail'), FM, WHERE)).toEqual({ refs: [fnRef] });
+    expect(refsFromEvent(lambda('logwarden-cloudtrail-x'), FM, WHERE)).toMatchObject({
+      ignore: expect.stringMatching(/not logwarden's/),
+    });
+  });
+
+  it("IAM events: the us-east-1 controller acts on another governed region's role, resolved for that region", () => {
+    const east = { ...WHERE, region: 'us-east-1' };
+    const at = (region: string) => resolveManifest(FN_MANIFEST, { account: WHERE.account, region, partition: 'aws' });
+    const iamEvent = {
+      ...detail('PutRolePolicy', { roleName: ROLE_NAME, policyName: 'Quiet' }),
+      eventSource: 'iam.amazonaws.com',
+    };
+    expect(refsFromEvent(iamEvent, at('us-east-1'), east, at)).toEqual({ refs: [{ ...roleRef, region: 'eu-west-1' }] });
+    // Elsewhere only its own region's role: IAM events reach no other region anyway.
+    expect(refsFromEvent(iamEvent, FM, WHERE, at)).toEqual({ refs: [roleRef] });
+    const other = { ...iamEvent, requestParameters: { roleName: 'logwarden-cloudtrail-controller-eu-west-1-copy' } };
+    expect(refsFromEvent(other, at('us-east-1'), east, at)).toMatchObject({ ignore: expect.stringMatching(/not logwarden's/) });
+  });
+});
