@@ -5,7 +5,7 @@ import { type AuditRecord, SCHEMA_VERSION } from './record.js';
 export const SWEEP_RESOURCE_TYPE = 'logwarden::Sweep';
 
 /** How the compliant resources a summary stands for can be checked later against a full listing. */
-export interface SweepDigest {
+interface SweepDigest {
   /** Resources the sweep checked (every outcome). */
   checked: number;
   /** Records by outcome, the summarised compliant ones included. */
