@@ -24,8 +24,25 @@ describe('audit record parsing and integrity', () => {
   it('accepts a bare record and the same record in an EventBridge envelope', () => {
     const r = record();
     // `raw`: the object as read, which a signature covers (`--verify`).
-    expect(parseItem({ text: JSON.stringify(r), location: 'f:1' })).toEqual({ ok: true, record: r, raw: r });
-    expect(parseItem({ text: JSON.stringify(envelope(r)), location: 'f:2' })).toEqual({ ok: true, record: r, raw: r });
+    // `origin`: a bare record's account is its own word; the envelope's account (set by AWS) agrees here.
+    expect(parseItem({ text: JSON.stringify(r), location: 'f:1' })).toEqual({
+      ok: true,
+      record: r,
+      raw: r,
+      origin: 'unverified',
+    });
+    expect(parseItem({ text: JSON.stringify(envelope(r)), location: 'f:2' })).toEqual({
+      ok: true,
+      record: r,
+      raw: r,
+      origin: 'verified',
+    });
+  });
+
+  it('quarantines a record whose account disagrees with its envelope', () => {
+    const forged = record({ account: '999999999999' });
+    const parsed = parseItem({ text: JSON.stringify(envelope(forged)), location: 'f:3' });
+    expect(parsed).toMatchObject({ ok: false, problem: { kind: 'origin-mismatch', location: 'f:3' } });
   });
 
   it('rejects malformed JSON with its location', () => {

@@ -359,7 +359,9 @@ describe('event resolution (pure)', () => {
   });
 
   it('scopes iam:PassRole to the policy CloudWatch Logs roles', () => {
-    expect(cloudtrail.scopedPermissions?.(policy)).toEqual([{ actions: ['iam:PassRole'], resources: [CW_ROLE] }]);
+    expect(cloudtrail.scopedPermissions?.(policy)).toEqual([
+      { actions: ['iam:PassRole'], resources: [CW_ROLE], passedToService: 'cloudtrail.amazonaws.com' },
+    ]);
     expect(cloudtrail.iamActions).not.toContain('iam:PassRole');
   });
 
