@@ -101,14 +101,7 @@ async function localSigningMs(n: number, repeats: number): Promise<number> {
     keyId: 'local',
     sign: async (message) => ({ keyId: 'local', signature: sign('sha256', message, { key: privateKey, dsaEncoding: 'der' }) }),
   };
-  const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const records = Array.from({ length: n }, (_, i) => sample(i));
-    const started = performance.now();
-    await signRecords(records, signer);
-    times.push(performance.now() - started);
-  }
-  return median(times);
+  return signingStepMs(signer, n, repeats);
 }
 
 async function main(): Promise<void> {

@@ -1,7 +1,6 @@
 import { Aws, type aws_events as events, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ROLE_PATH } from '../controllers/core/identity.js';
-import { MONITOR_FUNCTION_NAME } from '../controllers/monitor/index.js';
+import { monitorRoleName, ROLE_PATH } from '../controllers/core/identity.js';
 import { AuditAlarms, AuditDashboard, AuditMetrics, OrganizationAggregator } from './audit-alarms.js';
 import { AuditArchive, AuditBus, AuditFeed, AuditKey } from './audit-pipeline.js';
 import { AuditSigningKey } from './audit-signing.js';
@@ -41,7 +40,7 @@ export class CentralStack extends GroupedStack {
           partition: Aws.PARTITION,
           regions: d.config.rollout.regions,
           guardrails: d.guardrails.map((g) => g.name),
-          centralPublishers: [`arn:${Aws.PARTITION}:iam::${c.account}:role${ROLE_PATH}${MONITOR_FUNCTION_NAME}-${c.region}`],
+          centralPublishers: [`arn:${Aws.PARTITION}:iam::${c.account}:role${ROLE_PATH}${monitorRoleName(c.region)}`],
         }),
     }).bus;
     const feed = new AuditFeed(this, 'Feed', {

@@ -14,7 +14,7 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ROLE_PATH } from '../controllers/core/identity.js';
+import { monitorRoleName, ROLE_PATH } from '../controllers/core/identity.js';
 import { METRIC_NAMESPACE, MISSING_HEARTBEATS_METRIC, MONITOR_IAM_ACTIONS } from '../controllers/monitor/aws.js';
 import { MONITOR_FUNCTION_NAME } from '../controllers/monitor/index.js';
 import { type ExpectedSource, MONITOR_SETTINGS_VARIABLE, type MonitorSettings } from '../controllers/monitor/settings.js';
@@ -171,7 +171,7 @@ export class HeartbeatMonitor extends Group {
       stackSetArn: `arn:${Aws.PARTITION}:cloudformation:${c.homeRegion}:${c.adminAccount}:stackset/${STACKSET_NAME}:*`,
     });
     const role = new iam.Role(this, 'HeartbeatMonitorRole', {
-      roleName: `${MONITOR_FUNCTION_NAME}-${Aws.REGION}`,
+      roleName: monitorRoleName(Aws.REGION),
       path: ROLE_PATH,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `logwarden ${MONITOR_FUNCTION_NAME}: exactly the actions the code calls`,

@@ -25,6 +25,11 @@ export function ownRoleArnTemplate(guardrail: string): string {
   return `arn:aws:iam::{account}:role${ROLE_PATH}${functionRoleName('controller', guardrail, '{region}')}`;
 }
 
+/** The central heartbeat monitor's role, e.g. `logwarden-heartbeat-monitor-us-east-1`: the bus policy names it exactly. */
+export function monitorRoleName(region: string): string {
+  return `logwarden-heartbeat-monitor-${region}`;
+}
+
 /**
  * The fixed name of the role EventBridge uses in each member deployment to forward logwarden's alarm
  * state changes to the central bus, e.g. `logwarden-alarm-forwarder-eu-west-1`. Fixed so that the bus

@@ -6,7 +6,7 @@ import type { Policy } from '../core/policy.js';
 import { type AuditRecord, DEPLOYMENT_RESOURCE_TYPE, HEARTBEAT_GUARDRAIL, SCHEMA_VERSION } from '../core/record.js';
 import type { GuardrailPolicyBase } from '../core/types.js';
 import type { Reader } from '../integrity/aws.js';
-import { describeFindings, type IntegrityFinding, integrityFindings } from '../integrity/check.js';
+import { describeFindings, INTEGRITY_READ_ACTIONS, type IntegrityFinding, integrityFindings } from '../integrity/check.js';
 import { partitionOf } from '../integrity/events.js';
 import { type DeploymentManifest, loadManifest, resolveManifest } from '../integrity/manifest.js';
 
@@ -19,19 +19,7 @@ export const HEARTBEAT_RULE_NAME = 'logwarden-heartbeat';
  * facts, `controllers/integrity/check.ts`): the infrastructure grants exactly these to the heartbeat's
  * role (scoped to logwarden's functions and `/logwarden/` roles in infra/manifest.ts).
  */
-export const HEARTBEAT_IAM_ACTIONS = [
-  'events:DescribeRule',
-  'events:ListTargetsByRule',
-  'lambda:GetFunction',
-  'lambda:GetFunctionConcurrency',
-  'iam:GetRole',
-  'iam:ListRolePolicies',
-  'iam:GetRolePolicy',
-  'iam:ListAttachedRolePolicies',
-  'dynamodb:DescribeTable',
-  'config:DescribeConfigRules',
-  's3:GetBucketPolicy',
-] as const;
+export const HEARTBEAT_IAM_ACTIONS = INTEGRITY_READ_ACTIONS;
 
 /** Which guardrails the policy enables, and how: `cloudtrail (remediate), guardduty (notify)`. Pure. */
 export function enabledGuardrails(policy: Policy): string {

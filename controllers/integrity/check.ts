@@ -6,6 +6,24 @@ import { type IntegrityRef, manifestRefs } from './events.js';
 import type { DeploymentManifest } from './manifest.js';
 
 /** One resource of logwarden's wiring that differs from the manifest, or could not be read. */
+/**
+ * Every read of the integrity check: the integrity controller's reads and, alone, the heartbeat's
+ * health check (which runs this same check read-only).
+ */
+export const INTEGRITY_READ_ACTIONS = [
+  'events:DescribeRule',
+  'events:ListTargetsByRule',
+  'lambda:GetFunction',
+  'lambda:GetFunctionConcurrency',
+  'iam:GetRole',
+  'iam:ListRolePolicies',
+  'iam:GetRolePolicy',
+  'iam:ListAttachedRolePolicies',
+  'dynamodb:DescribeTable',
+  'config:DescribeConfigRules',
+  's3:GetBucketPolicy',
+] as const;
+
 export interface IntegrityFinding {
   ref: IntegrityRef;
   drift: Drift[];

@@ -1,6 +1,7 @@
 import { ROLE_PATH } from '../core/identity.js';
 import type { Guardrail } from '../core/types.js';
 import { applyIntegrityStep, observeIntegrity } from './aws.js';
+import { INTEGRITY_READ_ACTIONS } from './check.js';
 import {
   type DesiredIntegrity,
   desiredOf,
@@ -53,23 +54,7 @@ export const integrity: Guardrail<IntegrityPolicy, IntegrityRef, IntegrityState,
     'role.permissionsBoundary',
     'role.trustPolicy',
   ],
-  iamActions: [
-    'events:DescribeRule',
-    'events:ListTargetsByRule',
-    'events:EnableRule',
-    'events:PutRule',
-    'events:PutTargets',
-    'dynamodb:DescribeTable',
-    'config:DescribeConfigRules',
-    's3:GetBucketPolicy',
-    's3:PutBucketPolicy',
-    'lambda:GetFunction',
-    'lambda:GetFunctionConcurrency',
-    'iam:GetRole',
-    'iam:ListRolePolicies',
-    'iam:GetRolePolicy',
-    'iam:ListAttachedRolePolicies',
-  ],
+  iamActions: [...INTEGRITY_READ_ACTIONS, 'events:EnableRule', 'events:PutRule', 'events:PutTargets', 's3:PutBucketPolicy'],
   // The removals only on logwarden's own functions and roles: never on anyone else's.
   scopedPermissions: () => [
     { actions: ['lambda:DeleteFunctionConcurrency'], resources: ['arn:aws:lambda:*:*:function:logwarden-*'] },

@@ -6,9 +6,8 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { alarmForwarderRoleName, functionRoleName } from '../../controllers/core/identity.js';
+import { alarmForwarderRoleName, functionRoleName, monitorRoleName } from '../../controllers/core/identity.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE } from '../../controllers/core/record.js';
-import { MONITOR_FUNCTION_NAME } from '../../controllers/monitor/index.js';
 import { FORWARDED_ALARM_DETAIL_TYPE, FORWARDED_ALARM_SOURCE } from '../../infra/bus-policy.js';
 import { synthExample } from '../../infra/testing.js';
 import { resolveIntrinsics } from '../helpers/intrinsics.js';
@@ -30,8 +29,8 @@ const P = {
   wrongPath: role(MEMBER, functionRoleName('controller', 'cloudtrail', REGION)),
   otherRegion: role(MEMBER, `logwarden/${functionRoleName('controller', 'cloudtrail', 'ap-south-1')}`),
   // The central heartbeat monitor, exactly; the same name in a member account is a look-alike.
-  monitor: role('222222222222', `logwarden/${MONITOR_FUNCTION_NAME}-us-east-1`),
-  monitorLookAlike: role(MEMBER, `logwarden/${MONITOR_FUNCTION_NAME}-us-east-1`),
+  monitor: role('222222222222', `logwarden/${monitorRoleName('us-east-1')}`),
+  monitorLookAlike: role(MEMBER, `logwarden/${monitorRoleName('us-east-1')}`),
 };
 const AUDIT = { source: [AUDIT_SOURCE], detailType: [AUDIT_DETAIL_TYPE] };
 const ALARM = { source: [FORWARDED_ALARM_SOURCE], detailType: [FORWARDED_ALARM_DETAIL_TYPE] };
