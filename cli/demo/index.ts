@@ -10,6 +10,7 @@ import { createRuntime } from '../../controllers/core/runtime.js';
 import { createAuditBus } from '../audit-bus.js';
 import { startEmulator } from '../emulator.js';
 import { jsonLines, recordsTable } from '../format.js';
+import { catchForgery, createSigningKey } from './evidence.js';
 import { loadDemos } from './load.js';
 
 const DEMO_ACCOUNT = '123456789012';
@@ -46,11 +47,12 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       maxAttempts: 1,
     });
     const ctx: DemoContext = { account: DEMO_ACCOUNT, region: DEMO_REGION, clients };
+    const signingKey = await createSigningKey(clients, DEMO_REGION);
     const policy = parsePolicy(
       {
         version: 1,
         controller: { regions: [DEMO_REGION], ownRoleArns: list.map((d) => ownRoleArnTemplate(d.guardrail.name)) },
-        audit: { eventBus: AUDIT_BUS },
+        audit: { eventBus: AUDIT_BUS, signingKey },
         guardrails: Object.fromEntries(list.map((d) => [d.guardrail.name, d.policySection(ctx)])),
       },
       list.map((d) => d.guardrail),
@@ -144,17 +146,22 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     say();
 
     const onBus = await audit.drain();
-    const missing = all.filter((r) => !onBus.some((b) => b.id === r.id));
-    if (missing.length > 0 || onBus.length !== all.length) ok = false;
+    // The records as the bus delivered them (signed), in the order they were made.
+    const byId = new Map(onBus.map((b) => [b.id, b]));
+    const saved = all.flatMap((r) => byId.get(r.id) ?? []);
+    if (saved.length !== all.length || onBus.length !== all.length) ok = false;
     mkdirSync(dirname(options.out), { recursive: true });
-    writeFileSync(options.out, `${jsonLines(all)}\n`);
+    writeFileSync(options.out, `${jsonLines(saved)}\n`);
     say(`audit: ${all.length} record(s) published, ${onBus.length} read back from the audit bus; saved to ${options.out}`);
+    const forgery = await catchForgery(saved, { out: options.out, keyArn: signingKey, clients, region: DEMO_REGION });
+    ok &&= forgery.ok;
+    for (const line of forgery.lines) say(line);
     say(
       ok
         ? 'result: every tampering was caught and undone; everything is compliant.'
         : 'result: SOMETHING STAYED BROKEN (see above).',
     );
-    if (options.json) options.write(`${jsonLines(all)}\n`);
+    if (options.json) options.write(`${jsonLines(saved)}\n`);
     return ok;
   } finally {
     await emulator.stop();

@@ -324,5 +324,12 @@ describe('the demo saves its records for logwarden audit', () => {
     expect(s.selected).toBe(saved.length);
     expect(s.byOutcome.remediated).toBeGreaterThanOrEqual(cloudtrailDemo.scenarios.length);
     expect(s.accountsWithFailures).toEqual([]);
+    // Saved as the bus delivered them: signed. The demo's `ok` also required `--verify` on the tampered
+    // copy to find exactly one altered and one invalid record (cli/demo/evidence.ts).
+    expect(saved.map((line) => (JSON.parse(line) as AuditRecord).integrity?.status)).toEqual(saved.map(() => 'signed'));
+    const tampered = readFileSync(out.replace(/\.jsonl$/, '.tampered.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(tampered).toHaveLength(saved.length + 2);
   });
 });
