@@ -19,6 +19,8 @@
  *    bench/results/side-by-side.{json,md}; latest.json keeps whether it ran. Skipped with --quick.
  * 7. Signing overhead (bench/signing.ts, its own process): publish time of a batch with and without
  *    the KMS signature on the emulator, and the signing step alone (one Sign call per publish).
+ * 8. Audit volume (bench/volume.ts, its own process): the signed size of each guardrail's records and
+ *    what a steady sweep publishes, and the monthly volume and cost for 1,000 accounts × 4 regions.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,7 @@ import { createRuntime } from '../controllers/core/runtime.js';
 import { budgetProblems, readBudgets } from './budgets.js';
 import { bundleSizes, ROOT } from './bundle-size.js';
 import { measureStartup } from './startup.js';
+import { volumeLines } from './volume-model.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -448,6 +451,7 @@ function markdown(r: Record<string, unknown>): string {
     'Bucket sweeps: 10% of the buckets without logging (remediated), the rest compliant (bench/bucket-logging-sweep.ts). VPC sweep and the 1,000-resource sweeps of bench/sweep.ts: the steady-state sweep after a remediating one (its calls in the last column; details in latest.json). moto does not paginate these listings; on AWS add ceil(n/1000) listing pages.',
     '',
     ...signingLines(r.signing),
+    ...volumeLines(r.volume),
     '## Side by side with Cloud Custodian',
     '',
     res.sideBySide.skipped
@@ -460,11 +464,11 @@ function markdown(r: Record<string, unknown>): string {
   return lines.join('\n');
 }
 
-/** 7: signing overhead per publish (bench/signing.ts); a failed run is reported, not fatal. */
-function measureSigning(): Record<string, unknown> {
-  say('== signing overhead (bench/signing.ts)');
+/** 7 and 8: a script in its own process (signing overhead, audit volume); a failed run is reported, not fatal. */
+function measureInProcess(title: string, script: string, args: string[]): Record<string, unknown> {
+  say(`== ${title} (bench/${script})`);
   try {
-    return sweepScript('signing.ts', quick ? ['1,10', '2'] : ['1,10,100', '3']);
+    return sweepScript(script, args);
   } catch (error) {
     return { error: (error as Error).message.slice(0, 300) };
   }
@@ -574,7 +578,8 @@ async function main(): Promise<void> {
   say('== CLI start-up (bench/startup.ts)');
   result.startup = await measureStartup().catch((error: unknown) => ({ error: (error as Error).message }));
   result.sweeps = await measureSweeps();
-  result.signing = measureSigning();
+  result.signing = measureInProcess('signing overhead', 'signing.ts', quick ? ['1,10', '2'] : ['1,10,100', '3']);
+  result.volume = measureInProcess('audit volume', 'volume.ts', []);
   result.sideBySide = measureSideBySide();
   result.totalSeconds = round((Date.now() - started) / 1000);
 

@@ -13,8 +13,8 @@
  */
 
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createAuditBus } from '../cli/audit-bus.js';
+import { createSigningKey } from '../cli/demo/evidence.js';
 import { startEmulator } from '../cli/emulator.js';
 import { EventBridgeAuditPublisher } from '../controllers/core/audit.js';
 import { AwsClients } from '../controllers/core/aws.js';
@@ -50,13 +50,6 @@ function sample(i: number): AuditRecord {
     durationMs: 42,
     runbook: 'runbooks/bucket-logging.md',
   };
-}
-
-async function createSigningKey(clients: AwsClients): Promise<string> {
-  const out = await clients
-    .get(KMSClient, REGION)
-    .send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
-  return out.KeyMetadata?.Arn as string;
 }
 
 /** Median publish times without and with signing, the two interleaved so that load drifts hit both alike. */
@@ -120,7 +113,7 @@ async function main(): Promise<void> {
       },
     });
     await createAuditBus(clients, REGION, BUS);
-    const keyArn = await createSigningKey(clients);
+    const keyArn = await createSigningKey(clients, REGION);
     const logger = createLogger('bench-signing');
     const options = { clients, eventBus: BUS, region: REGION, logger, sleep: async () => {} };
     const unsigned = new EventBridgeAuditPublisher(options);
