@@ -15,8 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { registerAuditCommand } from '../cli/audit/command.js';
+import { auditInProcess } from '../cli/audit/command.js';
 import type { AuditSummary } from '../cli/audit/summary.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE, type AuditRecord, type Outcome, SCHEMA_VERSION } from '../controllers/core/record.js';
 
@@ -156,19 +155,8 @@ function generate(n: number): string[] {
 }
 
 async function inProcess(file: string): Promise<{ ms: number; summary: AuditSummary }> {
-  let out = '';
-  const program = new Command('logwarden').exitOverride();
-  registerAuditCommand(program, {
-    out: (s) => {
-      out += s;
-    },
-    err: () => undefined,
-    isTTY: false,
-    now: () => new Date('2026-11-26T12:00:00Z'),
-    setExitCode: () => undefined,
-  });
   const t = performance.now();
-  await program.parseAsync(['node', 'logwarden', 'audit', file, '--summary', '--json']);
+  const out = await auditInProcess([file, '--summary', '--json'], { now: () => new Date('2026-11-26T12:00:00Z') });
   return { ms: performance.now() - t, summary: JSON.parse(out) as AuditSummary };
 }
 

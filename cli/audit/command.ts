@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { type Command, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { AwsClients } from '../../controllers/core/aws.js';
 import { DEFAULT_SIGNING_KEY, DEFAULT_SOURCE, DEFAULT_TOP } from './defaults.js';
 
@@ -131,4 +131,22 @@ export function registerAuditCommand(program: Command, io: AuditIo = defaultIo()
     .requiredOption('--html <file>', 'where to write the page')
     .option('--runbook-base <url>', 'base URL for relative runbook paths in the page (e.g. the repository browse URL)')
     .action(async (arg: string | undefined, options: ReportOptions) => (await import('./run.js')).reportAction(arg, options, io));
+}
+
+/** `logwarden audit ...args` in this process, with its standard output captured (the demo and the bench). */
+export async function auditInProcess(args: string[], o: { clients?: AwsClients; now?: () => Date } = {}): Promise<string> {
+  let out = '';
+  const program = new Command('logwarden').exitOverride();
+  registerAuditCommand(program, {
+    out: (s) => {
+      out += s;
+    },
+    err: () => undefined,
+    isTTY: false,
+    now: o.now ?? (() => new Date()),
+    clients: o.clients,
+    setExitCode: () => undefined,
+  });
+  await program.parseAsync(['node', 'logwarden', 'audit', ...args]);
+  return out;
 }

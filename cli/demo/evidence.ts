@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { Command } from 'commander';
 import type { AwsClients } from '../../controllers/core/aws.js';
 import { KmsAuditSigner } from '../../controllers/core/kms.js';
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { signRecords } from '../../controllers/core/signing.js';
-import { registerAuditCommand } from '../audit/command.js';
+import { auditInProcess } from '../audit/command.js';
 import type { AuditSummary } from '../audit/summary.js';
 
 /**
@@ -41,24 +40,6 @@ async function tamperedCopy(saved: readonly AuditRecord[], clients: AwsClients, 
   return `${[...saved, edited, ...forged].map((r) => JSON.stringify(r)).join('\n')}\n`;
 }
 
-/** `logwarden audit FILE --verify --summary --json`, in process, with the key fetched by GetPublicKey. */
-async function verifySummary(file: string, keyArn: string, clients: AwsClients): Promise<AuditSummary> {
-  let out = '';
-  const program = new Command('logwarden').exitOverride();
-  registerAuditCommand(program, {
-    out: (s) => {
-      out += s;
-    },
-    err: () => undefined,
-    isTTY: false,
-    now: () => new Date(),
-    clients,
-    setExitCode: () => undefined,
-  });
-  await program.parseAsync(['node', 'logwarden', 'audit', file, '--verify', '--signing-key', keyArn, '--summary', '--json']);
-  return JSON.parse(out) as AuditSummary;
-}
-
 /** Writes the tampered copy next to `out` and checks that `--verify` catches the two bad records, and only them. */
 export async function catchForgery(
   saved: readonly AuditRecord[],
@@ -66,7 +47,8 @@ export async function catchForgery(
 ): Promise<ForgeryOutcome> {
   const file = o.out.replace(/(\.jsonl)?$/, '.tampered.jsonl');
   writeFileSync(file, await tamperedCopy(saved, o.clients, o.region));
-  const counts = (await verifySummary(file, o.keyArn, o.clients)).signatures?.counts;
+  const out = await auditInProcess([file, '--verify', '--signing-key', o.keyArn, '--summary', '--json'], { clients: o.clients });
+  const counts = (JSON.parse(out) as AuditSummary).signatures?.counts;
   const ok = counts?.verified === saved.length && counts.altered === 1 && counts.invalid === 1 && counts.unsigned === 0;
   return {
     ok,
