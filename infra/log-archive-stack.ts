@@ -5,10 +5,10 @@ import { type Deployment, type DeploymentConfig, DeploymentConfigError } from '.
 import { acknowledge } from './nag.js';
 
 /** The service that writes vended logs (VPC flow logs among them) into S3 buckets. */
-export const LOG_DELIVERY_SERVICE = 'delivery.logs.amazonaws.com';
+const LOG_DELIVERY_SERVICE = 'delivery.logs.amazonaws.com';
 
 /** `logArchive` of the deployment config, when set. */
-export type LogArchiveConfig = NonNullable<DeploymentConfig['logArchive']>;
+type LogArchiveConfig = NonNullable<DeploymentConfig['logArchive']>;
 
 /** A statement as IAM reads it (the JSON form: tested by evaluation, rendered with `PolicyStatement.fromJson`). */
 export interface JsonStatement {
@@ -61,7 +61,7 @@ export function flowLogDeliveryStatements(bucketArn: string, keyPattern: string,
  * The policy's flow-log bucket must be the archive's when flow logs go to S3: a different bucket
  * would get flow logs from every account and this one none. Pure.
  */
-export function logArchiveIssues(deployment: Pick<Deployment, 'policy'>, archive: LogArchiveConfig): string[] {
+function logArchiveIssues(deployment: Pick<Deployment, 'policy'>, archive: LogArchiveConfig): string[] {
   const section = deployment.policy.guardrails['flow-logs'] as { destination: { type: string; bucketArn?: string } } | undefined;
   const bucketArn = section?.destination.type === 's3' ? section.destination.bucketArn : undefined;
   if (bucketArn === undefined) return [];

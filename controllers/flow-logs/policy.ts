@@ -6,8 +6,8 @@ import { modeSchema } from '../core/policy.js';
  * the member stack's per-account log group and delivery role are named by template and filled in per
  * deployment at run time (`resolveDestination`).
  */
-export const PLACEHOLDERS = ['account', 'region', 'partition'] as const;
-export type Placeholder = (typeof PLACEHOLDERS)[number];
+const PLACEHOLDERS = ['account', 'region', 'partition'] as const;
+type Placeholder = (typeof PLACEHOLDERS)[number];
 /** Where a template is filled in: the deployment's account, region and partition. */
 export type Where = Record<Placeholder, string>;
 
