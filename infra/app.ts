@@ -6,6 +6,7 @@ import { type Registry, registry } from '../controllers/companions.js';
 import { Bundler } from './bundle.js';
 import { CentralStack } from './central-stack.js';
 import { type Deployment, loadDeployment } from './config.js';
+import { LogArchiveStack } from './log-archive-stack.js';
 import { MemberStack } from './member-stack.js';
 import { AssetBucketStack, RegionalAssetsSynthesizer, RolloutStack, StackSetTemplateSynthesizer } from './rollout.js';
 import { ScpStack } from './scp-stack.js';
@@ -28,6 +29,8 @@ export interface LogwardenApp {
   management: MemberStack[];
   /** The preventive SCP, when `scp.enabled`. */
   scp?: ScpStack;
+  /** The central flow-log bucket, when `logArchive` is configured. */
+  logArchive?: LogArchiveStack;
   /** The bundles built for this app (more member stacks of the same registry reuse them). */
   bundler: Bundler;
 }
@@ -80,8 +83,15 @@ export async function buildApp(options: BuildOptions = {}): Promise<LogwardenApp
         description: 'logwarden preventive service control policy (management account)',
       })
     : undefined;
+  const logArchive = c.logArchive
+    ? new LogArchiveStack(app, 'LogwardenLogArchive', {
+        deployment,
+        env: { account: c.logArchive.account, region: c.logArchive.region ?? c.central.region },
+        description: 'logwarden log archive: the organization’s central VPC flow-log bucket',
+      })
+    : undefined;
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, deployment, central, ...stackSet, assetBuckets, rollout, management, scp, bundler };
+  return { app, deployment, central, ...stackSet, assetBuckets, rollout, management, scp, logArchive, bundler };
 }
 
 interface StackSetTemplate {

@@ -136,6 +136,22 @@ const deploymentConfigSchema = z
       })
       .strict(),
     scp: scpSchema,
+    /**
+     * Optional: the log-archive stack (infra/log-archive-stack.ts) creates the organization's central
+     * flow-log bucket, with the bucket policy for log delivery from the organization (#17 item 3).
+     */
+    logArchive: z
+      .object({
+        account: accountId,
+        /** Default: the central region. */
+        region: region.optional(),
+        /** The bucket's name; the flow-logs policy's S3 `bucketArn` must name it. */
+        flowLogsBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+        /** How long flow logs are kept (current objects), in days. */
+        retentionDays: z.number().int().min(1).max(36500).default(365),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -163,7 +163,7 @@ export async function resolveDeletedFlowLogs(
   ids: readonly string[],
   scope: Scope<FlowLogsPolicy>,
 ): Promise<Resolution<VpcRef, VpcState>> {
-  const desired = desiredFlowLog(scope.policy);
+  const desired = desiredFlowLog(scope.policy, scope);
   const uncovered = new Map<string, VpcState>();
   for (const [id, state] of await listVpcStates(scope)) if (diffVpc(state, desired).length > 0) uncovered.set(id, state);
   if (uncovered.size === 0) {

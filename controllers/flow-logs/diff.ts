@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Drift } from '../core/record.js';
 import type { Step } from '../core/types.js';
-import type { FlowLogsPolicy } from './policy.js';
+import { type FlowLogsPolicy, resolveDestination, whereOf } from './policy.js';
 
 /** One flow log attached to a VPC, as DescribeFlowLogs reports it. */
 export interface FlowLogInfo {
@@ -61,9 +61,12 @@ function normalizeDestination(destination: string): string {
   return destination.replace(/:\*$/, '').replace(/\/+$/, '');
 }
 
-/** The desired flow log, from the policy. Pure. */
-export function desiredFlowLog(policy: FlowLogsPolicy): DesiredFlowLog {
-  const d = policy.destination;
+/**
+ * The desired flow log, from the policy, its destination's placeholders filled in for the account
+ * and region governed (`where`): diff and verification compare resolved values. Pure.
+ */
+export function desiredFlowLog(policy: FlowLogsPolicy, where: { account: string; region: string }): DesiredFlowLog {
+  const d = resolveDestination(policy.destination, whereOf(where));
   const common = {
     trafficType: policy.trafficType,
     logFormat: policy.logFormat ?? null,

@@ -44,6 +44,8 @@ export interface VpcRef extends ResourceRef {
   type: typeof RESOURCE_TYPE;
   /** VPC id. */
   id: string;
+  /** The governed account: the policy's destination templates are filled in with it. */
+  account: string;
 }
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
@@ -54,7 +56,13 @@ function vpcArn(account: string, region: string, vpcId: string): string {
 }
 
 export function vpcRef(vpcId: string, scope: { account: string; region: string }): VpcRef {
-  return { type: RESOURCE_TYPE, id: vpcId, arn: vpcArn(scope.account, scope.region, vpcId), region: scope.region };
+  return {
+    type: RESOURCE_TYPE,
+    id: vpcId,
+    arn: vpcArn(scope.account, scope.region, vpcId),
+    region: scope.region,
+    account: scope.account,
+  };
 }
 
 /** A VPC id from Config or the CLI. Pure. */

@@ -17,7 +17,7 @@ import {
   type VpcState,
 } from './diff.js';
 import { FLOW_LOG_EVENT_SAMPLE, FLOW_LOG_EVENTS, RESOURCE_TYPE, resolveVpcId, targetOfEvent, type VpcRef } from './events.js';
-import { type FlowLogsPolicy, flowLogsPolicySchema } from './policy.js';
+import { deliveryRoleGrant, type FlowLogsPolicy, flowLogsPolicySchema } from './policy.js';
 
 /**
  * VPC flow-logs guardrail: every VPC of a governed region keeps at least one ACTIVE flow log with
@@ -30,6 +30,10 @@ import { type FlowLogsPolicy, flowLogsPolicySchema } from './policy.js';
  * // policy.guardrails["flow-logs"]
  * { "mode": "remediate", "trafficType": "ALL",
  *   "destination": { "type": "s3", "bucketArn": "arn:aws:s3:::central-flow-logs", "prefix": "vpc" } }
+ * // or, to each account's own group and role (the member stack's; placeholders filled in per deployment):
+ * { "mode": "remediate", "destination": { "type": "cloud-watch-logs",
+ *   "logGroupArn": "arn:{partition}:logs:{region}:{account}:log-group:/logwarden/vpc-flow-logs",
+ *   "deliveryRoleArn": "arn:{partition}:iam::{account}:role/logwarden-flow-logs-{region}" } }
  */
 export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLog, FlowLogStep> = {
   name: 'flow-logs',
@@ -46,7 +50,7 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
         [
           {
             actions: ['iam:PassRole'],
-            resources: [policy.destination.deliveryRoleArn],
+            resources: [deliveryRoleGrant(policy.destination.deliveryRoleArn)],
             passedToService: 'vpc-flow-logs.amazonaws.com',
           },
         ]
@@ -59,7 +63,7 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
   },
   refFromResourceId: (id, scope) => resolveVpcId(id, scope),
   listRefs: listVpcRefs,
-  desired: (_ref, policy) => desiredFlowLog(policy),
+  desired: (ref, policy) => desiredFlowLog(policy, ref),
   observe: observeVpc,
   tagsOf: (state) => (state.exists ? state.tags : {}),
   skipReason: (ref, state, scope) => {
@@ -70,7 +74,7 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
     return null;
   },
   // Logs not delivered: the destination is not logwarden's to fix; `failed` pages on-call (#13).
-  unrestorable: (_ref, _state, drift, policy) => flowLogDeliveryProblem(drift, desiredFlowLog(policy)),
+  unrestorable: (ref, _state, drift, policy) => flowLogDeliveryProblem(drift, desiredFlowLog(policy, ref)),
   diff: diffVpc,
   plan: planVpc,
   apply: applyFlowLogStep,

@@ -3,7 +3,7 @@
  * (infra/bus-policy.ts) and the audit signing key's policy (infra/audit-signing.ts) and the heartbeat monitor's role use: Principal
  * (`*`, an account root, a role ARN, a service), Action or NotAction, Resource, and the StringLike,
  * StringEquals, StringNotLike, StringNotEquals, ArnLike, ArnEquals, ArnNotLike, ForAnyValue:StringLike,
- * ForAllValues:StringEquals and Null operators, with AWS's
+ * ForAllValues:StringEquals, Bool and Null operators, with AWS's
  * documented semantics (IAM User Guide, "Policy evaluation logic" and "Condition operators"):
  * - several values of one key are ORed; a negated operator is true only if no value matches;
  * - a key missing from the request: false for a positive operator, true for a negated one;
@@ -88,6 +88,8 @@ const POSITIVE: Record<string, Matcher> = {
   ArnLike: arnMatches,
   // ArnEquals matches like ArnLike (IAM User Guide, "ARN condition operators").
   ArnEquals: arnMatches,
+  // Bool compares "true"/"false" (e.g. aws:SecureTransport in a TLS-only bucket policy).
+  Bool: (p, v) => p === v,
 };
 const NEGATED: Record<string, Matcher> = {
   StringNotLike: POSITIVE.StringLike as Matcher,

@@ -21,8 +21,8 @@ beforeAll(async () => {
 describe('linters over the synthesized templates', () => {
   it('cfn-lint reports no error in any template (warnings allowed)', () => {
     expect(existsSync(join(VENV, 'cfn-lint')), 'run scripts/setup.sh: cfn-lint comes from requirements-dev.txt').toBe(true);
-    // Central, two asset buckets, rollout, SCP, two management-account members and the StackSet template.
-    expect(templates.length).toBe(8);
+    // Central, two asset buckets, rollout, SCP, log archive, two management-account members and the StackSet template.
+    expect(templates.length).toBe(9);
     const run = spawnSync(join(VENV, 'cfn-lint'), ['--format', 'parseable', ...templates], { encoding: 'utf8' });
     // cfn-lint's exit code is a bit mask: 2 = errors, 4 = warnings, 8 = informational.
     const errors = run.stdout.split('\n').filter((l) => /:E\d{4}:/.test(l));

@@ -322,7 +322,17 @@ describe('guardrail infra hooks in the member stack', () => {
   type Policy = { controller: { ownRoleArns: string[] }; guardrails: Record<string, Record<string, unknown>> };
 
   it('flow-logs/infra.ts creates the flow-log group and delivery role when flow logs go to CloudWatch Logs, and nothing for S3', async () => {
-    const cwl = await variant({ flowLogs: { destination: 'cloud-watch-logs', retentionDays: 90 } });
+    // The policy names the member stack's group and role by template (#17 item 3; a mismatch fails synth: flow-logs-org.test.ts).
+    const cwl = await variant({ flowLogs: { destination: 'cloud-watch-logs', retentionDays: 90 } }, (doc) => {
+      doc.guardrails['flow-logs'] = {
+        ...doc.guardrails['flow-logs'],
+        destination: {
+          type: 'cloud-watch-logs',
+          logGroupArn: 'arn:{partition}:logs:{region}:{account}:log-group:/logwarden/vpc-flow-logs',
+          deliveryRoleArn: 'arn:{partition}:iam::{account}:role/logwarden-flow-logs-{region}',
+        },
+      };
+    });
     cwl.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/logwarden/vpc-flow-logs', RetentionInDays: 90 });
     cwl.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {

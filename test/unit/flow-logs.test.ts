@@ -28,10 +28,18 @@ import {
 } from '../../controllers/flow-logs/diff.js';
 import { flowLogIdsOf, resolveVpcId, targetOfEvent } from '../../controllers/flow-logs/events.js';
 import { flowLogs } from '../../controllers/flow-logs/index.js';
-import { type FlowLogsPolicy, flowLogsPolicySchema } from '../../controllers/flow-logs/policy.js';
+import {
+  type FlowLogsPolicy,
+  flowLogsPolicySchema,
+  partitionOf,
+  resolveDestination,
+  whereOf,
+} from '../../controllers/flow-logs/policy.js';
+import { controllerGrants } from '../../infra/permissions.js';
 import { ACCOUNT } from '../helpers/emulator.js';
 import { createVpcEvent, deleteFlowLogsEvent } from '../helpers/flow-logs.js';
 import { policyWith } from '../helpers/policy.js';
+import { evaluate, type PolicyDocument } from '../helpers/policy-eval.js';
 
 const REGION = 'us-east-1';
 const VPC = 'vpc-0a1b2c3d4e5f60718';
@@ -40,8 +48,8 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/vpc-flow-logs-delivery`;
 const GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/vpc/flow-logs`;
 const s3Section = { mode: 'remediate', destination: { type: 's3', bucketArn: BUCKET_ARN, prefix: 'vpc' } };
 const policy: FlowLogsPolicy = flowLogsPolicySchema.parse(s3Section);
-const desired = desiredFlowLog(policy);
 const scope = { account: ACCOUNT, region: REGION };
+const desired = desiredFlowLog(policy, scope);
 
 const fl = (extra: Partial<FlowLogInfo> = {}): FlowLogInfo => ({
   id: 'fl-0123456789abcdef0',
@@ -101,6 +109,129 @@ describe('flow-logs policy section', () => {
   });
 });
 
+const GROUP_TEMPLATE = 'arn:{partition}:logs:{region}:{account}:log-group:/logwarden/vpc-flow-logs';
+const ROLE_TEMPLATE = 'arn:{partition}:iam::{account}:role/logwarden-flow-logs-{region}';
+const cwlTemplates = flowLogsPolicySchema.parse({
+  destination: { type: 'cloud-watch-logs', logGroupArn: GROUP_TEMPLATE, deliveryRoleArn: ROLE_TEMPLATE },
+});
+
+describe('flow-logs destination placeholders (#17 item 3)', () => {
+  const issues = (section: unknown) => {
+    const r = flowLogsPolicySchema.safeParse(section);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('accepts {account}, {region}, {partition} in the group and role, {account}/{region} in the prefix', () => {
+    expect(cwlTemplates.destination).toEqual({
+      type: 'cloud-watch-logs',
+      logGroupArn: GROUP_TEMPLATE,
+      deliveryRoleArn: ROLE_TEMPLATE,
+    });
+    expect(
+      issues({
+        destination: { type: 's3', bucketArn: 'arn:{partition}:s3:::central-flow-logs', prefix: 'vpc/{account}/{region}' },
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses unknown placeholders and placeholders where the value is central, naming the field', () => {
+    expect(
+      issues({
+        destination: { type: 'cloud-watch-logs', logGroupArn: GROUP_TEMPLATE, deliveryRoleArn: 'arn:aws:iam::{acount}:role/x' },
+      }),
+    ).toEqual([
+      'destination.deliveryRoleArn: unknown placeholder(s) {acount}; only {account}, {region}, {partition} may be used here',
+    ]);
+    // The central bucket is one for the organization: a per-account bucket would be the member admin's.
+    expect(issues({ destination: { type: 's3', bucketArn: 'arn:aws:s3:::flow-logs-{account}' } })).toEqual([
+      'destination.bucketArn: unknown placeholder(s) {account}; only {partition} may be used here',
+    ]);
+    expect(issues({ destination: { type: 's3', bucketArn: BUCKET_ARN, prefix: 'vpc/{partition}' } })).toEqual([
+      'destination.prefix: unknown placeholder(s) {partition}; only {account}, {region} may be used here',
+    ]);
+    // A template is checked as the ARN it becomes: the account placeholder cannot stand in the region.
+    expect(
+      issues({
+        destination: {
+          type: 'cloud-watch-logs',
+          logGroupArn: 'arn:aws:logs:{account}:{account}:log-group:x',
+          deliveryRoleArn: ROLE,
+        },
+      }),
+    ).toEqual([
+      'destination.logGroupArn: must be a log group ARN without the trailing :* (placeholders: {account}, {region}, {partition})',
+    ]);
+    expect(
+      issues({ destination: { type: 'cloud-watch-logs', logGroupArn: `${GROUP_ARN}:*`, deliveryRoleArn: ROLE } }),
+    ).toHaveLength(1);
+  });
+
+  it('resolves per deployment with one pure function (partition from the region)', () => {
+    expect(resolveDestination(cwlTemplates.destination, whereOf({ account: '210987654321', region: 'cn-north-1' }))).toEqual({
+      type: 'cloud-watch-logs',
+      logGroupArn: 'arn:aws-cn:logs:cn-north-1:210987654321:log-group:/logwarden/vpc-flow-logs',
+      deliveryRoleArn: 'arn:aws-cn:iam::210987654321:role/logwarden-flow-logs-cn-north-1',
+    });
+    expect(partitionOf('us-gov-west-1')).toBe('aws-us-gov');
+    const s3 = flowLogsPolicySchema.parse({
+      destination: { type: 's3', bucketArn: 'arn:{partition}:s3:::b-1', prefix: 'x/{account}' },
+    });
+    expect(desiredFlowLog(s3, scope).destination).toBe(`arn:aws:s3:::b-1/x/${ACCOUNT}`);
+    // Literal ARNs are left as they are.
+    expect(resolveDestination(policy.destination, whereOf(scope))).toEqual(policy.destination);
+  });
+
+  it('diff compares the resolved values: the group and role of this account match, another account’s do not', () => {
+    const d = desiredFlowLog(cwlTemplates, { account: ACCOUNT, region: REGION });
+    expect(d).toMatchObject({
+      destination: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/logwarden/vpc-flow-logs`,
+      logGroupName: '/logwarden/vpc-flow-logs',
+      deliveryRoleArn: `arn:aws:iam::${ACCOUNT}:role/logwarden-flow-logs-${REGION}`,
+    });
+    const own = fl({
+      destinationType: 'cloud-watch-logs',
+      destination: d.destination,
+      deliverLogsPermissionArn: d.deliveryRoleArn,
+    });
+    expect(diffVpc(vpc([own]), d)).toEqual([]);
+    const foreignRole = { ...own, deliverLogsPermissionArn: `arn:aws:iam::210987654321:role/logwarden-flow-logs-${REGION}` };
+    expect(diffVpc(vpc([foreignRole]), d)[0]).toMatchObject({
+      property: 'flowLog',
+      observed: [{ deliverLogsPermissionArn: foreignRole.deliverLogsPermissionArn }],
+      desired: { deliverLogsPermissionArn: d.deliveryRoleArn },
+    });
+    // The guardrail resolves with the ref's own account and region.
+    const ref = { type: 'AWS::EC2::VPC' as const, id: VPC, arn: null, region: 'eu-west-1', account: '210987654321' };
+    expect(flowLogs.desired(ref, cwlTemplates).deliveryRoleArn).toBe(
+      'arn:aws:iam::210987654321:role/logwarden-flow-logs-eu-west-1',
+    );
+  });
+
+  it('iam:PassRole: the role in the deploying account only, for VPC Flow Logs only (evaluated)', () => {
+    const perms = flowLogs.scopedPermissions?.(cwlTemplates) ?? [];
+    expect(perms).toEqual([
+      {
+        actions: ['iam:PassRole'],
+        resources: ['arn:*:iam::*:role/logwarden-flow-logs-*'],
+        passedToService: 'vpc-flow-logs.amazonaws.com',
+      },
+    ]);
+    const grants = controllerGrants(flowLogs, cwlTemplates, ACCOUNT).filter((g) => g.actions.includes('iam:PassRole'));
+    const doc: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: grants.map((g) => ({ Effect: 'Allow', Action: g.actions, Resource: g.resources, Condition: g.conditions })),
+    };
+    const pass = (role: string, to = 'vpc-flow-logs.amazonaws.com') =>
+      evaluate([doc], { action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': to } });
+    const own = desiredFlowLog(cwlTemplates, scope).deliveryRoleArn as string;
+    expect(pass(own)).toBe('allowed');
+    expect(pass(`arn:aws:iam::${ACCOUNT}:role/logwarden-flow-logs-eu-west-1`)).toBe('allowed');
+    expect(pass('arn:aws:iam::210987654321:role/logwarden-flow-logs-us-east-1')).toBe('implicit-deny');
+    expect(pass(`arn:aws:iam::${ACCOUNT}:role/admin`)).toBe('implicit-deny');
+    expect(pass(own, 'lambda.amazonaws.com')).toBe('implicit-deny');
+  });
+});
+
 describe('flow-logs events (pure)', () => {
   const detail = (eventName: string, requestParameters: unknown, responseElements: unknown = null): CloudTrailDetail => ({
     eventName,
@@ -138,7 +269,9 @@ describe('flow-logs events (pure)', () => {
     expect(
       targetOfEvent(detail('CreateVpc', { cidrBlock: '10.0.0.0/16' }, { requestId: 'r', vpc: { vpcId: VPC } }), scope),
     ).toEqual({
-      refs: [{ type: 'AWS::EC2::VPC', id: VPC, arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:vpc/${VPC}`, region: REGION }],
+      refs: [
+        { type: 'AWS::EC2::VPC', id: VPC, arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:vpc/${VPC}`, region: REGION, account: ACCOUNT },
+      ],
     });
     expect(targetOfEvent(detail('CreateDefaultVpc', {}, null), scope)).toEqual({
       ignore: 'CreateDefaultVpc event without responseElements.vpc.vpcId',
@@ -181,6 +314,7 @@ describe('diffVpc and planVpc (pure)', () => {
   it('log format and aggregation interval count only when the policy sets them', () => {
     const strict = desiredFlowLog(
       flowLogsPolicySchema.parse({ ...s3Section, logFormat: '${version} ${vpc-id}', maxAggregationInterval: 60 }),
+      scope,
     );
     expect(diffVpc(vpc([fl()]), strict)[0]?.observed).toEqual([
       {
@@ -195,6 +329,7 @@ describe('diffVpc and planVpc (pure)', () => {
   it('CloudWatch Logs: the group is compared by name, whether AWS reports the name or the ARN', () => {
     const d = desiredFlowLog(
       flowLogsPolicySchema.parse({ destination: { type: 'cloud-watch-logs', logGroupArn: GROUP_ARN, deliveryRoleArn: ROLE } }),
+      scope,
     );
     const base = { destinationType: 'cloud-watch-logs', deliverLogsPermissionArn: ROLE, destination: null };
     expect(diffVpc(vpc([fl({ ...base, logGroupName: '/vpc/flow-logs' })]), d)).toEqual([]);
@@ -243,6 +378,7 @@ describe('diffVpc and planVpc (pure)', () => {
   it('delivery: an access error on the policy delivery role names the role and the member stack', () => {
     const cwl = desiredFlowLog(
       flowLogsPolicySchema.parse({ destination: { type: 'cloud-watch-logs', logGroupArn: GROUP_ARN, deliveryRoleArn: ROLE } }),
+      scope,
     );
     const failed = fl({
       destinationType: 'cloud-watch-logs',

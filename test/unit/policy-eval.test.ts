@@ -68,6 +68,13 @@ describe('condition operators', () => {
     expect(evaluate([FULL_AWS_ACCESS, policy], request({ 'aws:PrincipalArn': ROLE, 'aws:TagKeys': 'x' }))).toBe('explicit-deny');
   });
 
+  it('Bool: "true"/"false" compared as given; a missing key does not match (positive operator)', () => {
+    const tlsOnly = deny({ Bool: { 'aws:SecureTransport': 'false' } });
+    expect(evaluate([FULL_AWS_ACCESS, tlsOnly], request({ 'aws:SecureTransport': 'false' }))).toBe('explicit-deny');
+    expect(evaluate([FULL_AWS_ACCESS, tlsOnly], request({ 'aws:SecureTransport': 'true' }))).toBe('allowed');
+    expect(evaluate([FULL_AWS_ACCESS, tlsOnly], request({}))).toBe('allowed');
+  });
+
   it('an operator it does not implement throws instead of deciding', () => {
     expect(() => evaluate([deny({ StringEqualsIgnoreCase: { k: 'v' } })], request({ k: 'v' }))).toThrow(
       UnsupportedConditionError,
