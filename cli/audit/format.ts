@@ -1,7 +1,7 @@
 import type { AuditRecord } from '../../controllers/core/record.js';
 import { OUTCOMES } from '../../controllers/core/record.js';
 import { table } from '../format.js';
-import { type AuditSummary, EXEMPTION_EXPIRING_DAYS, FLAPPING_MIN, type Integrity } from './summary.js';
+import { type AuditSummary, EXEMPTION_EXPIRING_DAYS, FLAPPING_MIN, type Integrity, MAX_LISTED_IGNORED } from './summary.js';
 import type { SignatureReport } from './verify.js';
 
 /** Problems listed in text output; `--json` lists them all (up to MAX_LISTED_PROBLEMS). */
@@ -109,6 +109,26 @@ function exemptionsText(exemptions: AuditSummary['exemptions']): string[] {
   ];
 }
 
+/** Ignored resources listed in the text; `--summary --json` lists up to MAX_LISTED_IGNORED. */
+const TEXT_IGNORED = 50;
+
+/** Resources whose latest record is `ignored`, with the reason: exclusions are an escape hatch, so they are named. */
+function ignoredText(ignored: AuditSummary['ignored']): string[] {
+  const shown = ignored.resources.slice(0, TEXT_IGNORED);
+  const lines = [
+    `IGNORED RESOURCES (${ignored.total}; latest record ignored: excluded by the policy, out of scope, …)`,
+    shown.length === 0
+      ? '  none'
+      : table(
+          ['GUARDRAIL', 'ACCOUNT', 'REGION', 'RESOURCE', 'REASON'],
+          shown.map((r) => [r.guardrail, r.account, r.region, clip(r.resource, 60), clip(r.reason, 100)]),
+        ),
+  ];
+  if (ignored.total > shown.length)
+    lines.push(`  … and ${ignored.total - shown.length} more (--summary --json lists up to ${MAX_LISTED_IGNORED})`);
+  return lines;
+}
+
 /** Resources remediated 2 or more times (of the `--top` most remediated): something keeps switching them off. */
 function flappingText(top: AuditSummary['topRemediated']): string[] {
   const flapping = top.filter((resource) => resource.count >= FLAPPING_MIN);
@@ -199,6 +219,9 @@ export function summaryText(summary: AuditSummary, options: { heartbeatStaleMs: 
   out.push('');
 
   out.push(...exemptionsText(summary.exemptions));
+  out.push('');
+
+  out.push(...ignoredText(summary.ignored));
   out.push('');
 
   out.push(

@@ -83,6 +83,15 @@ export interface ExemptionInUse extends ResourceRef {
   lastSeen: string;
 }
 
+/** A resource left alone (`ignored`) by its latest record, with the reason: an exclusion, out of scope, … */
+export interface IgnoredResource extends ResourceRef {
+  time: string;
+  reason: string;
+}
+
+/** Ignored resources listed in the summary; `ignored.total` always counts them all. */
+export const MAX_LISTED_IGNORED = 1_000;
+
 /** Remediated this many times or more, a resource is a flapping candidate: something keeps switching it off. */
 export const FLAPPING_MIN = 2;
 
@@ -129,6 +138,11 @@ export interface AuditSummary {
    * {@link EXEMPTION_EXPIRING_DAYS} days of `window.asOf`.
    */
   exemptions: { active: ExemptionInUse[]; expiringSoon: ExemptionInUse[] };
+  /**
+   * Resources whose latest record is `ignored` (records naming no resource left out), by guardrail,
+   * account, region and id: every exclusion stays visible. The first {@link MAX_LISTED_IGNORED} are listed.
+   */
+  ignored: { total: number; resources: IgnoredResource[] };
   /** With `--verify`: the signature status of the selected records (unsigned, invalid and altered ones listed). */
   signatures?: SignatureReport;
 }
@@ -146,6 +160,7 @@ export function percentile(sorted: readonly number[], percent: number): number |
 
 const refKey = (record: AuditRecord) =>
   `${record.guardrail}\u0000${record.account}\u0000${record.region}\u0000${record.resource.type}\u0000${record.resource.id}`;
+const refOrder = (ref: ResourceRef) => [ref.guardrail, ref.account, ref.region, ref.resource].join('\u0000');
 const refOf = (record: AuditRecord): ResourceRef => ({
   guardrail: record.guardrail,
   account: record.account,
@@ -170,7 +185,10 @@ export class SummaryBuilder {
   private readonly byGuardrail = new Map<string, OutcomeCounts>();
   private readonly remediated = new Map<string, { ref: ResourceRef; count: number; first: number; last: number }>();
   /** Per resource: the time of its latest record, and what to follow up when that record is a failure. Nothing more, to stay small. */
-  private readonly latest = new Map<string, { time: number; failing: FailingResource | null; exempt: ExemptionInUse | null }>();
+  private readonly latest = new Map<
+    string,
+    { time: number; failing: FailingResource | null; exempt: ExemptionInUse | null; ignored: IgnoredResource | null }
+  >();
   private readonly failures = new Map<string, { failed: number; escalated: number; last: number }>();
   private readonly beats = new Map<string, { account: string; region: string; last: number }>();
   private readonly durations = new Map<string, number[]>();
@@ -216,6 +234,7 @@ export class SummaryBuilder {
             }
           : null,
         exempt: exemptionInUse(record),
+        ignored: ignoredResource(record),
       });
     }
 
@@ -356,8 +375,16 @@ export class SummaryBuilder {
         })),
       timeline: this.timeline.map((entry) => entry.record),
       exemptions,
+      ignored: this.ignoredResources(),
       ...(options.signatures ? { signatures: options.signatures } : {}),
     };
+  }
+
+  /** Resources whose latest record is `ignored`, in a stable order. */
+  private ignoredResources(): AuditSummary['ignored'] {
+    const all = [...this.latest.values()].flatMap(({ ignored }) => (ignored ? [ignored] : []));
+    all.sort((a, b) => refOrder(a).localeCompare(refOrder(b)));
+    return { total: all.length, resources: all.slice(0, MAX_LISTED_IGNORED) };
   }
 
   /** Exemptions whose resource's latest record is `exempt` and that have not ended at `asOf`. */
@@ -368,6 +395,12 @@ export class SummaryBuilder {
       .sort((a, b) => expiryOf(a.expires) - expiryOf(b.expires) || a.resource.localeCompare(b.resource));
     return { active, expiringSoon: active.filter((e) => expiryOf(e.expires) <= soon) };
   }
+}
+
+/** The resource an `ignored` record left alone, or null (not ignored, or about no resource). */
+function ignoredResource(record: AuditRecord): IgnoredResource | null {
+  if (record.outcome !== 'ignored' || record.resource.id === 'unknown') return null;
+  return { ...refOf(record), time: record.time, reason: record.reason };
 }
 
 /** The exemption an `exempt` record carries, or null (older records carry none). */

@@ -158,9 +158,15 @@ function flowLogsOutcome(facts: AccountFacts, governed: readonly string[]): Sect
 const LOG_BUCKET_PREFIX_FORM = /^([a-z0-9][a-z0-9.-]{0,40})-\{account\}-\{region\}$/;
 const DEFAULT_LOG_BUCKET_PREFIX = 's3-access-logs';
 
-/** Buckets this controller would fight over with their owner tooling: CDK asset buckets. */
-function proposedExclusions(bucketNames: readonly string[]): string[] {
-  return bucketNames.some((name) => /^cdk-.+-assets-/.test(name)) ? ['cdk-*-assets-*'] : [];
+/**
+ * Buckets this controller would fight over with their owner tooling: CDK bootstrap asset buckets, one
+ * exact name per qualifier, anchored by `{account}` and `{region}` (no wildcard: anyone could name a
+ * bucket to match one and escape access logging).
+ */
+function proposedExclusions(bucketNames: readonly string[], account: string): string[] {
+  const cdkAssets = new RegExp(`^cdk-([a-z0-9]+)-assets-${account}-[a-z]{2}(?:-[a-z]+)+-\\d$`);
+  const qualifiers = new Set(bucketNames.flatMap((name) => cdkAssets.exec(name)?.[1] ?? []));
+  return [...qualifiers].sort().map((q) => `cdk-${q}-assets-{account}-{region}`);
 }
 
 function logBucketOf(template: string): Section {
@@ -176,7 +182,7 @@ function bucketLoggingOutcome(facts: AccountFacts): SectionOutcome {
     logging.filter((b) => patternOf(b).includes('{region}')),
     patternOf,
   );
-  const excludeBuckets = proposedExclusions(facts.bucketNames);
+  const excludeBuckets = proposedExclusions(facts.bucketNames, facts.account);
   const common = excludeBuckets.length > 0 ? { excludeBuckets } : {};
   if (!chosen) {
     const section = { mode: 'notify', logBucket: { prefix: DEFAULT_LOG_BUCKET_PREFIX }, ...common };

@@ -24,7 +24,7 @@ import {
   policyAllowsLogDelivery,
   type TargetGrant,
 } from './diff.js';
-import { type BucketRef, bucketRef, exclusionOf, regionOfLocation } from './events.js';
+import { type BucketRef, bucketRef, exclusionOf, isLogBucketName, logBucketExclusion, regionOfLocation } from './events.js';
 import type { BucketLoggingPolicy, KeyFormat } from './policy.js';
 
 export const RUNBOOK = 'runbooks/bucket-logging.md';
@@ -68,31 +68,68 @@ function loggingOf(enabled: LoggingEnabled | undefined): LoggingState | null {
   };
 }
 
+/** GetBucketLocation through the client of `clientRegion`: the bucket's region, or `missing`. */
+function readLocation(scope: Scope<BucketLoggingPolicy>, clientRegion: string, bucket: string): Promise<string | 'missing'> {
+  return s3In(scope, clientRegion)
+    .send(new GetBucketLocationCommand({ Bucket: bucket }))
+    .then(
+      (out) => regionOfLocation(out.LocationConstraint) ?? String(out.LocationConstraint),
+      (error) => {
+        if (errorCode(error) === 'NoSuchBucket') return 'missing' as const;
+        throw error;
+      },
+    );
+}
+
+/**
+ * The log bucket's location, read once per invocation: the check that a bucket named like the log
+ * bucket really is it, and the delivery check of every bucket logging there, share it.
+ */
+function logBucketLocation(bucket: string, clientRegion: string, scope: Scope<BucketLoggingPolicy>): Promise<string | 'missing'> {
+  const key = `bucket-logging:location:${clientRegion}|${bucket}`;
+  const cached = scope.memo.get(key) as Promise<string | 'missing'> | undefined;
+  if (cached) return cached;
+  const location = readLocation(scope, clientRegion, bucket);
+  // A failed read is not kept: the next one asks again.
+  location.catch(() => scope.memo.delete(key));
+  scope.memo.set(key, location);
+  return location;
+}
+
+/** Where a bucket is; a bucket named like the log bucket shares the log bucket's read. */
+async function locate(ref: BucketRef, scope: Scope<BucketLoggingPolicy>, mayBeLogBucket: boolean): Promise<string | 'missing'> {
+  try {
+    return await (mayBeLogBucket ? logBucketLocation(ref.id, ref.region, scope) : readLocation(scope, ref.region, ref.id));
+  } catch (error) {
+    throw denied(error, 's3:GetBucketLocation', ref.id);
+  }
+}
+
 /**
  * Read a bucket: its region (GetBucketLocation, unless a region-filtered ListBuckets just returned
- * it), then GetBucketLogging: one read per bucket in a sweep. Tags are not read here (they never
- * exempt; `readBucketTags` reads them only when there is drift). Excluded buckets are not read at all.
- * To verify a remediation only GetBucketLogging is read: the region was settled by the observation
- * that led to the write.
+ * it), then GetBucketLogging: one read per bucket in a sweep. A bucket named like this region's log
+ * bucket is always located (a name is not enough; the read is shared with the log bucket check).
+ * Tags are not read here (they never exempt; `readBucketTags` reads them only when there is drift).
+ * Excluded buckets are not read at all. To verify a remediation only GetBucketLogging is read: the
+ * region was settled by the observation that led to the write.
  */
 export async function observeBucket(
   ref: BucketRef,
   scope: Scope<BucketLoggingPolicy>,
   observation: Observation<BucketState, BucketStep> = { purpose: 'decide' },
 ): Promise<BucketState> {
-  const excluded = exclusionOf(ref.id, scope.policy, ref.account);
+  const excluded = exclusionOf(ref.id, scope.policy, ref.account, ref.region);
   if (excluded) return { kind: 'excluded', reason: excluded };
   const verifying = observation.purpose === 'verify';
   let region = ref.regionSource === 'listing' || !verifying ? ref.region : scope.region;
-  if (ref.regionSource !== 'listing' && !verifying) {
-    try {
-      const out = await s3In(scope, ref.region).send(new GetBucketLocationCommand({ Bucket: ref.id }));
-      region = regionOfLocation(out.LocationConstraint) ?? String(out.LocationConstraint);
-    } catch (error) {
-      if (errorCode(error) === 'NoSuchBucket') return { kind: 'missing' };
-      throw denied(error, 's3:GetBucketLocation', ref.id);
-    }
+  const mayBeLogBucket = !verifying && isLogBucketName(ref.id, scope.policy, ref.account, scope.region);
+  if (mayBeLogBucket || (ref.regionSource !== 'listing' && !verifying)) {
+    const located = await locate(ref, scope, mayBeLogBucket);
+    if (located === 'missing') return { kind: 'missing' };
+    region = located;
     if (region !== scope.region) return { kind: 'elsewhere', region };
+    const logBucket = logBucketExclusion(ref.id, region, scope.policy, scope);
+    if (logBucket) return { kind: 'excluded', reason: logBucket };
   }
   let logging: LoggingState | null;
   try {
@@ -153,10 +190,7 @@ function logBucketFacts(target: string, region: string, scope: Scope<BucketLoggi
     }
     throw error;
   };
-  const regionP = s3.send(new GetBucketLocationCommand({ Bucket: target })).then(
-    (out) => regionOfLocation(out.LocationConstraint) ?? String(out.LocationConstraint),
-    (error) => (errorCode(error) === 'NoSuchBucket' ? ('missing' as const) : unreadable(error, 's3:GetBucketLocation')),
-  );
+  const regionP = logBucketLocation(target, region, scope).catch((error) => unreadable(error, 's3:GetBucketLocation'));
   const policyP = regionP.then((r) =>
     r === 'missing'
       ? null

@@ -1,5 +1,5 @@
 import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
-import { type BucketLoggingPolicy, fillTemplate } from './policy.js';
+import { ANY_BUCKET_NAME, type BucketLoggingPolicy, fillTemplate } from './policy.js';
 
 export const RESOURCE_TYPE = 'AWS::S3::Bucket';
 
@@ -58,44 +58,47 @@ export function targetPrefixFor(policy: BucketLoggingPolicy, bucket: string, acc
   return fillTemplate(policy.targetPrefix, { bucket, account, region });
 }
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** If `name` is one of the account's log buckets (in any region), that region; else null. Pure. */
-export function logBucketRegion(name: string, policy: BucketLoggingPolicy, account: string): string | null {
-  const parts = policy.logBucket.template.split(/(\{[a-z]+\})/);
-  let source = '^';
-  for (const part of parts) {
-    if (part === '{region}') source += '([a-z]{2}(?:-[a-z]+)+-\\d)';
-    else if (part === '{account}') source += escapeRe(account);
-    else if (part === '{prefix}') source += escapeRe(policy.logBucket.prefix ?? '');
-    else source += escapeRe(part);
-  }
-  const m = new RegExp(`${source}$`).exec(name);
-  return m ? (m[1] ?? null) : null;
-}
-
-/** Does a `*` pattern match the whole name? */
-export function globMatch(pattern: string, name: string): boolean {
-  return new RegExp(`^${pattern.split('*').map(escapeRe).join('.*')}$`).test(name);
+/**
+ * Is `name` the account's log bucket in `region`: exactly the template filled for them? Pure. Only a
+ * region's own controller changes its buckets, and S3 delivers only within a region, so the one name a
+ * controller must know is its own governed region's. Any other name, however similar (another region's
+ * log bucket, a region that does not exist), is a data bucket. Being named so is not enough either: the
+ * bucket must be in that region (`logBucketExclusion`).
+ */
+export function isLogBucketName(name: string, policy: BucketLoggingPolicy, account: string, region: string): boolean {
+  return name === logBucketName(policy, account, region);
 }
 
 /**
- * Why the policy leaves a bucket alone, or null. Pure. Log buckets never get access logging
- * (pointed at themselves or at each other they make a loop that multiplies objects without end).
+ * Why a bucket is left alone as the log bucket of `region`, or null. Pure. `locatedIn` is the bucket's
+ * region as S3 reports it. Log buckets never get access logging (pointed at themselves or at each other
+ * they make a loop that multiplies objects without end).
  */
-export function exclusionOf(name: string, policy: BucketLoggingPolicy, account: string): string | null {
-  const logRegion = logBucketRegion(name, policy, account);
-  if (logRegion) {
-    return `bucket ${name} is the log bucket of ${logRegion}; log buckets are never given access logging (a logging loop)`;
-  }
-  if (/--x-s3$/.test(name)) return `bucket ${name} is a directory bucket; S3 server access logging does not apply`;
-  const pattern = policy.excludeBuckets.find((p) => globMatch(p, name));
-  if (pattern) return `bucket ${name} is excluded by the policy (excludeBuckets: "${pattern}")`;
-  return null;
+export function logBucketExclusion(
+  name: string,
+  locatedIn: string,
+  policy: BucketLoggingPolicy,
+  scope: { account: string; region: string },
+): string | null {
+  if (locatedIn !== scope.region || !isLogBucketName(name, policy, scope.account, scope.region)) return null;
+  return `bucket ${name} is the log bucket of ${scope.region}; log buckets are never given access logging (a logging loop)`;
 }
 
-/** Names S3 accepts, including legacy us-east-1 ones (uppercase, underscores, up to 255). */
-const ANY_BUCKET_NAME = /^[A-Za-z0-9._-]{3,255}$/;
+/** The `excludeBuckets` entry naming this bucket of this account and region, or undefined. Pure. */
+export function excludedBy(name: string, policy: BucketLoggingPolicy, account: string, region: string): string | undefined {
+  return policy.excludeBuckets.find((entry) => fillTemplate(entry, { account, region }) === name);
+}
+
+/**
+ * Why the policy leaves a bucket alone whatever its state, or null. Pure. Log buckets are not decided
+ * here: that needs the bucket's real region (`logBucketExclusion`).
+ */
+export function exclusionOf(name: string, policy: BucketLoggingPolicy, account: string, region: string): string | null {
+  if (/--x-s3$/.test(name)) return `bucket ${name} is a directory bucket; S3 server access logging does not apply`;
+  const entry = excludedBy(name, policy, account, region);
+  if (entry) return `bucket ${name} is excluded by the policy (excludeBuckets: "${entry}")`;
+  return null;
+}
 
 /** `LocationConstraint` to region: absent or empty is us-east-1, `EU` is the legacy name of eu-west-1. */
 export function regionOfLocation(constraint: unknown): string | null {
@@ -120,7 +123,7 @@ export function resolveBucket(
 ): Resolution<BucketRef> {
   const hint = { id: name.slice(0, 255), arn: ANY_BUCKET_NAME.test(name) ? bucketArn(name) : null };
   if (!ANY_BUCKET_NAME.test(name)) return { ignore: `"${name.slice(0, 100)}" is not an S3 bucket name`, resource: hint };
-  const excluded = exclusionOf(name, policy, scope.account);
+  const excluded = exclusionOf(name, policy, scope.account, region);
   if (excluded) return { ignore: excluded, resource: hint };
   return { refs: [bucketRef(name, scope.account, region, 'event')] };
 }

@@ -14,8 +14,9 @@ import { type BucketLoggingPolicy, bucketLoggingPolicySchema } from './policy.js
 
 /**
  * S3 bucket-logging guardrail: every bucket of the account keeps server access logging to the
- * account's log bucket in the same region, with the policy's target prefix and key format. Log
- * buckets, exempt buckets and excluded name patterns are left alone. A log bucket that S3 cannot deliver
+ * account's log bucket in the same region, with the policy's target prefix and key format. The log
+ * bucket (its exact name, located in its region), exempt buckets and the exact names of `excludeBuckets`
+ * are left alone. A log bucket that S3 cannot deliver
  * to (missing, in another region, its policy not letting logging.s3.amazonaws.com write) is reported.
  *
  * @example

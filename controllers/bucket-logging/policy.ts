@@ -38,6 +38,31 @@ const keyFormatSchema = z.union([
 ]);
 export type KeyFormat = z.infer<typeof keyFormatSchema>;
 
+/** Placeholders of an `excludeBuckets` entry: each fills in one value, so an entry names one bucket per account and region. */
+const EXCLUDE_PLACEHOLDERS = ['account', 'region'] as const;
+/** Names S3 accepts, including legacy us-east-1 ones (uppercase, underscores, up to 255). */
+export const ANY_BUCKET_NAME = /^[A-Za-z0-9._-]{3,255}$/;
+
+/**
+ * Why an `excludeBuckets` entry is refused, or null. Pure. A wildcard anywhere is refused: the adversary
+ * is an admin of a governed account, who can create a bucket with any free name; `cdk-*`, or even
+ * `cdk-assets-{account}-*`, would let them give a data bucket a matching name and escape access logging.
+ */
+export function excludeEntryProblem(entry: string): string | null {
+  if (entry.includes('*')) {
+    return `excludeBuckets entry "${entry.slice(0, 100)}" has a wildcard (*): anyone who can create a bucket in a governed account could name a data bucket to match it and escape access logging; list exact names, or anchor the name with {account} and {region} (e.g. cdk-hnb659fds-assets-{account}-{region})`;
+  }
+  const unknown = placeholdersOf(entry).filter((p) => !(EXCLUDE_PLACEHOLDERS as readonly string[]).includes(p));
+  if (unknown.length > 0) {
+    return `excludeBuckets entry "${entry.slice(0, 100)}": unknown placeholder(s) ${unknown.map((p) => `{${p}}`).join(', ')}; use {account}, {region}`;
+  }
+  const sample = fillTemplate(entry, SAMPLE);
+  if (!ANY_BUCKET_NAME.test(sample)) {
+    return `excludeBuckets entry "${entry.slice(0, 100)}" is not a bucket name (e.g. "${sample.slice(0, 100)}": 3-255 letters, digits, . _ - and the placeholders {account}, {region})`;
+  }
+  return null;
+}
+
 const logBucketSchema = z
   .object({
     /** Value of `{prefix}` in the template. */
@@ -102,14 +127,20 @@ export const bucketLoggingPolicySchema = z
       }),
     /** How log object keys are laid out. Default: partitioned by event time. */
     targetObjectKeyFormat: keyFormatSchema.default({ partitionedPrefix: { partitionDateSource: 'EventTime' } }),
-    /** Bucket name patterns left alone (`*` matches any run of characters). */
+    /**
+     * Buckets left alone: exact names, or names with `{account}` and `{region}` filled with the bucket's
+     * account and region (one name per account and region). No wildcard: see `excludeEntryProblem`.
+     */
     excludeBuckets: z
       .array(
         z
           .string()
           .min(1)
           .max(255)
-          .regex(/^[A-Za-z0-9.*_-]+$/, 'must be a bucket name pattern (letters, digits, . _ - and *)'),
+          .superRefine((entry, ctx) => {
+            const problem = excludeEntryProblem(entry);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
       )
       .max(200)
       .default([]),

@@ -81,6 +81,13 @@ export const auditRecordSchema = z.object({
       outcomes: z.record(z.string(), z.number()),
       compliant: z.number(),
       compliantDigest: z.string(),
+      /** The resources the sweep left alone, with the reason (at most 50 listed; `more` counts the rest). */
+      ignored: z
+        .object({
+          resources: z.array(z.object({ type: z.string(), id: z.string(), reason: z.string() })),
+          more: z.number(),
+        })
+        .optional(),
     })
     .optional(),
   /**

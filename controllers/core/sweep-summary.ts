@@ -14,6 +14,32 @@ interface SweepDigest {
   compliant: number;
   /** SHA-256 (hex) of the sorted `type|id` lines of those compliant resources. */
   compliantDigest: string;
+  /** The resources the sweep left alone (`ignored`), with the reason: the first {@link MAX_LISTED_IGNORED}, and how many more. */
+  ignored?: { resources: IgnoredResource[]; more: number };
+}
+
+interface IgnoredResource {
+  type: string;
+  id: string;
+  reason: string;
+}
+
+/** Ignored resources listed by name in a summary record; it must stay far below EventBridge's 256 KB. */
+export const MAX_LISTED_IGNORED = 50;
+/** Reasons longer than this are cut in the list (the full record carries the whole reason). */
+const MAX_IGNORED_REASON = 300;
+
+/**
+ * What a sweep left alone, by name: exclusions are an escape hatch, so each one stays visible. Sorted
+ * by id so that two sweeps of the same state give the same list. Pure.
+ */
+function ignoredOf(group: readonly AuditRecord[]): SweepDigest['ignored'] {
+  const ignored = group
+    .filter((r) => r.outcome === 'ignored')
+    .map((r) => ({ type: r.resource.type, id: r.resource.id, reason: r.reason.slice(0, MAX_IGNORED_REASON) }))
+    .sort((a, b) => a.id.localeCompare(b.id) || a.type.localeCompare(b.type));
+  if (ignored.length === 0) return undefined;
+  return { resources: ignored.slice(0, MAX_LISTED_IGNORED), more: Math.max(0, ignored.length - MAX_LISTED_IGNORED) };
 }
 
 /** The digest of a set of resources: the same set gives the same digest whatever the order. Pure. */
@@ -30,12 +56,15 @@ function summaryOf(group: readonly AuditRecord[], compliant: readonly AuditRecor
   const outcomes: Record<string, number> = {};
   for (const r of group) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
   const others = group.length - compliant.length;
+  const ignored = ignoredOf(group);
   const sweep: SweepDigest = {
     checked: group.length,
     outcomes,
     compliant: compliant.length,
     compliantDigest: resourcesDigest(compliant),
+    ...(ignored ? { ignored } : {}),
   };
+  const ignoredNote = ignored ? `; ${outcomes.ignored} ignored (listed in sweep.ignored)` : '';
   return {
     schemaVersion: SCHEMA_VERSION,
     id: randomUUID(),
@@ -46,7 +75,7 @@ function summaryOf(group: readonly AuditRecord[], compliant: readonly AuditRecor
     resource: { type: SWEEP_RESOURCE_TYPE, id: `${first.guardrail}/${first.region}`, arn: null },
     trigger: first.trigger,
     outcome: 'compliant',
-    reason: `sweep checked ${group.length} resource(s): ${compliant.length} compliant (summarised here), ${others} published in full`,
+    reason: `sweep checked ${group.length} resource(s): ${compliant.length} compliant (summarised here), ${others} published in full${ignoredNote}`,
     mode: first.mode,
     drift: [],
     actions: [],

@@ -145,6 +145,45 @@ describe('audit summary: exemptions in use', () => {
   });
 });
 
+describe('audit summary: ignored resources', () => {
+  const ignored = (resource: string, time: string, reason: string) => ({
+    ...rec('bucket-logging', A, 'us-east-1', resource, 'ignored', time),
+    reason,
+  });
+
+  it('lists the resources whose latest record is ignored, with the reason; later outcomes and nameless records are not listed', () => {
+    const records = [
+      ignored('cdk-assets', '2026-11-26T10:00', 'bucket cdk-assets is excluded by the policy (excludeBuckets: "cdk-assets")'),
+      ignored('was-excluded', '2026-11-25T10:00', 'excluded then'),
+      rec('bucket-logging', A, 'us-east-1', 'was-excluded', 'remediated', '2026-11-26T10:00'),
+      ignored('unknown', '2026-11-26T10:00', 'event without requestParameters'),
+      ignored('another', '2026-11-26T11:00', 'bucket another is in eu-west-1'),
+    ];
+    const summary = summarize(records, { now: NOW });
+    expect(summary.ignored.total).toBe(2);
+    expect(summary.ignored.resources.map((r) => [r.resource, r.reason])).toEqual([
+      ['another', 'bucket another is in eu-west-1'],
+      ['cdk-assets', 'bucket cdk-assets is excluded by the policy (excludeBuckets: "cdk-assets")'],
+    ]);
+    expect(summary.ignored.resources[1]).toMatchObject({ guardrail: 'bucket-logging', account: A, region: 'us-east-1' });
+
+    const text = summaryText(summary, { heartbeatStaleMs: 3_600_000 });
+    expect(text).toContain('IGNORED RESOURCES (2; latest record ignored');
+    expect(text).toMatch(/bucket-logging\s+111111111111\s+us-east-1\s+cdk-assets\s+bucket cdk-assets is excluded by the policy/);
+    expect(text).not.toContain('was-excluded');
+  });
+
+  it('lists at most 50 in the text and says how many more', () => {
+    const many = Array.from({ length: 60 }, (_, i) => ignored(`b-${String(i).padStart(2, '0')}`, '2026-11-26T10:00', 'excluded'));
+    const summary = summarize(many, { now: NOW });
+    expect(summary.ignored.resources).toHaveLength(60);
+    const text = summaryText(summary, { heartbeatStaleMs: 3_600_000 });
+    expect(text).toContain('b-49');
+    expect(text).not.toContain('b-50');
+    expect(text).toContain('… and 10 more (--summary --json lists up to 1000)');
+  });
+});
+
 /** Each table of the text: its header line and its rows, cut into columns at the dashes line's groups. */
 function textTables(text: string): { headers: string[]; rows: string[][] }[] {
   const lines = text.split('\n');

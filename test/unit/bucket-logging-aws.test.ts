@@ -185,6 +185,28 @@ describe('bucket-logging paths the emulator does not model (aws-sdk-client-mock)
     expect(s3.commandCalls(GetBucketLocationCommand).map((c) => c.args[0].input.Bucket)).toEqual([LOG_BUCKET]);
   });
 
+  // #17: a listing that gives no region (the emulator always gives one) and a denied location read.
+  it('a bucket named like the log bucket is located even when listed: elsewhere → not ours; unreadable → failed, never skipped', async () => {
+    const sweep = sweepEvent({ account: ACCOUNT, region: REGION, guardrail: 'bucket-logging' });
+    s3.on(ListBucketsCommand).resolves({ Buckets: [{ Name: LOG_BUCKET }] });
+    s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: 'EU' });
+    const [elsewhere] = await controller().handleEvent(sweep);
+    expect(elsewhere).toMatchObject({
+      outcome: 'ignored',
+      reason: `bucket ${LOG_BUCKET} is in eu-west-1; only the eu-west-1 controller changes it`,
+    });
+    expect(s3.commandCalls(GetBucketLoggingCommand)).toHaveLength(0);
+
+    s3.on(GetBucketLocationCommand).rejects(awsError('AccessDenied', 'Access Denied'));
+    const [denied] = await controller().handleEvent(sweep);
+    expect(denied).toMatchObject({ outcome: 'failed', retryable: false, resource: { id: LOG_BUCKET } });
+    expect(denied?.reason).toContain(`s3:GetBucketLocation on bucket ${LOG_BUCKET} was denied`);
+
+    s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: null as never });
+    const [logBucket] = await controller().handleEvent(sweep);
+    expect(logBucket).toMatchObject({ outcome: 'ignored', reason: expect.stringContaining('is the log bucket of us-east-1') });
+  });
+
   // The emulator enforces no bucket policy on log delivery: a Deny for logging.s3.amazonaws.com is only seen here.
   const compliantLogging = {
     LoggingEnabled: { TargetBucket: LOG_BUCKET, TargetPrefix: 'app/', TargetObjectKeyFormat: PARTITIONED },

@@ -11,15 +11,20 @@ import {
 } from '../../controllers/bucket-logging/diff.js';
 import {
   bucketRef,
+  excludedBy,
   exclusionOf,
-  globMatch,
+  isLogBucketName,
+  logBucketExclusion,
   logBucketName,
-  logBucketRegion,
   refsFromEvent,
   regionOfLocation,
 } from '../../controllers/bucket-logging/events.js';
 import { bucketLogging } from '../../controllers/bucket-logging/index.js';
-import { type BucketLoggingPolicy, bucketLoggingPolicySchema } from '../../controllers/bucket-logging/policy.js';
+import {
+  type BucketLoggingPolicy,
+  bucketLoggingPolicySchema,
+  excludeEntryProblem,
+} from '../../controllers/bucket-logging/policy.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import type { CloudTrailDetail } from '../../controllers/core/types.js';
 import { createBucketRequest, putBucketLoggingRequest } from '../helpers/bucket-logging.js';
@@ -76,7 +81,9 @@ describe('bucket-logging policy section', () => {
       'targetObjectKeyFormat',
       '',
     ],
-    [{ logBucket: { prefix: 'x' }, excludeBuckets: ['bad/pattern'] }, 'excludeBuckets.0', 'bucket name pattern'],
+    [{ logBucket: { prefix: 'x' }, excludeBuckets: ['bad/pattern'] }, 'excludeBuckets.0', 'is not a bucket name'],
+    [{ logBucket: { prefix: 'x' }, excludeBuckets: ['ok', 'cdk-*-assets-*'] }, 'excludeBuckets.1', 'escape access logging'],
+    [{ logBucket: { prefix: 'x' }, excludeBuckets: ['{bucket}-copy'] }, 'excludeBuckets.0', 'unknown placeholder(s) {bucket}'],
     [{ logBucket: { prefix: 'x' }, sweep: { pageSize: 20_000 } }, 'sweep.pageSize', ''],
     [{ logBucket: { prefix: 'x' }, targetBucket: 'typo' }, '', 'targetBucket'],
   ])('rejects %j at %s', (section, path, message) => {
@@ -95,30 +102,84 @@ describe('bucket-logging policy section', () => {
 });
 
 describe('bucket-logging names and exclusions', () => {
-  it('recognizes the log bucket of any region of this account, not of another account', () => {
+  const here = { account: ACCOUNT, region: 'us-east-1' };
+
+  it('the log bucket is the template filled for this account and region, exactly', () => {
     const p = policy();
-    expect(logBucketRegion(LOG_BUCKET, p, ACCOUNT)).toBe('us-east-1');
-    expect(logBucketRegion(`s3-access-logs-${ACCOUNT}-ap-southeast-2`, p, ACCOUNT)).toBe('ap-southeast-2');
-    expect(logBucketRegion('s3-access-logs-999999999999-us-east-1', p, ACCOUNT)).toBeNull();
-    expect(logBucketRegion(`${LOG_BUCKET}-copy`, p, ACCOUNT)).toBeNull();
-    expect(logBucketRegion('s3-access-logsX123456789012-us-east-1', p, ACCOUNT)).toBeNull();
+    expect(isLogBucketName(LOG_BUCKET, p, ACCOUNT, 'us-east-1')).toBe(true);
+    // Another region's log bucket, a region that does not exist, another account, a longer name.
+    for (const lookAlike of [
+      `s3-access-logs-${ACCOUNT}-ap-southeast-2`,
+      `s3-access-logs-${ACCOUNT}-zz-evil-1`,
+      's3-access-logs-999999999999-us-east-1',
+      `${LOG_BUCKET}-copy`,
+      's3-access-logsX123456789012-us-east-1',
+      LOG_BUCKET.toUpperCase(),
+      '',
+    ]) {
+      expect(isLogBucketName(lookAlike, p, ACCOUNT, 'us-east-1'), lookAlike).toBe(false);
+    }
   });
 
-  it('excludes log buckets, directory buckets and the policy patterns; governs the rest', () => {
-    const p = policy({ excludeBuckets: ['cdk-*-assets-*', 'exact-name'] });
-    expect(exclusionOf(LOG_BUCKET, p, ACCOUNT)).toContain('is the log bucket of us-east-1');
-    expect(exclusionOf('fast--use1-az4--x-s3', p, ACCOUNT)).toContain('directory bucket');
-    expect(exclusionOf('cdk-hnb659fds-assets-123-us-east-1', p, ACCOUNT)).toBe(
-      'bucket cdk-hnb659fds-assets-123-us-east-1 is excluded by the policy (excludeBuckets: "cdk-*-assets-*")',
+  it('a bucket is left alone as the log bucket only when it is in the region its name says', () => {
+    const p = policy();
+    expect(logBucketExclusion(LOG_BUCKET, 'us-east-1', p, here)).toBe(
+      `bucket ${LOG_BUCKET} is the log bucket of us-east-1; log buckets are never given access logging (a logging loop)`,
     );
-    expect(exclusionOf('exact-name', p, ACCOUNT)).toContain('"exact-name"');
-    expect(exclusionOf('exact-name-2', p, ACCOUNT)).toBeNull();
-    expect(exclusionOf('app-data', p, ACCOUNT)).toBeNull();
+    // Named like us-east-1's log bucket, located elsewhere: not a log bucket.
+    expect(logBucketExclusion(LOG_BUCKET, 'eu-west-1', p, here)).toBeNull();
+    // Named like eu-west-1's log bucket, located here: not a log bucket either.
+    expect(logBucketExclusion(`s3-access-logs-${ACCOUNT}-eu-west-1`, 'us-east-1', p, here)).toBeNull();
+    expect(logBucketExclusion(`s3-access-logs-${ACCOUNT}-zz-evil-1`, 'us-east-1', p, here)).toBeNull();
   });
 
-  it('glob patterns treat dots literally', () => {
-    expect(globMatch('a.b', 'axb')).toBe(false);
-    expect(globMatch('a.*', 'a.b.c')).toBe(true);
+  it('excludes directory buckets and excludeBuckets names filled for the account and region; governs the rest', () => {
+    const p = policy({ excludeBuckets: ['cdk-hnb659fds-assets-{account}-{region}', 'exact-name'] });
+    const cdk = `cdk-hnb659fds-assets-${ACCOUNT}-us-east-1`;
+    expect(exclusionOf('fast--use1-az4--x-s3', p, ACCOUNT, 'us-east-1')).toContain('directory bucket');
+    expect(exclusionOf(cdk, p, ACCOUNT, 'us-east-1')).toBe(
+      `bucket ${cdk} is excluded by the policy (excludeBuckets: "cdk-hnb659fds-assets-{account}-{region}")`,
+    );
+    expect(exclusionOf('exact-name', p, ACCOUNT, 'us-east-1')).toContain('"exact-name"');
+    // Log buckets are not decided by name alone.
+    expect(exclusionOf(LOG_BUCKET, p, ACCOUNT, 'us-east-1')).toBeNull();
+    for (const governed of [
+      'exact-name-2',
+      'app-data',
+      // The same template for another account or another region, or with anything around it.
+      'cdk-hnb659fds-assets-999999999999-us-east-1',
+      `cdk-hnb659fds-assets-${ACCOUNT}-eu-west-1`,
+      `${cdk}-data`,
+      `x${cdk}`,
+      'cdk-hnb659fds-assets-{account}-{region}',
+    ]) {
+      expect(exclusionOf(governed, p, ACCOUNT, 'us-east-1'), governed).toBeNull();
+    }
+    expect(excludedBy(`cdk-hnb659fds-assets-${ACCOUNT}-eu-west-1`, p, ACCOUNT, 'eu-west-1')).toBe(
+      'cdk-hnb659fds-assets-{account}-{region}',
+    );
+  });
+
+  it('excludeBuckets entries: exact names and {account}/{region} pass; wildcards and junk are refused with the reason', () => {
+    for (const ok of ['exact-name', 'Legacy_Bucket.1', 'cdk-hnb659fds-assets-{account}-{region}', 'logs-{account}']) {
+      expect(excludeEntryProblem(ok), ok).toBeNull();
+    }
+    for (const wildcard of ['*', 'cdk-*', 'cdk-*-assets-*', 'cdk-assets-{account}-*', '*-{account}-{region}']) {
+      expect(excludeEntryProblem(wildcard), wildcard).toContain(
+        'has a wildcard (*): anyone who can create a bucket in a governed account could name a data bucket to match it and escape access logging',
+      );
+    }
+    expect(excludeEntryProblem('{prefix}-x')).toContain('unknown placeholder(s) {prefix}');
+    expect(excludeEntryProblem('{account')).toContain('is not a bucket name');
+    expect(excludeEntryProblem('a b')).toContain('is not a bucket name');
+    expect(excludeEntryProblem('ab')).toContain('is not a bucket name');
+  });
+
+  it('a policy document with an unanchored pattern is refused at start-up, naming the field', () => {
+    const doc = policyWith({ 'bucket-logging': { logBucket: { prefix: 'logs' }, excludeBuckets: ['cdk-*'] } });
+    expect(() => parsePolicy(doc, [bucketLogging])).toThrow(
+      /guardrails\.bucket-logging\.excludeBuckets\[0\]: excludeBuckets entry "cdk-\*" has a wildcard/,
+    );
   });
 
   it('LocationConstraint: absent or empty is us-east-1, EU is eu-west-1, junk is unreadable', () => {
@@ -134,7 +195,7 @@ describe('bucket-logging names and exclusions', () => {
 });
 
 describe('bucket-logging events → refs', () => {
-  const p = policy({ excludeBuckets: ['scratch-*'] });
+  const p = policy({ excludeBuckets: ['scratch-{region}'] });
   const ref = (name: string, region = 'us-east-1') => ({ refs: [bucketRef(name, ACCOUNT, region, 'event')] });
 
   it('CreateBucket in us-east-1 has no CreateBucketConfiguration', () => {
@@ -199,13 +260,14 @@ describe('bucket-logging events → refs', () => {
     });
   });
 
-  it('log buckets and excluded buckets are ignored before any call', () => {
-    expect(refsFromEvent(detail('PutBucketLogging', { bucketName: LOG_BUCKET }), p, scope)).toMatchObject({
-      ignore: expect.stringContaining('a logging loop'),
+  it('excluded buckets are ignored before any call; a name like the log bucket is located first (no name alone decides)', () => {
+    const q = policy({ excludeBuckets: ['scratch-1'] });
+    expect(refsFromEvent(detail('CreateBucket', { bucketName: 'scratch-1' }), q, scope)).toMatchObject({
+      ignore: 'bucket scratch-1 is excluded by the policy (excludeBuckets: "scratch-1")',
     });
-    expect(refsFromEvent(detail('CreateBucket', { bucketName: 'scratch-1' }), p, scope)).toMatchObject({
-      ignore: 'bucket scratch-1 is excluded by the policy (excludeBuckets: "scratch-*")',
-    });
+    expect(refsFromEvent(detail('PutBucketLogging', { bucketName: LOG_BUCKET }), q, scope)).toEqual(ref(LOG_BUCKET));
+    const evil = `s3-access-logs-${ACCOUNT}-zz-evil-1`;
+    expect(refsFromEvent(detail('CreateBucket', { bucketName: evil }), q, scope)).toEqual(ref(evil));
   });
 
   it('a Config resource id is a bucket name in the event region', () => {

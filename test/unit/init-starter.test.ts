@@ -117,7 +117,7 @@ describe('buildStarterPolicy: a busy account', () => {
       mode: 'notify',
       logBucket: { prefix: 'logs' },
       targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
-      excludeBuckets: ['cdk-*-assets-*'],
+      excludeBuckets: ['cdk-hnb659fds-assets-{account}-{region}'],
     });
   });
 

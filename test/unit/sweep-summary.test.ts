@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditRecord, Outcome } from '../../controllers/core/record.js';
-import { resourcesDigest, SWEEP_RESOURCE_TYPE, summariseSweeps } from '../../controllers/core/sweep-summary.js';
+import { type AuditRecord, auditRecordSchema, type Outcome } from '../../controllers/core/record.js';
+import {
+  MAX_LISTED_IGNORED,
+  resourcesDigest,
+  SWEEP_RESOURCE_TYPE,
+  summariseSweeps,
+} from '../../controllers/core/sweep-summary.js';
 import { record } from '../helpers/records.js';
 
 const NOW = new Date('2026-11-30T12:00:00Z');
@@ -38,6 +43,34 @@ describe('sweep summaries', () => {
     const cloudtrail = { type: 'cloudtrail' as const, eventId: 'x', eventName: 'StopLogging', actor: 'arn:aws:iam::1:user/a' };
     const records = [rec('a', 'compliant', { trigger: cloudtrail })];
     expect(summariseSweeps(records, NOW)).toEqual(records);
+  });
+
+  it('names the ignored resources with their reason, sorted, at most 50, with a count of the rest', () => {
+    const records = [
+      rec('z-excluded', 'ignored', { reason: 'bucket z-excluded is excluded by the policy (excludeBuckets: "z-excluded")' }),
+      rec('a', 'compliant'),
+      rec('long', 'ignored', { reason: 'x'.repeat(1000) }),
+    ];
+    const summary = summariseSweeps(records, NOW).find((r) => r.resource.type === SWEEP_RESOURCE_TYPE) as AuditRecord;
+    expect(summary.sweep?.ignored).toEqual({
+      resources: [
+        { type: 'AWS::S3::Bucket', id: 'long', reason: 'x'.repeat(300) },
+        {
+          type: 'AWS::S3::Bucket',
+          id: 'z-excluded',
+          reason: 'bucket z-excluded is excluded by the policy (excludeBuckets: "z-excluded")',
+        },
+      ],
+      more: 0,
+    });
+    expect(summary.reason).toContain('2 ignored (listed in sweep.ignored)');
+    expect(auditRecordSchema.parse(summary).sweep?.ignored?.resources).toHaveLength(2);
+
+    const many = Array.from({ length: MAX_LISTED_IGNORED + 7 }, (_, i) => rec(`b-${String(i).padStart(3, '0')}`, 'ignored'));
+    const big = summariseSweeps(many, NOW).find((r) => r.resource.type === SWEEP_RESOURCE_TYPE) as AuditRecord;
+    expect(big.sweep?.ignored?.resources).toHaveLength(MAX_LISTED_IGNORED);
+    expect(big.sweep?.ignored?.resources[0]?.id).toBe('b-000');
+    expect(big.sweep?.ignored?.more).toBe(7);
   });
 
   it('the digest does not depend on order and changes with the set', () => {
