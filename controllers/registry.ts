@@ -7,6 +7,7 @@ import { flowLogs } from './flow-logs/index.js';
 import { guardduty } from './guardduty/index.js';
 import { integrity } from './integrity/index.js';
 import { loadBalancerLogs } from './load-balancer-logs/index.js';
+import { logBucketRetention } from './log-bucket-retention/index.js';
 import { resolverQueryLogs } from './resolver-query-logs/index.js';
 
 /**
@@ -24,4 +25,5 @@ export const guardrails: readonly AnyGuardrail[] = [
   eksControlPlaneLogs,
   resolverQueryLogs,
   integrity,
+  logBucketRetention,
 ];

@@ -37,6 +37,8 @@ const ACTION_EXCEPTIONS: Record<string, string> = {
   's3:HeadObject': 's3:GetObject',
   's3:GetBucketLifecycleConfiguration': 's3:GetLifecycleConfiguration',
   's3:PutBucketLifecycleConfiguration': 's3:PutLifecycleConfiguration',
+  // There is no s3:DeleteBucketLifecycle action: the delete is authorised by s3:PutLifecycleConfiguration.
+  's3:DeleteBucketLifecycle': 's3:PutLifecycleConfiguration',
 };
 
 /** The IAM action an SDK command needs, e.g. (`CloudTrailClient`, `StartLoggingCommand`) → `cloudtrail:StartLogging`. */
