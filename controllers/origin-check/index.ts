@@ -19,12 +19,26 @@ const stdoutWriter: LineWriter = (line) => {
 };
 
 /**
- * Check one audit record's origin and write its verdict line. A quarantined line carries the whole
- * event (envelope and record), so it is kept where the alarm points, whatever it held.
+ * The largest event a quarantined line embeds. Lambda cuts a log line at 256 KB, and a cut JSON line
+ * matches no metric filter, so a huge forged event must not be able to hide from the count.
+ */
+const MAX_EMBEDDED_EVENT_CHARS = 128 * 1024;
+const PREVIEW_CHARS = 2048;
+
+/** A quarantined line: the verdict, and the whole event when it fits (the three sinks hold it in any case). */
+function quarantinedLine(verdict: OriginVerdict, event: unknown): string {
+  const text = JSON.stringify(event) ?? 'undefined';
+  if (text.length <= MAX_EMBEDDED_EVENT_CHARS) return JSON.stringify({ ...verdict, event });
+  return JSON.stringify({ ...verdict, event: null, eventChars: text.length, eventPreview: text.slice(0, PREVIEW_CHARS) });
+}
+
+/**
+ * Check one audit record's origin and write its verdict line. A quarantined line carries the event
+ * (envelope and record), so it is kept where the alarm points, whatever it held.
  */
 export function handleOriginEvent(event: unknown, write: LineWriter = stdoutWriter): OriginVerdict {
   const verdict = checkOrigin(event);
-  write(JSON.stringify(verdict.verdict === ADMITTED ? verdict : { ...verdict, event }));
+  write(verdict.verdict === ADMITTED ? JSON.stringify(verdict) : quarantinedLine(verdict, event));
   return verdict;
 }
 

@@ -86,6 +86,19 @@ describe('the origin check’s verdict lines', () => {
     expect(quarantined).toMatchObject({ verdict: 'quarantined', account: MEMBER, claimedAccount: VICTIM, event: forged });
   });
 
+  it('a huge forged event still gives a short quarantined line that the OriginMismatch filter can parse', () => {
+    const lines: string[] = [];
+    const forged = envelopeOf(record({ account: VICTIM, reason: 'x'.repeat(300_000) }), MEMBER);
+    handleOriginEvent(forged, (line) => lines.push(line));
+    expect(lines[0]?.length).toBeLessThan(4096);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      verdict: 'quarantined',
+      reason: 'account-mismatch',
+      event: null,
+      eventChars: JSON.stringify(forged).length,
+    });
+  });
+
   it('writes to stdout by default, one line each', () => {
     const written: string[] = [];
     const original = process.stdout.write.bind(process.stdout);
