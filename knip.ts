@@ -21,6 +21,8 @@ const config: KnipConfig = {
     'controllers/heartbeat/handler.ts',
     // The central heartbeat monitor's Lambda entry (infra/bundle.ts, kind `heartbeat-monitor`).
     'controllers/monitor/handler.ts',
+    // The central origin check's Lambda entry (infra/bundle.ts, kind `origin-check`).
+    'controllers/origin-check/handler.ts',
     // Tests and their fixtures (the fixture guardrail is loaded by folder convention too).
     'test/**/*.test.ts',
     'test/fixtures/**',

@@ -88,8 +88,9 @@ export interface AuditFeedProps {
 const AUDIT_LOG_GROUP = '/logwarden/audit';
 
 /**
- * Where the audit records go from the bus: a KMS-encrypted Kinesis stream (the SIEM's feed) and a
- * CloudWatch Logs group (Logs Insights, the dashboard, the metric filters).
+ * Where the audit records go from the bus: a KMS-encrypted Kinesis stream (the SIEM's feed, archived
+ * to S3 by Firehose) and a CloudWatch Logs group (Logs Insights, the dashboard's listings). The
+ * origin check (infra/origin-check.ts) adds itself as the rule's third target.
  */
 export class AuditFeed extends Group {
   readonly stream: kinesis.Stream;
@@ -132,10 +133,12 @@ export class AuditFeed extends Group {
     this.rule = new events.Rule(this, 'AuditRecords', {
       ruleName: 'logwarden-audit-records',
       eventBus: props.bus,
-      description: 'Every logwarden audit record: to the SIEM stream and the audit log group',
+      description: 'Every logwarden audit record: to the SIEM stream, the audit log group and the origin check',
       eventPattern: toCdkPattern(auditRecordPattern()),
       targets: [
-        new targets.KinesisStream(this.stream, { partitionKeyPath: '$.detail.account' }),
+        // The whole event (no input transformer) goes to every sink, so the envelope, whose `account`
+        // AWS sets to the sender, is kept with each record (#13 item 2); partitioned by that account.
+        new targets.KinesisStream(this.stream, { partitionKeyPath: '$.account' }),
         { bind: () => ({ arn: logGroupArn, id: 'AuditLogGroup' }) },
       ],
     });

@@ -10,13 +10,14 @@ import { LogwardenError } from '../controllers/core/errors.js';
 import { MANIFEST_FILE } from '../controllers/integrity/manifest.js';
 import { ROOT } from './config.js';
 
-/** One function's code: a guardrail's controller or Config rule evaluator, the heartbeat, or the central heartbeat monitor. */
+/** One function's code: a guardrail's controller or Config rule evaluator, the heartbeat, or a central function (the heartbeat monitor, the origin check). */
 export type BundleTarget = { kind: 'controller' | 'config-rule'; guardrail: string } | { kind: StandaloneKind };
 
 /** The functions that are not a guardrail's, each with its own Lambda entry. */
 const STANDALONE = {
   heartbeat: join('controllers', 'heartbeat', 'handler.ts'),
   'heartbeat-monitor': join('controllers', 'monitor', 'handler.ts'),
+  'origin-check': join('controllers', 'origin-check', 'handler.ts'),
 } as const;
 type StandaloneKind = keyof typeof STANDALONE;
 

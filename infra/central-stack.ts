@@ -9,18 +9,19 @@ import { auditBusPolicy } from './bus-policy.js';
 import type { Deployment } from './config.js';
 import { GroupedStack } from './group.js';
 import { HeartbeatMonitor } from './heartbeat-monitor.js';
+import { OriginCheck } from './origin-check.js';
 
 export interface CentralStackProps extends StackProps {
   deployment: Deployment;
-  /** Builds the heartbeat monitor's code (the app's bundler: each bundle is compiled once). */
+  /** Builds the central functions' code (the app's bundler: each bundle is compiled once). */
   bundler: Bundler;
 }
 
 /**
  * The central audit pipeline in the security / log-archive account: the organization's audit bus,
  * a KMS-encrypted Kinesis stream (the SIEM's feed) and a CloudWatch Logs group (Logs Insights, the
- * dashboard), Firehose from the stream to an Object Lock (COMPLIANCE) archive, alarms and the
- * Config organization aggregator.
+ * dashboard), Firehose from the stream to an Object Lock (COMPLIANCE) archive, the origin check
+ * (counts only records whose account is the envelope's), alarms and the Config organization aggregator.
  */
 export class CentralStack extends GroupedStack {
   readonly bus: events.EventBus;
@@ -51,7 +52,13 @@ export class CentralStack extends GroupedStack {
     });
     this.auditRule = feed.rule;
     new AuditArchive(this, 'Archive', { stream: feed.stream, key, retentionDays: c.archiveRetentionDays });
-    const metrics = new AuditMetrics(this, 'Metrics', { logGroup: feed.logGroup });
+    const originCheck = new OriginCheck(this, 'OriginCheck', {
+      bundle: props.bundler.bundle({ kind: 'origin-check' }, { policyJson: d.policyJson }),
+      auditRule: feed.rule,
+      key,
+      logRetentionDays: c.logRetentionDays,
+    });
+    const metrics = new AuditMetrics(this, 'Metrics', { verdicts: originCheck.logGroup });
     const alarms = new AuditAlarms(this, 'Alarms', {
       metrics,
       bus: this.bus,
@@ -66,7 +73,13 @@ export class CentralStack extends GroupedStack {
       topic: alarms.topic,
     });
     new AuditSigningKey(this, 'Signing', { organizationId: d.config.organizationId });
-    new AuditDashboard(this, 'Dashboard', { logGroup: feed.logGroup, metrics, alarms, missingHeartbeats: monitor.alarm });
+    new AuditDashboard(this, 'Dashboard', {
+      logGroup: feed.logGroup,
+      verdicts: originCheck.logGroup,
+      metrics,
+      alarms,
+      missingHeartbeats: monitor.alarm,
+    });
     if (c.aggregator) new OrganizationAggregator(this, 'Aggregator', { regions: d.config.rollout.regions });
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AuditRecord, SCHEMA_VERSION } from '../../controllers/core/record.js';
+import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE, type AuditRecord, SCHEMA_VERSION } from '../../controllers/core/record.js';
 
 /** A valid audit record with the given fields. */
 export function record(fields: Partial<AuditRecord> = {}): AuditRecord {
@@ -22,5 +22,23 @@ export function record(fields: Partial<AuditRecord> = {}): AuditRecord {
     durationMs: 12,
     runbook: 'runbooks/cloudtrail.md',
     ...fields,
+  };
+}
+
+/**
+ * An audit record as EventBridge delivers it from the central bus: `account` is the account that called
+ * PutEvents (set by AWS, whatever the record says), `region` the central bus's region.
+ */
+export function envelopeOf(r: AuditRecord, sender: string = r.account, busRegion = 'us-east-1') {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': AUDIT_DETAIL_TYPE,
+    source: AUDIT_SOURCE,
+    account: sender,
+    time: r.time.replace(/\.\d+Z$/, 'Z'),
+    region: busRegion,
+    resources: [],
+    detail: r,
   };
 }

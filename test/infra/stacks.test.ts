@@ -377,7 +377,7 @@ describe('central stack', () => {
     central.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['logwarden'], 'detail-type': ['logwarden audit record'] },
       Targets: Match.arrayWith([
-        Match.objectLike({ KinesisParameters: { PartitionKeyPath: '$.detail.account' } }),
+        Match.objectLike({ KinesisParameters: { PartitionKeyPath: '$.account' } }),
         Match.objectLike({ Id: 'AuditLogGroup' }),
       ]),
     });
@@ -417,13 +417,16 @@ describe('central stack', () => {
       AlarmName: 'logwarden-escalations',
       AlarmActions: [Match.anyValue()],
     });
+    // Counted from the origin check's admitted lines, in total and per envelope account (test/infra/origin-check.test.ts).
     central.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: '{ $.detail.outcome = "escalated" }',
-      MetricTransformations: [Match.objectLike({ MetricName: 'Escalations' })],
+      FilterPattern: '{ ($.verdict = "admitted") && ($.outcome = "escalated") }',
+      MetricTransformations: [
+        Match.objectLike({ MetricName: 'Escalations', Dimensions: [{ Key: 'account', Value: '$.account' }] }),
+      ],
     });
     // Exempt records feed a central metric; its alarm tells the topic while exemptions are in use.
     central.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: '{ $.detail.outcome = "exempt" }',
+      FilterPattern: '{ ($.verdict = "admitted") && ($.outcome = "exempt") }',
       MetricTransformations: [Match.objectLike({ MetricNamespace: 'logwarden', MetricName: 'Exemptions', MetricValue: '1' })],
     });
     central.hasResourceProperties('AWS::CloudWatch::Alarm', {

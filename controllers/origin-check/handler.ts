@@ -1,0 +1,4 @@
+import { createOriginCheckHandler } from './index.js';
+
+/** Lambda entry point of the central origin check. */
+export const handler = createOriginCheckHandler();
