@@ -3,7 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { type Registry, registry } from '../controllers/companions.js';
 import { LogwardenError } from '../controllers/core/errors.js';
-import { type FunctionKind, functionRoleName, ownRoleArnTemplate } from '../controllers/core/identity.js';
+import { type FunctionKind, functionRoleName, ownRoleArnTemplate, partitionOf } from '../controllers/core/identity.js';
 import { type Policy, parsePolicy } from '../controllers/core/policy.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
 import { EXPECTED_SOURCES } from '../controllers/monitor/settings.js';
@@ -39,7 +39,7 @@ const roleArn = z
   .string()
   .regex(
     /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/*-]{1,512}$/,
-    'must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)',
+    'must be an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)',
   );
 const SCP_OFF = { enabled: false, targetIds: [], breakGlassRoleArns: [], protectLogging: true, denyUngovernedRegions: false };
 
@@ -254,7 +254,7 @@ function inconsistencies(config: DeploymentConfig, policy: Policy, guardrails: r
   const m = BUS_ARN.exec(policy.audit.eventBus);
   if (!m) {
     issues.push(
-      `audit.eventBus must be the ARN of the central bus (arn:aws:events:${config.central.region}:${config.central.account}:event-bus/NAME)`,
+      `audit.eventBus must be the ARN of the central bus (arn:${partitionOf(config.central.region)}:events:${config.central.region}:${config.central.account}:event-bus/NAME)`,
     );
   } else if (m[1] !== config.central.region || m[2] !== config.central.account) {
     issues.push(

@@ -168,15 +168,17 @@ function acknowledgeWildcards(role: iam.Role, grants: readonly Grant[]): void {
   acknowledgeFindings(
     role,
     'AwsSolutions-IAM5',
-    'Scoped statement declared by the guardrail (scopedPermissions): the account is narrowed to this one; the remaining wildcard names resources created at run time (a new detector, a service-linked role).',
-    [...new Set(wildcards)].map((r) => `Resource::${r.split(Aws.ACCOUNT_ID).join('<AWS::AccountId>')}`),
+    'Scoped statement declared by the guardrail (scopedPermissions): the account is narrowed to this one; the remaining wildcard names resources created at run time (a new detector, a service-linked role) or every resource of a kind the guardrail governs (any VPC, any data bucket of the account).',
+    [...new Set(wildcards)].map(
+      (r) => `Resource::${r.split(Aws.ACCOUNT_ID).join('<AWS::AccountId>').split(Aws.PARTITION).join('<AWS::Partition>')}`,
+    ),
   );
   // The guardrail's declared actions only; other `*` grants (PutEvaluations, the health check) are acknowledged where they are made.
   if (grants.some((gr) => gr.sid.startsWith('Guardrail') && gr.resources.includes('*'))) {
     acknowledge(
       role,
       'AwsSolutions-IAM5',
-      'Exact actions only (no action wildcards). Which trails, VPCs, buckets and detectors are governed is decided at run time by the policy and the triggering event, so the declared actions are granted on *; per-resource permissions (iam:PassRole) come from the guardrail as scoped statements.',
+      'Exact actions only (no action wildcards). Only the declared actions the guardrail justifies in writing (unscopedActions: reads, and writes without resource-level permissions) are on *; every other write is a scoped statement on the resources the policy names (#17).',
       'Resource::*',
     );
   }

@@ -135,7 +135,10 @@ export class GuardrailDeployment extends Group {
       functionName: `logwarden-${g.name}`,
       description: `logwarden ${g.name} controller`,
       bundle: props.code.controller,
-      grants: controllerGrants(g, props.deployment.policy.guardrails[g.name], Aws.ACCOUNT_ID),
+      grants: controllerGrants(g, props.deployment.policy.guardrails[g.name], {
+        account: Aws.ACCOUNT_ID,
+        partition: Aws.PARTITION,
+      }),
       auditBusArn: props.deployment.bus.arn,
       auditSigningKeyArn: props.deployment.policy.audit.signingKey,
       stateTable: props.stateTable,

@@ -134,7 +134,7 @@ function declaredFunctions(d: ManifestSource, place: ManifestPlace): DeclaredFun
       name: `logwarden-${g.name}`,
       kind: 'controller',
       guardrail: g.name,
-      statements: roleStatements(controllerGrants(g, d.policy.guardrails[g.name], place.account), {
+      statements: roleStatements(controllerGrants(g, d.policy.guardrails[g.name], place), {
         ...own,
         auditBusArn: d.bus.arn,
         auditSigningKeyArn: d.policy.audit.signingKey,

@@ -15,11 +15,20 @@ const ACTION = /^[a-z0-9-]+:[A-Za-z0-9]+$/;
 const READ_ACTION = /^[a-z0-9-]+:(Get|List|Describe|Head|Lookup|Search|BatchGet)[A-Za-z0-9]*$/;
 
 /** A guardrail declares an IAM action or a scoped permission the infrastructure cannot grant exactly. */
-class PermissionError extends LogwardenError {
+export class PermissionError extends LogwardenError {
   constructor(message: string) {
     super('InvalidPermission', message);
   }
 }
+
+/** Where the grants apply: the function's own account and its stack's partition (CDK tokens, or placeholders). */
+export interface GrantPlace {
+  account: string;
+  partition: string;
+}
+
+/** What a guardrail's ARNs hold for the partition (`arn:{partition}:...`). */
+export const PARTITION_PLACEHOLDER = '{partition}';
 
 /** Every declared action must be one exact action: no wildcards, no duplicates. Pure. */
 function checkedActions(g: AnyGuardrail): string[] {
@@ -31,28 +40,57 @@ function checkedActions(g: AnyGuardrail): string[] {
 }
 
 /**
- * The controller's grants: exactly the guardrail's declared actions, plus its scoped permissions for
- * the deployed policy. The declared actions are on `*` because which trail, VPC, bucket or detector
- * is governed comes from the policy and from events at run time; writes are limited by the exact
- * action list. Pure.
+ * The declared actions left on `*`: those no scoped permission names. Each must be justified by the
+ * guardrail (`unscopedActions`), and a justification must not name an action that is scoped or not
+ * declared: what is on `*` is exactly what the guardrail wrote a reason for. Pure.
  */
-export function controllerGrants(g: AnyGuardrail, policySection: unknown, account = '*'): Grant[] {
-  const grants: Grant[] = [{ sid: 'GuardrailActions', actions: checkedActions(g), resources: ['*'] }];
+function unscopedActions(g: AnyGuardrail, declared: readonly string[], scoped: ReadonlySet<string>): string[] {
+  const justified = new Set<string>();
+  for (const u of g.unscopedActions) {
+    if (u.why.trim().length === 0)
+      throw new PermissionError(`${g.name}: unscopedActions ${u.actions.join(', ')} gives no reason`);
+    for (const a of u.actions) {
+      if (!declared.includes(a)) throw new PermissionError(`${g.name}: unscopedActions names ${a}, which is not declared`);
+      if (scoped.has(a))
+        throw new PermissionError(`${g.name}: ${a} is both scoped and justified on *; it is granted only scoped`);
+      justified.add(a);
+    }
+  }
+  const left = declared.filter((a) => !scoped.has(a));
+  const unjustified = left.filter((a) => !justified.has(a));
+  if (unjustified.length > 0) {
+    throw new PermissionError(`${g.name}: ${unjustified.join(', ')} neither scoped nor justified (unscopedActions)`);
+  }
+  return left;
+}
+
+/**
+ * The controller's grants: the guardrail's scoped permissions for the deployed policy (an action named
+ * there is granted only there), and the rest of its declared actions on `*`, each justified in writing
+ * by the guardrail. `{partition}` becomes the stack's partition and an account `*` the function's own.
+ * Pure; `place` may hold CDK tokens.
+ */
+export function controllerGrants(g: AnyGuardrail, policySection: unknown, place: GrantPlace): Grant[] {
+  const declared = checkedActions(g);
   const scoped = g.scopedPermissions?.(policySection) ?? [];
+  const onStar = unscopedActions(g, declared, new Set(scoped.flatMap((s) => s.actions)));
+  const grants: Grant[] = onStar.length > 0 ? [{ sid: 'GuardrailActions', actions: onStar, resources: ['*'] }] : [];
   scoped.forEach((s, i) => {
     for (const a of s.actions) if (!ACTION.test(a)) throw new PermissionError(`${g.name}: scoped action "${a}" is not exact`);
-    // `*` is allowed here only when the guardrail says so for actions without resource-level permissions.
     if (s.resources.length === 0) throw new PermissionError(`${g.name}: scoped permission ${i} names no resource`);
+    // `*` only for actions without resource-level permissions, and then with the reason written down.
+    if (s.resources.includes('*') && !s.why?.trim()) {
+      throw new PermissionError(`${g.name}: scoped permission ${i} is on * without a reason (why)`);
+    }
     grants.push({
       sid: `GuardrailScoped${i}`,
       actions: [...s.actions],
-      resources: s.resources.map((r) => ownAccount(r, account)),
+      resources: s.resources.map((r) => ownAccount(r.split(PARTITION_PLACEHOLDER).join(place.partition), place.account)),
       ...passRoleCondition(g, s, i),
     });
   });
   return grants;
 }
-
 /** `iam:PassRole` only to the service that needs the role (#17): alone in its statement, with the service named. */
 function passRoleCondition(g: AnyGuardrail, s: ScopedPermission, i: number): Pick<Grant, 'conditions'> {
   if (!s.actions.includes('iam:PassRole')) return {};

@@ -1,4 +1,4 @@
-import { aws_organizations as organizations, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, aws_organizations as organizations, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Deployment } from './config.js';
 import { DeploymentConfigError } from './config.js';
@@ -8,6 +8,9 @@ import { renderRegionGuardPolicy, renderServiceControlPolicy, SCP_MAX_CHARS, ser
 export const SCP_NAME = 'logwarden-protect';
 /** The optional second SCP: deny the regions logwarden does not govern. */
 export const REGION_GUARD_SCP_NAME = 'logwarden-region-guard';
+
+/** The longest partition name among AWS's (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`…), to size the SCP. */
+const LONGEST_PARTITION = 'aws-us-gov';
 
 /**
  * The preventive SCP, in the management account (only it, or a delegated administrator of
@@ -20,8 +23,9 @@ export class ScpStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps & { deployment: Deployment }) {
     super(scope, id, props);
     const { config, policy } = props.deployment;
-    const document = renderServiceControlPolicy(config, policy);
-    const size = serviceControlPolicySize(document);
+    const document = renderServiceControlPolicy(config, policy, Aws.PARTITION);
+    // Sized with the longest partition name: the token stands for at most that many characters.
+    const size = serviceControlPolicySize(renderServiceControlPolicy(config, policy, LONGEST_PARTITION));
     // Fail at synth, not at deploy: Organizations rejects a larger SCP.
     if (size > SCP_MAX_CHARS) {
       throw new DeploymentConfigError(
@@ -40,7 +44,7 @@ export class ScpStack extends Stack {
         name: REGION_GUARD_SCP_NAME,
         type: 'SERVICE_CONTROL_POLICY',
         description: 'logwarden: deny regional actions outside the governed regions (see docs/deployment.md)',
-        content: renderRegionGuardPolicy(config, policy),
+        content: renderRegionGuardPolicy(config, policy, Aws.PARTITION),
         targetIds: config.scp.targetIds,
       });
     }

@@ -16,9 +16,9 @@ import type { DeploymentConfig } from './config.js';
 export const SCP_MAX_CHARS = 5120;
 
 /** The role service-managed StackSets deploy with in every target account (AWS CloudFormation User Guide). */
-const STACKSETS_EXEC_ROLE = 'arn:aws:iam::*:role/stacksets-exec-*';
+const STACKSETS_EXEC_ROLE = 'arn:{partition}:iam::*:role/stacksets-exec-*';
 /** The StackSet (infra/rollout.ts) names each stack instance `StackSet-<stack set name>-<uuid>`. */
-const STACK_INSTANCES = 'arn:aws:cloudformation:*:*:stack/StackSet-logwarden-member-*/*';
+const STACK_INSTANCES = 'arn:{partition}:cloudformation:*:*:stack/StackSet-logwarden-member-*/*';
 /** Tags under this prefix are logwarden's: `logwarden:managed` on what it creates, `logwarden:exempt*` on exemptions. */
 const TAG_PREFIX = `${MANAGED_TAG.split(':')[0]}:`;
 
@@ -116,13 +116,17 @@ const LOGGING_ACTIONS = {
 
 /** The IAM role ARN patterns of every name logwarden gives a role: on its path, or named `logwarden-*` anywhere. */
 function logwardenRoles(): string[] {
-  return [`arn:aws:iam::*:role${ROLE_PATH}*`, 'arn:aws:iam::*:role/logwarden-*', 'arn:aws:iam::*:role/*/logwarden-*'];
+  return [
+    `arn:{partition}:iam::*:role${ROLE_PATH}*`,
+    'arn:{partition}:iam::*:role/logwarden-*',
+    'arn:{partition}:iam::*:role/*/logwarden-*',
+  ];
 }
 
 /** The access-log bucket of every account and region, if the bucket-logging guardrail is on. */
 function accessLogBuckets(policy: Policy): string[] {
   const section = policy.guardrails['bucket-logging'] as BucketLoggingPolicy | undefined;
-  return section ? [`arn:aws:s3:::${logBucketName(section, '*', '*')}`] : [];
+  return section ? [`arn:{partition}:s3:::${logBucketName(section, '*', '*')}`] : [];
 }
 
 /**
@@ -133,12 +137,12 @@ function accessLogBuckets(policy: Policy): string[] {
  */
 function protectedResourceArns(policy: Policy, breakGlassRoleArns: readonly string[]): string[] {
   return [
-    'arn:aws:events:*:*:rule/logwarden-*',
-    'arn:aws:lambda:*:*:function:logwarden-*',
+    'arn:{partition}:events:*:*:rule/logwarden-*',
+    'arn:{partition}:lambda:*:*:function:logwarden-*',
     ...logwardenRoles(),
     STACKSETS_EXEC_ROLE,
     ...breakGlassRoleArns,
-    'arn:aws:dynamodb:*:*:table/logwarden-state',
+    'arn:{partition}:dynamodb:*:*:table/logwarden-state',
     ...accessLogBuckets(policy),
     STACK_INSTANCES,
   ];
@@ -151,7 +155,7 @@ function protectedResourceArns(policy: Policy, breakGlassRoleArns: readonly stri
 function controllerRoleArns(policy: Policy): string[] {
   return Object.keys(policy.guardrails)
     .sort()
-    .map((g) => `arn:aws:iam::*:role${ROLE_PATH}${functionRoleName('controller', g, '*')}`);
+    .map((g) => `arn:{partition}:iam::*:role${ROLE_PATH}${functionRoleName('controller', g, '*')}`);
 }
 
 function exceptFor(principals: readonly string[]): ServiceControlPolicyStatement['Condition'] {
@@ -165,15 +169,15 @@ function loggingTargets(policy: Policy): { actions: string[]; resources: string[
   const trails = policy.guardrails.cloudtrail as CloudTrailPolicy | undefined;
   if (trails) {
     actions.push(...LOGGING_ACTIONS.cloudtrail);
-    resources.push(...trails.trails.map((t) => `arn:aws:cloudtrail:*:*:trail/${t.name}`));
+    resources.push(...trails.trails.map((t) => `arn:{partition}:cloudtrail:*:*:trail/${t.name}`));
   }
   if (policy.guardrails.guardduty) {
     actions.push(...LOGGING_ACTIONS.guardduty);
-    resources.push('arn:aws:guardduty:*:*:detector/*');
+    resources.push('arn:{partition}:guardduty:*:*:detector/*');
   }
   if (policy.guardrails['flow-logs']) {
     actions.push(...LOGGING_ACTIONS['flow-logs']);
-    resources.push('arn:aws:ec2:*:*:vpc-flow-log/*');
+    resources.push('arn:{partition}:ec2:*:*:vpc-flow-log/*');
   }
   return { actions, resources };
 }
@@ -189,7 +193,7 @@ function protectedByControllers(
     Sid: protectLogging ? 'ProtectLogwardenStateAndLogging' : 'ProtectLogwardenState',
     Effect: 'Deny',
     Action: [...STATE_ITEM_ACTIONS, ...logging.actions],
-    Resource: ['arn:aws:dynamodb:*:*:table/logwarden-state', ...logging.resources],
+    Resource: ['arn:{partition}:dynamodb:*:*:table/logwarden-state', ...logging.resources],
     Condition: exceptFor(withControllers),
   };
 }
@@ -200,7 +204,11 @@ function protectedByControllers(
  * roles. The controllers are also exempt where their job needs it: state items, `logwarden:*` tags on
  * what they create, and the logging they turn back on — never on logwarden's own resources.
  */
-export function renderServiceControlPolicy(config: DeploymentConfig, policy: Policy): ServiceControlPolicyDocument {
+export function renderServiceControlPolicy(
+  config: DeploymentConfig,
+  policy: Policy,
+  partition: string,
+): ServiceControlPolicyDocument {
   const admins = [STACKSETS_EXEC_ROLE, ...config.scp.breakGlassRoleArns];
   const withControllers = [...admins, ...controllerRoleArns(policy)];
   const statements: ServiceControlPolicyStatement[] = [
@@ -223,7 +231,15 @@ export function renderServiceControlPolicy(config: DeploymentConfig, policy: Pol
       Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': [`${TAG_PREFIX}*`] }, ...exceptFor(withControllers) },
     },
   ];
-  return { Version: '2012-10-17', Statement: statements };
+  return inPartition({ Version: '2012-10-17', Statement: statements }, partition);
+}
+
+/**
+ * The document with `{partition}` replaced by the stack's partition (`Aws.PARTITION` in the SCP
+ * stack): logwarden's ARN patterns are written once for every partition. Pure.
+ */
+function inPartition(document: ServiceControlPolicyDocument, partition: string): ServiceControlPolicyDocument {
+  return JSON.parse(JSON.stringify(document).split('{partition}').join(partition)) as ServiceControlPolicyDocument;
 }
 
 /** The size AWS checks against `SCP_MAX_CHARS`: the JSON without whitespace outside strings. */
@@ -272,20 +288,27 @@ const GLOBAL_ACTIONS = [
  * controller runs, deny every regional action to everyone but the StackSets execution role and the
  * break-glass roles. A separate SCP, so the protection SCP keeps its size budget.
  */
-export function renderRegionGuardPolicy(config: DeploymentConfig, policy: Policy): ServiceControlPolicyDocument {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'DenyUngovernedRegions',
-        Effect: 'Deny',
-        NotAction: GLOBAL_ACTIONS,
-        Resource: ['*'],
-        Condition: {
-          StringNotEquals: { 'aws:RequestedRegion': [...policy.controller.regions] },
-          ...exceptFor([STACKSETS_EXEC_ROLE, ...config.scp.breakGlassRoleArns]),
+export function renderRegionGuardPolicy(
+  config: DeploymentConfig,
+  policy: Policy,
+  partition: string,
+): ServiceControlPolicyDocument {
+  return inPartition(
+    {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'DenyUngovernedRegions',
+          Effect: 'Deny',
+          NotAction: GLOBAL_ACTIONS,
+          Resource: ['*'],
+          Condition: {
+            StringNotEquals: { 'aws:RequestedRegion': [...policy.controller.regions] },
+            ...exceptFor([STACKSETS_EXEC_ROLE, ...config.scp.breakGlassRoleArns]),
+          },
         },
-      },
-    ],
-  };
+      ],
+    },
+    partition,
+  );
 }

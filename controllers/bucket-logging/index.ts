@@ -40,6 +40,26 @@ export const bucketLogging: Guardrail<BucketLoggingPolicy, BucketRef, BucketStat
     's3:GetBucketAcl',
     's3:PutBucketLogging',
   ],
+  scopedPermissions: () => [
+    {
+      actions: ['s3:PutBucketLogging'],
+      resources: ['arn:{partition}:s3:::*'],
+      why: 'every data bucket of the account is governed, and a bucket ARN holds no account: no narrower pattern exists',
+    },
+  ],
+  unscopedActions: [
+    {
+      actions: [
+        's3:ListAllMyBuckets',
+        's3:GetBucketLocation',
+        's3:GetBucketLogging',
+        's3:GetBucketTagging',
+        's3:GetBucketPolicy',
+        's3:GetBucketAcl',
+      ],
+      why: 'reads: listing has no resource-level permissions, and any bucket of the account (or its log bucket) may be read',
+    },
+  ],
   cloudTrailEvents: [{ source: 'aws.s3', eventNames: BUCKET_EVENTS, sample: BUCKET_EVENT_SAMPLE }],
   refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope.policy, scope),
   refFromResourceId: (id, scope) => resolveBucket(id, scope.region, scope.policy, scope),

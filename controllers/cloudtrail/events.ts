@@ -1,3 +1,4 @@
+import { partitionOf } from '../core/identity.js';
 import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 import type { CloudTrailPolicy, TrailPolicy } from './policy.js';
 
@@ -69,7 +70,7 @@ export function parseTrailName(nameOrArn: string): {
 }
 
 export function trailArn(account: string, region: string, name: string): string {
-  return `arn:aws:cloudtrail:${region}:${account}:trail/${name}`;
+  return `arn:${partitionOf(region)}:cloudtrail:${region}:${account}:trail/${name}`;
 }
 
 /** The trails the policy gives this account, in this region (their home region). */

@@ -27,6 +27,24 @@ function deliveryRolePermissions(policy: CloudTrailPolicy): ScopedPermission[] {
   return roles.length > 0 ? [{ actions: ['iam:PassRole'], resources: roles, passedToService: 'cloudtrail.amazonaws.com' }] : [];
 }
 
+/** The trail writes, on the policy's trails only (the account is narrowed to the function's own). */
+const TRAIL_WRITES = [
+  'cloudtrail:CreateTrail',
+  'cloudtrail:AddTags',
+  'cloudtrail:UpdateTrail',
+  'cloudtrail:PutEventSelectors',
+  'cloudtrail:StartLogging',
+];
+
+/**
+ * Every trail write names the trail (Service Authorization Reference: `trail*` for each): on the
+ * policy's trails in their home regions, so a trail the policy does not name cannot be touched.
+ */
+function trailWritePermissions(policy: CloudTrailPolicy): ScopedPermission[] {
+  const trails = policy.trails.map((t) => `arn:{partition}:cloudtrail:${t.homeRegion}:*:trail/${t.name}`);
+  return [{ actions: [...TRAIL_WRITES], resources: trails }];
+}
+
 /**
  * What CloudTrail checks on the caller when it creates or updates an organization trail ("Prepare for
  * creating a trail for your organization", CloudTrail User Guide): that it may read the organization
@@ -39,11 +57,15 @@ function organizationTrailPermissions(policy: CloudTrailPolicy): ScopedPermissio
   const owners = [...new Set(policy.trails.flatMap((t) => (t.isOrganizationTrail ? (t.accounts ?? []) : [])))];
   if (owners.length === 0) return [];
   return [
-    { actions: ['organizations:DescribeOrganization', 'organizations:ListAWSServiceAccessForOrganization'], resources: ['*'] },
+    {
+      actions: ['organizations:DescribeOrganization', 'organizations:ListAWSServiceAccessForOrganization'],
+      resources: ['*'],
+      why: 'Organizations has no resource-level permissions for these reads',
+    },
     {
       actions: ['iam:GetRole', 'iam:CreateServiceLinkedRole'],
       resources: owners.map(
-        (a) => `arn:aws:iam::${a}:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail`,
+        (a) => `arn:{partition}:iam::${a}:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail`,
       ),
     },
   ];
@@ -67,13 +89,19 @@ export const cloudtrail: Guardrail<CloudTrailPolicy, TrailRef, TrailState, Desir
     'cloudtrail:GetTrailStatus',
     'cloudtrail:GetEventSelectors',
     'cloudtrail:ListTags',
-    'cloudtrail:CreateTrail',
-    'cloudtrail:AddTags',
-    'cloudtrail:UpdateTrail',
-    'cloudtrail:PutEventSelectors',
-    'cloudtrail:StartLogging',
+    ...TRAIL_WRITES,
   ],
-  scopedPermissions: (policy) => [...deliveryRolePermissions(policy), ...organizationTrailPermissions(policy)],
+  scopedPermissions: (policy) => [
+    ...trailWritePermissions(policy),
+    ...deliveryRolePermissions(policy),
+    ...organizationTrailPermissions(policy),
+  ],
+  unscopedActions: [
+    {
+      actions: ['cloudtrail:GetTrail', 'cloudtrail:GetTrailStatus', 'cloudtrail:GetEventSelectors', 'cloudtrail:ListTags'],
+      why: 'reads: an event may name any trail (a shadow, another account’s organization trail) and reading it changes nothing',
+    },
+  ],
   // A stopped or deleted trail is a blind spot for every other guardrail: sweep it more often than the rest.
   sweepSchedule: 'rate(15 minutes)',
   cloudTrailEvents: [{ source: 'aws.cloudtrail', eventNames: TRAIL_EVENTS, sample: TRAIL_EVENT_SAMPLE }],

@@ -49,6 +49,22 @@ export const configRecorder: Guardrail<ConfigRecorderPolicy, RecorderRef, Record
     'config:PutDeliveryChannel',
     'config:StartConfigurationRecorder',
   ],
+  unscopedActions: [
+    {
+      actions: [
+        'config:DescribeConfigurationRecorders',
+        'config:DescribeConfigurationRecorderStatus',
+        'config:DescribeDeliveryChannels',
+      ],
+      why: 'reads of the one recorder and channel of the account and region',
+    },
+    {
+      actions: ['config:PutConfigurationRecorder', 'config:StartConfigurationRecorder', 'config:PutDeliveryChannel'],
+      why:
+        'the delivery channel has no resource-level permissions, and a recorder ARN holds an id AWS Config generates; ' +
+        'there is one recorder and one channel per account and region, and the role they pass is scoped (iam:PassRole)',
+    },
+  ],
   // PutConfigurationRecorder passes the recorder role to AWS Config: on that role only.
   scopedPermissions: (policy) => [
     {

@@ -20,6 +20,27 @@ export function functionRoleName(kind: FunctionKind, guardrail: string, region: 
   return kind === 'heartbeat' ? `logwarden-heartbeat-${region}` : `logwarden-${guardrail}-${kind}-${region}`;
 }
 
+/**
+ * The partition of a region's ARNs (`arn:<partition>:...`): `aws-cn` for China, `aws-us-gov` for
+ * GovCloud, the ISO partitions by their prefixes, `aws` otherwise. Controllers build the ARNs of the
+ * resources they govern with it, so an ARN compared or logged in GovCloud or China is the real one. Pure.
+ *
+ * @example
+ * partitionOf('cn-north-1'); // 'aws-cn'
+ */
+export function partitionOf(region: string): string {
+  const byPrefix: [string, string][] = [
+    ['cn-', 'aws-cn'],
+    ['us-gov-', 'aws-us-gov'],
+    ['us-isob-', 'aws-iso-b'],
+    ['us-isof-', 'aws-iso-f'],
+    ['us-iso-', 'aws-iso'],
+    ['eu-isoe-', 'aws-iso-e'],
+    ['eusc-', 'aws-eusc'],
+  ];
+  return byPrefix.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'aws';
+}
+
 /** The `controller.ownRoleArns` entry of a guardrail's controller role, in the aws partition. Pure. */
 export function ownRoleArnTemplate(guardrail: string): string {
   return `arn:aws:iam::{account}:role${ROLE_PATH}${functionRoleName('controller', guardrail, '{region}')}`;

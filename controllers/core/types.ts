@@ -83,14 +83,30 @@ export interface Listing<R extends ResourceRef, S = never> {
 export type Resolution<R extends ResourceRef, S = never> = Listing<R, S> | { ignore: string; resource?: Partial<R> };
 
 /**
- * A permission on named resources only. `iam:PassRole` must be alone in its statement and name the
- * service the role is passed to (`passedToService`, e.g. `vpc-flow-logs.amazonaws.com`): the
- * infrastructure adds the `iam:PassedToService` condition, so the role can be passed to nothing else.
+ * A permission on named resources only. An action named here is granted only here, never on `*`.
+ * Resource ARNs a guardrail builds write `arn:{partition}:` (the infrastructure puts the stack's
+ * partition in) and `*` for the account (narrowed to the function's own); ARNs from the policy are
+ * kept as written. A resource of exactly `*` (an action without resource-level permissions) needs
+ * `why`. `iam:PassRole` must be alone in its statement and name the service the role is passed to
+ * (`passedToService`, e.g. `vpc-flow-logs.amazonaws.com`): the infrastructure adds the
+ * `iam:PassedToService` condition, so the role can be passed to nothing else.
  */
 export interface ScopedPermission {
   actions: string[];
   resources: string[];
   passedToService?: string;
+  /** Why these resources and no narrower ones: required when one of them is `*`. */
+  why?: string;
+}
+
+/**
+ * Declared actions granted on every resource (`*`), with the written reason no narrower resource
+ * fits (the service has no resource-level permissions for them, or the resource is only known from
+ * an event at run time). Reads may be justified as a group.
+ */
+export interface UnscopedActions {
+  actions: readonly string[];
+  why: string;
 }
 
 /** One write the guardrail will make. `api` is the IAM action, e.g. `cloudtrail:StartLogging`. */
@@ -130,6 +146,12 @@ export interface Guardrail<P extends GuardrailPolicyBase, R extends ResourceRef,
    * for the configured delivery role). The infrastructure adds them as scoped statements.
    */
   scopedPermissions?(policy: P): ScopedPermission[];
+  /**
+   * The declared actions left on `*`, each group with its reason. Every declared action is either in
+   * a scoped permission for the deployed policy or here (never both): the infrastructure refuses to
+   * synthesize a role otherwise (`InvalidPermission`).
+   */
+  readonly unscopedActions: readonly UnscopedActions[];
   /**
    * The guardrail's default sweep schedule (an EventBridge `rate(...)`/`cron(...)` expression), when the
    * deployment-wide `controller.sweepSchedule` is too slow for it. The policy's

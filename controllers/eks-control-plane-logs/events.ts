@@ -1,3 +1,4 @@
+import { partitionOf } from '../core/identity.js';
 import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 
 export const RESOURCE_TYPE = 'AWS::EKS::Cluster';
@@ -74,7 +75,7 @@ const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const CLUSTER_ARN = /^arn:(aws[a-z-]*):eks:([a-z0-9-]+):(\d{12}):cluster\/(.+)$/;
 
 export function clusterArn(account: string, region: string, name: string): string {
-  return `arn:aws:eks:${region}:${account}:cluster/${name}`;
+  return `arn:${partitionOf(region)}:eks:${region}:${account}:cluster/${name}`;
 }
 
 export function clusterRef(name: string, account: string, region: string): ClusterRef {

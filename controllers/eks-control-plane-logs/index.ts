@@ -32,6 +32,14 @@ export const eksControlPlaneLogs: Guardrail<EksControlPlaneLogsPolicy, ClusterRe
   // Every drift is a log type switched off.
   loggingOffDrift: LOGGING_OFF_DRIFT,
   iamActions: ['eks:ListClusters', 'eks:DescribeCluster', 'eks:UpdateClusterConfig', 'eks:DescribeUpdate'],
+  // Every cluster of the account is governed: the write on the account's clusters, nothing else.
+  scopedPermissions: () => [{ actions: ['eks:UpdateClusterConfig'], resources: ['arn:{partition}:eks:*:*:cluster/*'] }],
+  unscopedActions: [
+    {
+      actions: ['eks:ListClusters', 'eks:DescribeCluster', 'eks:DescribeUpdate'],
+      why: 'reads: listing has no resource-level permissions, and any cluster of the account may be named by an event',
+    },
+  ],
   cloudTrailEvents: [{ source: 'aws.eks', eventNames: CLUSTER_EVENTS, sample: CLUSTER_EVENT_SAMPLE }],
   refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope),
   refFromResourceId: (id, scope) => resolveCluster(id, scope),

@@ -44,8 +44,17 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
   // No flow log to the policy destination (deleted, or only wrong ones left). `vpc`: the VPC is gone, nothing to log.
   loggingOffDrift: ['flowLog'],
   iamActions: ['ec2:DescribeVpcs', 'ec2:DescribeFlowLogs', 'ec2:CreateFlowLogs'],
-  scopedPermissions: (policy) =>
-    policy.destination.type === 'cloud-watch-logs'
+  unscopedActions: [
+    { actions: ['ec2:DescribeVpcs', 'ec2:DescribeFlowLogs'], why: 'EC2 Describe calls have no resource-level permissions' },
+  ],
+  scopedPermissions: (policy) => [
+    // Every VPC of the account is governed: flow logs on the account's VPCs, tagged on creation (CreateTags on the new flow log).
+    {
+      actions: ['ec2:CreateFlowLogs'],
+      resources: ['arn:{partition}:ec2:*:*:vpc/*', 'arn:{partition}:ec2:*:*:vpc-flow-log/*'],
+    },
+    { actions: ['ec2:CreateTags'], resources: ['arn:{partition}:ec2:*:*:vpc-flow-log/*'] },
+    ...(policy.destination.type === 'cloud-watch-logs'
       ? // EC2 checks iam:PassRole on the delivery role when the flow log is created.
         [
           {
@@ -54,8 +63,14 @@ export const flowLogs: Guardrail<FlowLogsPolicy, VpcRef, VpcState, DesiredFlowLo
             passedToService: 'vpc-flow-logs.amazonaws.com',
           },
         ]
-      : // Publishing flow logs to S3 requires the log-delivery permissions on the caller (no resource-level scoping).
-        [{ actions: ['logs:CreateLogDelivery', 'logs:DeleteLogDelivery'], resources: ['*'] }],
+      : [
+          {
+            actions: ['logs:CreateLogDelivery', 'logs:DeleteLogDelivery'],
+            resources: ['*'],
+            why: 'publishing flow logs to S3 needs the log-delivery permissions, which have no resource-level permissions',
+          },
+        ]),
+  ],
   cloudTrailEvents: [{ source: 'aws.ec2', eventNames: FLOW_LOG_EVENTS, sample: FLOW_LOG_EVENT_SAMPLE }],
   refsFromCloudTrail: async (detail, scope) => {
     const target = targetOfEvent(detail, scope);

@@ -1,3 +1,4 @@
+import { partitionOf } from '../core/identity.js';
 import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 import type { GuardDutyPolicy } from './policy.js';
 
@@ -120,7 +121,7 @@ const DETECTOR_ID = /^[A-Za-z0-9]{1,300}$/;
 const CHILD_ID = /^[A-Za-z0-9_.-]{1,300}$/;
 
 function detectorArn(account: string, region: string, detectorId: string): string {
-  return `arn:aws:guardduty:${region}:${account}:detector/${detectorId}`;
+  return `arn:${partitionOf(region)}:guardduty:${region}:${account}:detector/${detectorId}`;
 }
 
 type Where = { account: string; region: string };

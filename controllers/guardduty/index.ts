@@ -1,5 +1,5 @@
 import { errorCode, errorMessage } from '../core/errors.js';
-import type { Guardrail } from '../core/types.js';
+import type { Guardrail, ScopedPermission } from '../core/types.js';
 import { applyGuardDutyStep, listDestinationRefs, listDetectorIds, observeGuardDuty, resolveDetectorRef } from './aws.js';
 import {
   type DesiredGuardDuty,
@@ -57,16 +57,38 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
     'guardduty:DeleteFilter',
     'guardduty:UpdateIPSet',
   ],
+  unscopedActions: [
+    {
+      actions: [
+        'guardduty:ListDetectors',
+        'guardduty:GetDetector',
+        'guardduty:GetAdministratorAccount',
+        'guardduty:GetFilter',
+        'guardduty:GetIPSet',
+        'guardduty:DescribePublishingDestination',
+        'guardduty:ListPublishingDestinations',
+      ],
+      why: 'reads: listing has no resource-level permissions, and the detector id is only known at run time',
+    },
+    {
+      actions: ['guardduty:CreateDetector'],
+      why: 'CreateDetector has no resource-level permissions (the detector does not exist yet)',
+    },
+  ],
   scopedPermissions: (policy) => {
-    const out = [
+    const out: ScopedPermission[] = [
+      // The account's one detector per region, its filters and IP sets; detector ids are generated.
+      { actions: ['guardduty:UpdateDetector'], resources: ['arn:{partition}:guardduty:*:*:detector/*'] },
+      { actions: ['guardduty:DeleteFilter'], resources: ['arn:{partition}:guardduty:*:*:detector/*/filter/*'] },
+      { actions: ['guardduty:UpdateIPSet'], resources: ['arn:{partition}:guardduty:*:*:detector/*/ipset/*'] },
       // CreateDetector with tags needs guardduty:TagResource on the new detector.
-      { actions: ['guardduty:TagResource'], resources: ['arn:aws:guardduty:*:*:detector/*'] },
+      { actions: ['guardduty:TagResource'], resources: ['arn:{partition}:guardduty:*:*:detector/*'] },
       // The first CreateDetector in an account creates GuardDuty's service-linked roles.
       {
         actions: ['iam:CreateServiceLinkedRole'],
         resources: [
-          'arn:aws:iam::*:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty',
-          'arn:aws:iam::*:role/aws-service-role/malware-protection.guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDutyMalwareProtection',
+          'arn:{partition}:iam::*:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty',
+          'arn:{partition}:iam::*:role/aws-service-role/malware-protection.guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDutyMalwareProtection',
         ],
       },
     ];
@@ -74,7 +96,7 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
       // UpdateIPSet edits the GuardDuty service-linked role's inline policy.
       out.push({
         actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
-        resources: ['arn:aws:iam::*:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty'],
+        resources: ['arn:{partition}:iam::*:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty'],
       });
     }
     return out;

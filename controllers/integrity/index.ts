@@ -55,12 +55,29 @@ export const integrity: Guardrail<IntegrityPolicy, IntegrityRef, IntegrityState,
     'role.trustPolicy',
   ],
   iamActions: [...INTEGRITY_READ_ACTIONS, 'events:EnableRule', 'events:PutRule', 'events:PutTargets', 's3:PutBucketPolicy'],
-  // The removals only on logwarden's own functions and roles: never on anyone else's.
+  // The writes only on logwarden's own rules, functions and roles: never on anyone else's.
   scopedPermissions: () => [
-    { actions: ['lambda:DeleteFunctionConcurrency'], resources: ['arn:aws:lambda:*:*:function:logwarden-*'] },
+    {
+      actions: ['events:EnableRule', 'events:PutRule', 'events:PutTargets'],
+      resources: ['arn:{partition}:events:*:*:rule/logwarden-*'],
+    },
+    {
+      actions: ['s3:PutBucketPolicy'],
+      resources: ['arn:{partition}:s3:::*'],
+      why:
+        'the access-log bucket is named by the bucket-logging section, which this guardrail does not see; ' +
+        'the code writes only the buckets of the deployment manifest, and the SCP keeps everyone else off them',
+    },
+    { actions: ['lambda:DeleteFunctionConcurrency'], resources: ['arn:{partition}:lambda:*:*:function:logwarden-*'] },
     {
       actions: ['iam:DeleteRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRolePermissionsBoundary'],
-      resources: [`arn:aws:iam::*:role${ROLE_PATH}*`],
+      resources: [`arn:{partition}:iam::*:role${ROLE_PATH}*`],
+    },
+  ],
+  unscopedActions: [
+    {
+      actions: INTEGRITY_READ_ACTIONS,
+      why: 'reads of the manifest’s resources, whose names hold the region and the generated parts CloudFormation adds',
     },
   ],
   // A disabled rule silences a guardrail until someone notices: at most 15 minutes.

@@ -301,7 +301,7 @@ async function checkLogBucket(ref: LoadBalancerRef, step: LoadBalancerStep, d: D
   }
   const target = { bucket: d.bucket, prefix: d.prefix, account: ref.account, region: ref.region, kind: step.balancer };
   if (facts.policy && policyAllowsElbDelivery(facts.policy, target)) return;
-  const key = logObjectArn(d.bucket, d.prefix, ref.account).replace(/logwarden-probe$/, '*');
+  const key = logObjectArn(d.bucket, d.prefix, ref.account, ref.region).replace(/logwarden-probe$/, '*');
   throw new LogBucketError(
     'LogBucketNotPermitted',
     RUNBOOK,

@@ -44,6 +44,29 @@ export const loadBalancerLogs: Guardrail<
     's3:GetBucketLocation',
     's3:GetBucketPolicy',
   ],
+  // Application and Network Load Balancers of the account only: Gateway and Classic ones are not governed.
+  scopedPermissions: () => [
+    {
+      actions: ['elasticloadbalancing:ModifyLoadBalancerAttributes'],
+      resources: [
+        'arn:{partition}:elasticloadbalancing:*:*:loadbalancer/app/*',
+        'arn:{partition}:elasticloadbalancing:*:*:loadbalancer/net/*',
+      ],
+    },
+  ],
+  unscopedActions: [
+    {
+      actions: [
+        'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeLoadBalancerAttributes',
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeTags',
+        's3:GetBucketLocation',
+        's3:GetBucketPolicy',
+      ],
+      why: 'reads: ELB Describe calls have no resource-level permissions; the log bucket is read to check delivery',
+    },
+  ],
   cloudTrailEvents: [
     { source: 'aws.elasticloadbalancing', eventNames: LOAD_BALANCER_EVENTS, sample: LOAD_BALANCER_EVENT_SAMPLE },
   ],

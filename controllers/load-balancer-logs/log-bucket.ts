@@ -4,6 +4,7 @@
  * modified, with a message that names no statement; this tells the operator what is missing.
  */
 import { iamWildcard, policyAllowsPutObject, policyList } from '../core/bucket-policy.js';
+import { partitionOf } from '../core/identity.js';
 
 /**
  * The Elastic Load Balancing account of each Region opened before August 2022 (ELB user guide,
@@ -54,8 +55,8 @@ export function logWritersFor(kind: BalancerKind, region: string): { services: s
 }
 
 /** The object key of the account's logs: `[prefix/]AWSLogs/<account>/…`. */
-export function logObjectArn(bucket: string, prefix: string, account: string): string {
-  return `arn:aws:s3:::${bucket}/${prefix ? `${prefix}/` : ''}AWSLogs/${account}/logwarden-probe`;
+export function logObjectArn(bucket: string, prefix: string, account: string, region: string): string {
+  return `arn:${partitionOf(region)}:s3:::${bucket}/${prefix ? `${prefix}/` : ''}AWSLogs/${account}/logwarden-probe`;
 }
 
 function principalMatches(principal: unknown, writers: { services: string[]; accounts: string[] }): boolean {
@@ -105,7 +106,7 @@ export interface LogDeliveryTarget {
 export function policyAllowsElbDelivery(policyText: string, target: LogDeliveryTarget): boolean {
   const writers = logWritersFor(target.kind, target.region);
   return policyAllowsPutObject(policyText, {
-    objectArn: logObjectArn(target.bucket, target.prefix, target.account),
+    objectArn: logObjectArn(target.bucket, target.prefix, target.account, target.region),
     principal: (p) => principalMatches(p, writers),
     conditionsHold: (c) => conditionsHold(c, target.account),
   });

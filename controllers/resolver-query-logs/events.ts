@@ -1,3 +1,4 @@
+import { partitionOf } from '../core/identity.js';
 import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 
 /** The governed resource is the VPC: a query logging configuration only matters through its associations. */
@@ -80,7 +81,7 @@ export function vpcRef(vpcId: string, scope: { account: string; region: string }
   return {
     type: RESOURCE_TYPE,
     id: vpcId,
-    arn: `arn:aws:ec2:${scope.region}:${scope.account}:vpc/${vpcId}`,
+    arn: `arn:${partitionOf(scope.region)}:ec2:${scope.region}:${scope.account}:vpc/${vpcId}`,
     region: scope.region,
   };
 }

@@ -1,4 +1,4 @@
-import type { Guardrail } from '../core/types.js';
+import type { Guardrail, ScopedPermission } from '../core/types.js';
 import { applyQueryLogStep, listVpcRefs, observeVpc, resolveDeletedConfig } from './aws.js';
 import { type DesiredQueryLogging, desiredQueryLogging, diffVpc, planVpc, type QueryLogStep, type VpcState } from './diff.js';
 import {
@@ -33,7 +33,7 @@ function destinationResource(policy: ResolverQueryLogsPolicy): string {
  * type the destination's resource policy (S3, CloudWatch Logs) or the service-linked role and stream
  * tag (Firehose).
  */
-function deliveryPermissions(policy: ResolverQueryLogsPolicy): { actions: string[]; resources: string[] }[] {
+function deliveryPermissions(policy: ResolverQueryLogsPolicy): ScopedPermission[] {
   const delivery = {
     actions: [
       'logs:CreateLogDelivery',
@@ -44,6 +44,7 @@ function deliveryPermissions(policy: ResolverQueryLogsPolicy): { actions: string
       'route53resolver:TagResource',
     ],
     resources: ['*'],
+    why: 'the vended-logs delivery actions have no resource-level permissions; TagResource tags the configuration being created',
   };
   const target = destinationResource(policy);
   if (policy.destination.type === 's3')
@@ -52,7 +53,11 @@ function deliveryPermissions(policy: ResolverQueryLogsPolicy): { actions: string
     return [
       delivery,
       // CloudWatch Logs resource policies and group listing are account-level: no resource scoping exists.
-      { actions: ['logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'], resources: ['*'] },
+      {
+        actions: ['logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
+        resources: ['*'],
+        why: 'CloudWatch Logs resource policies and group listing are account-level',
+      },
     ];
   }
   return [
@@ -60,7 +65,7 @@ function deliveryPermissions(policy: ResolverQueryLogsPolicy): { actions: string
     { actions: ['firehose:TagDeliveryStream'], resources: [target] },
     {
       actions: ['iam:CreateServiceLinkedRole'],
-      resources: ['arn:aws:iam::*:role/aws-service-role/delivery.logs.amazonaws.com/AWSServiceRoleForLogDelivery'],
+      resources: ['arn:{partition}:iam::*:role/aws-service-role/delivery.logs.amazonaws.com/AWSServiceRoleForLogDelivery'],
     },
   ];
 }
@@ -91,6 +96,22 @@ export const resolverQueryLogs: Guardrail<ResolverQueryLogsPolicy, VpcRef, VpcSt
     'route53resolver:AssociateResolverQueryLogConfig',
   ],
   scopedPermissions: deliveryPermissions,
+  unscopedActions: [
+    {
+      actions: [
+        'ec2:DescribeVpcs',
+        'route53resolver:ListResolverQueryLogConfigs',
+        'route53resolver:ListResolverQueryLogConfigAssociations',
+      ],
+      why: 'reads: listing calls have no resource-level permissions',
+    },
+    {
+      actions: ['route53resolver:CreateResolverQueryLogConfig', 'route53resolver:AssociateResolverQueryLogConfig'],
+      why:
+        'the configuration is created by the first call (its id generated) and associated with any VPC of the account; ' +
+        'the destination it delivers to is the policy’s, checked through the scoped delivery permissions',
+    },
+  ],
   cloudTrailEvents: [
     { source: 'aws.ec2', eventNames: VPC_EVENTS, sample: VPC_EVENT_SAMPLE },
     { source: 'aws.route53resolver', eventNames: RESOLVER_EVENTS, sample: RESOLVER_EVENT_SAMPLE },

@@ -33,6 +33,7 @@ export function fakeGuardrail(
     policySchema: z.object({ mode: modeSchema, widgets: z.array(z.string()) }).strict(),
     loggingOffDrift: hooks.loggingOff ? ['enabled'] : [],
     iamActions: ['widgets:Get', 'widgets:Enable'],
+    unscopedActions: [{ actions: ['widgets:Get', 'widgets:Enable'], why: 'a test service without resources' }],
     cloudTrailEvents: [{ source: 'aws.widgets', eventNames: ['DisableWidget'], sample: { requestParameters: { ids: ['w-1'] } } }],
     refsFromCloudTrail(detail, scope) {
       const ids = detail.requestParameters?.ids;

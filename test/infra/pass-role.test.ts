@@ -37,7 +37,10 @@ const sections: [string, unknown][] = [
   ],
 ];
 const passRoleGrants = sections.flatMap(([name, section]) =>
-  controllerGrants(guardrails.find((g) => g.name === name) as (typeof guardrails)[number], section, ACCOUNT)
+  controllerGrants(guardrails.find((g) => g.name === name) as (typeof guardrails)[number], section, {
+    account: ACCOUNT,
+    partition: 'aws',
+  })
     .filter((grant) => grant.actions.includes('iam:PassRole'))
     .map((grant) => ({ guardrail: name, grant })),
 );

@@ -100,8 +100,12 @@ describe('the fixture guardrail, added to a registry and enabled by a policy, an
     const shared = [...OWN_LOGS, ...STATE_TABLE_ACTIONS, 'events:PutEvents', 'sqs:SendMessage'];
     const declared = actionsOf(statements).filter((a) => !shared.includes(a));
     expect(declared).toEqual([...exampleLogs.iamActions].sort());
+    // The justified read on `*`; the write only on the policy's log groups (#17).
     const guardrailStatement = statements.find((s) => s.Sid === 'GuardrailActions');
-    expect(guardrailStatement && actionsOf([guardrailStatement])).toEqual([...exampleLogs.iamActions].sort());
+    expect(guardrailStatement && actionsOf([guardrailStatement])).toEqual(['logs:DescribeLogGroups']);
+    const scoped = statements.find((s) => s.Sid === 'GuardrailScoped0');
+    expect(scoped && actionsOf([scoped])).toEqual(['logs:PutRetentionPolicy']);
+    expect(JSON.stringify(scoped?.Resource)).toContain(':log-group:');
   });
 
   it('gets its CloudTrail rule with its event names, its compliance and sweep rules, all to its controller', () => {

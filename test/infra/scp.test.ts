@@ -17,6 +17,7 @@ import {
 } from '../../infra/scp.js';
 import { REGION_GUARD_SCP_NAME, SCP_NAME, ScpStack } from '../../infra/scp-stack.js';
 import { exampleConfig } from '../../infra/testing.js';
+import { resolveIntrinsics } from '../helpers/intrinsics.js';
 import { evaluate, FULL_AWS_ACCESS, type PolicyDocument } from '../helpers/policy-eval.js';
 
 const ACCOUNT = '333333333333';
@@ -131,7 +132,7 @@ beforeAll(async () => {
   deployment = await loadDeployment(
     withScp({ enabled: true, targetIds: ['ou-exam-22222222'], breakGlassRoleArns: [BREAK_GLASS] }),
   );
-  document = renderServiceControlPolicy(deployment.config, deployment.policy);
+  document = renderServiceControlPolicy(deployment.config, deployment.policy, 'aws');
 });
 
 const decide = (policies: PolicyDocument[], [who, action, resource, , tagKeys]: Row) =>
@@ -147,7 +148,7 @@ describe('the SCP against a table of requests', () => {
 
   it('without protectLogging, turning the logging off is left to the controllers to undo', async () => {
     const d = await loadDeployment(withScp({ enabled: true, targetIds: ['r-exam'], protectLogging: false }));
-    const lax = renderServiceControlPolicy(d.config, d.policy) as PolicyDocument;
+    const lax = renderServiceControlPolicy(d.config, d.policy, 'aws') as PolicyDocument;
     expect(decide([FULL_AWS_ACCESS, lax], ['admin', 'cloudtrail:StopLogging', R.trail, 'not denied'])).toBe('not denied');
     expect(decide([FULL_AWS_ACCESS, lax], ['admin', 'events:DisableRule', R.rule, 'denied'])).toBe('denied');
     // No break-glass role configured: that role is an ordinary admin.
@@ -155,7 +156,8 @@ describe('the SCP against a table of requests', () => {
   });
 
   it('fits the SCP size limit (whitespace excluded), with room for more break-glass roles', () => {
-    const size = JSON.stringify(document).length;
+    // The stack sizes it with the longest partition name, as here.
+    const size = JSON.stringify(renderServiceControlPolicy(deployment.config, deployment.policy, 'aws-us-gov')).length;
     expect(size).toBeLessThanOrEqual(SCP_MAX_CHARS - 500);
   });
 });
@@ -164,19 +166,47 @@ describe('the SCP stack', () => {
   it('creates the SCP in the management account, attached to the configured targets', () => {
     const app = new App();
     const stack = new ScpStack(app, 'Scp', { deployment, env: { account: '111111111111', region: 'us-east-1' } });
-    Template.fromStack(stack).hasResourceProperties('AWS::Organizations::Policy', {
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Organizations::Policy', {
       Name: SCP_NAME,
       Type: 'SERVICE_CONTROL_POLICY',
       TargetIds: ['ou-exam-22222222'],
-      Content: document,
     });
+    // The partition is the stack's: resolved as CloudFormation would, the content is the rendered document.
+    const content = Object.values(template.findResources('AWS::Organizations::Policy'))[0]?.Properties.Content;
+    expect(JSON.stringify(content)).toContain('"Ref":"AWS::Partition"');
+    // Only the configured break-glass role keeps the partition it was written with.
+    expect(JSON.stringify(content).split(BREAK_GLASS).join('')).not.toContain('arn:aws:');
+    expect(resolveIntrinsics(content, { refs: { 'AWS::Partition': 'aws' } })).toEqual(document);
+  });
+
+  it('denies the same requests in GovCloud, with its partition in every ARN', async () => {
+    const inGov = (arn: string) => arn.replace(/^arn:aws:/, 'arn:aws-us-gov:');
+    const govDeployment = await loadDeployment(
+      withScp({ enabled: true, targetIds: ['ou-exam-22222222'], breakGlassRoleArns: [inGov(BREAK_GLASS)] }),
+    );
+    const env = { account: '111111111111', region: 'us-gov-west-1' };
+    const stack = new ScpStack(new App(), 'Scp', { deployment: govDeployment, env });
+    const content = Object.values(Template.fromStack(stack).findResources('AWS::Organizations::Policy'))[0]?.Properties.Content;
+    const gov = resolveIntrinsics(content, { refs: { 'AWS::Partition': 'aws-us-gov' } }) as PolicyDocument;
+    for (const row of TABLE) {
+      const [who, action, resource, expected, tagKeys] = row;
+      const govRow: Row = [who, action, inGov(resource), expected, tagKeys];
+      const principal = inGov(P[who]);
+      const decision = evaluate([FULL_AWS_ACCESS, gov], {
+        action,
+        resource: govRow[2],
+        context: { 'aws:PrincipalArn': principal, 'aws:TagKeys': tagKeys },
+      });
+      expect(decision === 'explicit-deny' ? 'denied' : 'not denied', `${who} ${action} ${govRow[2]}`).toBe(expected);
+    }
   });
 });
 
 describe('the region guard (scp.denyUngovernedRegions)', () => {
   const governed = () => deployment.policy.controller.regions;
   const request = (who: keyof typeof P, action: string, region: string) =>
-    evaluate([FULL_AWS_ACCESS, renderRegionGuardPolicy(deployment.config, deployment.policy) as PolicyDocument], {
+    evaluate([FULL_AWS_ACCESS, renderRegionGuardPolicy(deployment.config, deployment.policy, 'aws') as PolicyDocument], {
       action,
       resource: '*',
       context: { 'aws:PrincipalArn': P[who], 'aws:RequestedRegion': region },

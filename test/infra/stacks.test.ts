@@ -129,7 +129,17 @@ describe('member stack (the StackSet template)', () => {
     expect(allowing('organizations:DescribeOrganization')).toEqual(['*']);
     expect(allowing('organizations:ListAWSServiceAccessForOrganization')).toEqual(['*']);
     // The example's organization trail is owned by 111111111111: only there do the IAM actions grant anything.
-    const slr = 'arn:aws:iam::111111111111:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail';
+    // In the stack's partition (#17).
+    const slr = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':iam::111111111111:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudTrail',
+        ],
+      ],
+    };
     expect(allowing('iam:CreateServiceLinkedRole')).toEqual([slr]);
     expect(allowing('iam:GetRole')).toEqual([slr]);
     // No other function gets them.
@@ -194,9 +204,14 @@ describe('member stack (the StackSet template)', () => {
       const infra = ['logs:CreateLogStream', 'logs:PutLogEvents'];
       if (f.kind === 'controller' && g) {
         const section = built.deployment.policy.guardrails[g.name];
+        // On `*` only the actions the guardrail justifies; every other declared action is scoped (#17).
         const guardrailStatement = statements.find((s) => s.Sid === 'GuardrailActions');
-        expect(actionsOf(guardrailStatement ? [guardrailStatement] : [])).toEqual([...g.iamActions].sort());
+        const justified = g.unscopedActions.flatMap((u) => [...u.actions]);
+        expect(actionsOf(guardrailStatement ? [guardrailStatement] : [])).toEqual([...justified].sort());
         const scoped = (g.scopedPermissions?.(section) ?? []).flatMap((s) => s.actions);
+        expect([...new Set([...justified, ...scoped.filter((a) => g.iamActions.includes(a))])].sort()).toEqual(
+          [...g.iamActions].sort(),
+        );
         expect(actionsOf(statements)).toEqual(
           [
             ...new Set([

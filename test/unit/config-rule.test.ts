@@ -43,6 +43,7 @@ function fakeGuardrail(world: Map<string, Thing | Error>, opts: { listError?: Er
     policySchema,
     loggingOffDrift: ['exists', 'enabled'],
     iamActions: ['test:GetThing'],
+    unscopedActions: [{ actions: ['test:GetThing'], why: 'a test read' }],
     cloudTrailEvents: [],
     refsFromCloudTrail: () => ({ refs: [] }),
     refFromResourceId: (id, scope) =>
