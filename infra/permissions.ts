@@ -28,7 +28,7 @@ export interface GrantPlace {
 }
 
 /** What a guardrail's ARNs hold for the partition (`arn:{partition}:...`). */
-export const PARTITION_PLACEHOLDER = '{partition}';
+const PARTITION_PLACEHOLDER = '{partition}';
 
 /** Every declared action must be one exact action: no wildcards, no duplicates. Pure. */
 function checkedActions(g: AnyGuardrail): string[] {

@@ -104,7 +104,7 @@ export interface ScopedPermission {
  * fits (the service has no resource-level permissions for them, or the resource is only known from
  * an event at run time). Reads may be justified as a group.
  */
-export interface UnscopedActions {
+interface UnscopedActions {
   actions: readonly string[];
   why: string;
 }

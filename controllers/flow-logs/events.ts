@@ -1,3 +1,4 @@
+import { partitionOf } from '../core/identity.js';
 import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 
 export const RESOURCE_TYPE = 'AWS::EC2::VPC';
@@ -52,7 +53,7 @@ const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const FLOW_LOG_ID = /^fl-[0-9a-f]{8,17}$/;
 
 function vpcArn(account: string, region: string, vpcId: string): string {
-  return `arn:aws:ec2:${region}:${account}:vpc/${vpcId}`;
+  return `arn:${partitionOf(region)}:ec2:${region}:${account}:vpc/${vpcId}`;
 }
 
 export function vpcRef(vpcId: string, scope: { account: string; region: string }): VpcRef {

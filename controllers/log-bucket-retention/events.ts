@@ -1,3 +1,4 @@
+import { partitionOf } from '../core/identity.js';
 import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 import { bucketNameOf, type LogBucketRetentionPolicy, type LogBucketSpec } from './policy.js';
 
@@ -77,7 +78,14 @@ export interface LogBucketRef extends ResourceRef {
 }
 
 export function logBucketRef(name: string, template: string, where: { account: string; region: string }): LogBucketRef {
-  return { type: RESOURCE_TYPE, id: name, arn: `arn:aws:s3:::${name}`, region: where.region, account: where.account, template };
+  return {
+    type: RESOURCE_TYPE,
+    id: name,
+    arn: `arn:${partitionOf(where.region)}:s3:::${name}`,
+    region: where.region,
+    account: where.account,
+    template,
+  };
 }
 
 /** The policy's log buckets of one account and region, by name. Pure. */
@@ -106,7 +114,7 @@ export function resolveLogBucket(
     ignore: `bucket ${id} is not one of the log buckets of account ${scope.account} in ${scope.region} (${[
       ...logBucketsOf(policy, scope.account, scope.region).keys(),
     ].join(', ')}); its retention is not this guardrail's`,
-    resource: { id, arn: `arn:aws:s3:::${id}` },
+    resource: { id, arn: `arn:${partitionOf(scope.region)}:s3:::${id}` },
   };
 }
 

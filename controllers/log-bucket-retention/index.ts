@@ -26,7 +26,7 @@ import { type LogBucketRetentionPolicy, logBucketRetentionPolicySchema } from '.
 export function retentionPermissions(policy: LogBucketRetentionPolicy): ScopedPermission[] {
   const owned = policy.buckets.filter((b) => b.owner === 'logwarden');
   if (owned.length === 0) return [];
-  const resources = owned.map((b) => `arn:aws:s3:::${b.name.replaceAll('{account}', '*').replaceAll('{region}', '*')}`);
+  const resources = owned.map((b) => `arn:{partition}:s3:::${b.name.replaceAll('{account}', '*').replaceAll('{region}', '*')}`);
   return [
     {
       // DeleteBucketLifecycle is authorised by s3:PutLifecycleConfiguration.
@@ -65,6 +65,12 @@ export const logBucketRetention: Guardrail<
   // The reads, on any bucket (the Config rule evaluates with them); the writes are scoped below.
   iamActions: ['s3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetLifecycleConfiguration', 's3:GetBucketPolicy'],
   scopedPermissions: retentionPermissions,
+  unscopedActions: [
+    {
+      actions: ['s3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetLifecycleConfiguration', 's3:GetBucketPolicy'],
+      why: 'reads: an event may name any bucket (a look-alike is read to be told apart) and reading changes nothing',
+    },
+  ],
   cloudTrailEvents: [{ source: 'aws.s3', eventNames: LOG_BUCKET_EVENTS, sample: LOG_BUCKET_EVENT_SAMPLE }],
   refsFromCloudTrail: (detail, scope) => refsFromEvent(detail, scope.policy, scope),
   refFromResourceId: (id, scope) => resolveLogBucket(id, scope.policy, scope),

@@ -215,7 +215,9 @@ describe('flow-logs destination placeholders (#17 item 3)', () => {
         passedToService: 'vpc-flow-logs.amazonaws.com',
       },
     ]);
-    const grants = controllerGrants(flowLogs, cwlTemplates, ACCOUNT).filter((g) => g.actions.includes('iam:PassRole'));
+    const grants = controllerGrants(flowLogs, cwlTemplates, { account: ACCOUNT, partition: 'aws' }).filter((g) =>
+      g.actions.includes('iam:PassRole'),
+    );
     const doc: PolicyDocument = {
       Version: '2012-10-17',
       Statement: grants.map((g) => ({ Effect: 'Allow', Action: g.actions, Resource: g.resources, Condition: g.conditions })),

@@ -444,7 +444,7 @@ describe('permissions', () => {
   const section = policy();
   const document: PolicyDocument = {
     Version: '2012-10-17',
-    Statement: controllerGrants(logBucketRetention, section, where.account).map((g) => ({
+    Statement: controllerGrants(logBucketRetention, section, { account: where.account, partition: 'aws' }).map((g) => ({
       Effect: 'Allow',
       Action: g.actions,
       Resource: g.resources,
