@@ -20,9 +20,9 @@ export const CANARY_TAG = 'logwarden:canary';
 /** The member rule that hands the canary's CloudTrail event back to the heartbeat. */
 export const CANARY_RULE_NAME = 'logwarden-heartbeat-canary';
 /** The audit record's trigger name for the canary's results (not `Heartbeat`: the central monitor counts only beats). */
-export const CANARY_EVENT_NAME = 'HeartbeatCanary';
-export const CANARY_RESOURCE_TYPE = 'AWS::Logs::LogGroup';
-export const CANARY_RUNBOOK = 'runbooks/heartbeat.md#the-event-path-canary';
+const CANARY_EVENT_NAME = 'HeartbeatCanary';
+const CANARY_RESOURCE_TYPE = 'AWS::Logs::LogGroup';
+const CANARY_RUNBOOK = 'runbooks/heartbeat.md#the-event-path-canary';
 /** The one call the canary makes. */
 export const CANARY_IAM_ACTIONS = ['logs:TagResource'] as const;
 /** State table keys: the last canary written, and one arrival item per beat id. */
@@ -49,7 +49,7 @@ export interface WrittenCanary {
 }
 
 /** The arrival of a canary's CloudTrail event. */
-export interface CanaryArrival {
+interface CanaryArrival {
   beat: string;
   arrivedAtMs: number;
 }
@@ -61,7 +61,7 @@ export type RawItem = Record<string, { S?: string; N?: string } | undefined> | u
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** A beat id as the heartbeat makes them (a UUID), and nothing longer: also a valid tag value. */
-export const BEAT_ID = /^[\w-]{1,64}$/;
+const BEAT_ID = /^[\w-]{1,64}$/;
 
 function numberAttr(item: NonNullable<RawItem>, name: string): number | null {
   const raw = item[name]?.N;
@@ -87,7 +87,7 @@ export function parseWritten(item: RawItem, nowMs: number): Parsed<WrittenCanary
  * An arrival counts for the written canary only if it names the same beat and arrived between the
  * write and now (each within the clock skew). Anything else is not an arrival. Pure.
  */
-export function parseArrival(item: RawItem, written: WrittenCanary, nowMs: number): CanaryArrival | null {
+function parseArrival(item: RawItem, written: WrittenCanary, nowMs: number): CanaryArrival | null {
   if (!item) return null;
   const arrivedAtMs = numberAttr(item, 'arrivedAtMs');
   if (item.beat?.S !== written.beat || arrivedAtMs === null) return null;

@@ -1,18 +1,41 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CloudWatchLogsClient, CreateLogGroupCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { App, aws_logs as logs, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { sweepEvent } from '../../cli/events.js';
+import { apiCallEvent, sweepEvent } from '../../cli/events.js';
 import { EventBridgeAuditPublisher } from '../../controllers/core/audit.js';
+import { functionRoleName, ROLE_PATH } from '../../controllers/core/identity.js';
 import { parsePolicy } from '../../controllers/core/policy.js';
 import { auditRecordSchema } from '../../controllers/core/record.js';
+import {
+  CANARY_LOG_GROUP,
+  CANARY_TAG,
+  canaryFailure,
+  canaryLogGroupArn,
+  canaryRecord,
+  canaryStatus,
+} from '../../controllers/heartbeat/canary.js';
 import { beat, DEPLOYMENT_RESOURCE_TYPE, heartbeatRecord } from '../../controllers/heartbeat/index.js';
 import { DEMO_MANIFEST, demo as integrityDemo } from '../../controllers/integrity/demo.js';
 import { MANIFEST_FILE } from '../../controllers/integrity/manifest.js';
 import { guardrails as registry } from '../../controllers/registry.js';
+import { AuditMetrics } from '../../infra/audit-alarms.js';
 import { bundle } from '../../infra/bundle.js';
 import { invokeBundle } from '../helpers/bundled-handler.js';
-import { ACCOUNT, AUDIT_BUS, createAuditBus, quietLogger, REGION, useEmulator } from '../helpers/emulator.js';
+import {
+  ACCOUNT,
+  AUDIT_BUS,
+  createAuditBus,
+  createStateTable,
+  quietLogger,
+  REGION,
+  STATE_TABLE,
+  useEmulator,
+} from '../helpers/emulator.js';
 import { policyWith } from '../helpers/policy.js';
 
 const emu = useEmulator();
@@ -77,3 +100,81 @@ describe('heartbeat', () => {
     expect(failed?.reason).toContain(`AWS::Events::Rule ${rule}: rule.state`);
   });
 });
+
+describe('the event path canary through the bundled heartbeat and the central alarm (#13 item 5)', () => {
+  it('the bundle beats with the canary and records the arrival of the CloudTrail event the canary rule hands it', async () => {
+    const clients = emu.clients();
+    const audit = await createAuditBus(clients);
+    await integrityDemo.prepare({ account: ACCOUNT, region: REGION, clients });
+    await createStateTable(clients);
+    await clients.get(CloudWatchLogsClient, REGION).send(new CreateLogGroupCommand({ logGroupName: CANARY_LOG_GROUP }));
+    // Another bound than the other bundle test's policy: another bundle, so a cold start with the state table set.
+    const b = bundle({ kind: 'heartbeat' }, JSON.stringify(policyWith({}, { canaryWithinMinutes: 20 })));
+    writeFileSync(join(b.dir, MANIFEST_FILE), JSON.stringify(DEMO_MANIFEST));
+    process.env.LOGWARDEN_STATE_TABLE = STATE_TABLE;
+    try {
+      await invokeBundle(b.dir, emu.endpoint, sweepEvent({ account: ACCOUNT, region: REGION }));
+      const place = { account: ACCOUNT, region: REGION, partition: 'aws' };
+      const tags = await clients
+        .get(CloudWatchLogsClient, REGION)
+        .send(new ListTagsForResourceCommand({ resourceArn: canaryLogGroupArn(place) }));
+      const beatId = tags.tags?.[CANARY_TAG] as string;
+      const [record] = await audit.drain();
+      expect(record?.reason).toContain(`canary ${beatId} written`);
+      // moto's EventBridge makes no CloudTrail events: this is the event the canary rule would deliver.
+      const event = apiCallEvent({
+        account: ACCOUNT,
+        region: REGION,
+        eventSource: 'logs.amazonaws.com',
+        eventName: 'TagResource',
+        requestParameters: { resourceArn: canaryLogGroupArn(place), tags: { [CANARY_TAG]: beatId } },
+        identity: {
+          kind: 'assumed-role',
+          account: ACCOUNT,
+          roleName: functionRoleName('heartbeat', 'heartbeat', REGION),
+          path: ROLE_PATH,
+        },
+      });
+      expect(await invokeBundle(b.dir, emu.endpoint, event)).toEqual({ arrived: beatId });
+      const item = await clients
+        .get(DynamoDBClient, REGION)
+        .send(new GetItemCommand({ TableName: STATE_TABLE, Key: { pk: { S: `canary#arrived#${beatId}` } } }));
+      expect(item.Item?.beat?.S).toBe(beatId);
+      expect(await audit.drain()).toEqual([]);
+    } finally {
+      delete process.env.LOGWARDEN_STATE_TABLE;
+    }
+  });
+
+  it("the canary's failed record counts in the central failures metric, which the failures alarm watches", () => {
+    const stack = new Stack(new App(), 'Central');
+    new AuditMetrics(stack, 'Metrics', { logGroup: new logs.LogGroup(stack, 'Audit') });
+    const filters = Template.fromStack(stack).findResources('AWS::Logs::MetricFilter');
+    const failures = Object.values(filters).find(
+      (f) => (f.Properties.MetricTransformations as { MetricName: string }[])[0]?.MetricName === 'Failures',
+    );
+    const pattern = failures?.Properties.FilterPattern as string;
+    const now = Date.parse('2026-11-30T12:00:00Z');
+    const status = canaryStatus({
+      written: { beat: { S: 'b-1' }, writtenAtMs: { N: String(now - 30 * 60_000) } },
+      arrival: undefined,
+      nowMs: now,
+      boundMs: 15 * 60_000,
+    });
+    const place = { account: ACCOUNT, region: REGION, partition: 'aws' };
+    const reason = canaryFailure(status, REGION, 15 * 60_000) as string;
+    const record = canaryRecord({ ...place, outcome: 'failed', reason, eventId: null, now: new Date(now) });
+    // As the central log group stores it: the EventBridge envelope with the record as its detail.
+    const envelope = { source: 'logwarden', account: ACCOUNT, region: REGION, detail: record };
+    expect(matchesJsonFilter(pattern, envelope)).toBe(true);
+    expect(matchesJsonFilter(pattern, { ...envelope, detail: { ...record, outcome: 'compliant' } })).toBe(false);
+  });
+});
+
+/** CloudWatch Logs' JSON filter syntax for one equality, `{ $.a.b = "v" }`: the only form the failures metric uses. */
+function matchesJsonFilter(pattern: string, event: unknown): boolean {
+  const m = /^\{ \$\.([\w.]+) = "([^"]*)" \}$/.exec(pattern);
+  if (!m) throw new Error(`unsupported filter pattern ${pattern}`);
+  const value = (m[1] as string).split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], event);
+  return value === m[2];
+}
