@@ -164,10 +164,11 @@ class Heartbeat extends Group {
         targets: [new targets.LambdaFunction(this.function.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(15) })],
       },
     );
-    // Never written to: no log events, nothing stored. Only its tag changes, each beat.
+    // Never written to: no log events, nothing stored. Only its tag changes, each beat. The member
+    // retention all the same, so the template linters hold it to the same rule as the other groups.
     new logs.LogGroup(this, 'CanaryLogGroup', {
       logGroupName: CANARY_LOG_GROUP,
-      retention: logs.RetentionDays.ONE_DAY,
+      retention: member.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.canaryRule = namedRule(
