@@ -21,7 +21,7 @@ import { acknowledge } from './nag.js';
 import { cloudTrailPatterns, configCompliancePattern, type EventPattern, toCdkPattern } from './patterns.js';
 import { controllerGrants, evaluatorGrants, type Grant } from './permissions.js';
 
-type RulePurpose = 'cloudtrail' | 'compliance' | 'sweep' | 'heartbeat' | 'alarms';
+type RulePurpose = 'cloudtrail' | 'compliance' | 'sweep' | 'heartbeat' | 'canary' | 'alarms';
 
 /** One rule a guardrail declares, before CDK: its name, trigger (pattern or schedule) and purpose. */
 export interface RuleSpec {

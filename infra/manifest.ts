@@ -11,6 +11,7 @@ import { LogwardenError } from '../controllers/core/errors.js';
 import { type FunctionKind, functionRoleName, ROLE_PATH } from '../controllers/core/identity.js';
 import { ownRoleArnsIn } from '../controllers/core/policy.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
+import { CANARY_IAM_ACTIONS, CANARY_RULE_NAME, canaryLogGroupArn } from '../controllers/heartbeat/canary.js';
 import { HEARTBEAT_IAM_ACTIONS, HEARTBEAT_RULE_NAME } from '../controllers/heartbeat/index.js';
 import {
   type DeploymentManifest,
@@ -25,7 +26,7 @@ import { type Bundle, type Bundler, type BundleTarget, BundlingError, bundleList
 import type { Deployment } from './config.js';
 import { ROLE_POLICY_NAME, roleStatements } from './function.js';
 import { evaluatorRoleGrants, guardrailRuleSpecs, type RuleSpec } from './guardrail-deployment.js';
-import { alarmStatePattern } from './patterns.js';
+import { alarmStatePattern, canaryPattern } from './patterns.js';
 import { controllerGrants, type Grant } from './permissions.js';
 
 /** The guardrail whose controller and Config-rule evaluator compare the real wiring with the manifest. */
@@ -115,6 +116,14 @@ export function heartbeatGrants(
   });
 }
 
+/**
+ * The heartbeat's canary write (#13 item 5): exactly `logs:TagResource` on the canary log group of
+ * this account and region, nothing else. Pure; `place` may hold CDK tokens.
+ */
+export function canaryGrant(place: ManifestPlace): Grant {
+  return { sid: 'EventPathCanary', actions: [...CANARY_IAM_ACTIONS], resources: [canaryLogGroupArn(place)] };
+}
+
 /** One function of the member stack as the manifest sees it: its code, name, role and statements. */
 interface DeclaredFunction {
   target: BundleTarget;
@@ -155,10 +164,11 @@ function declaredFunctions(d: ManifestSource, place: ManifestPlace): DeclaredFun
     name: 'logwarden-heartbeat',
     kind: 'heartbeat',
     guardrail: 'heartbeat',
-    statements: roleStatements(heartbeatGrants(place, buckets), {
+    statements: roleStatements([...heartbeatGrants(place, buckets), canaryGrant(place)], {
       logGroupArn: 'log-group',
       auditBusArn: d.bus.arn,
       auditSigningKeyArn: d.policy.audit.signingKey,
+      stateTableArn: 'state-table',
     }),
   };
   return [...perGuardrail, heartbeat];
@@ -179,6 +189,7 @@ function declaredRules(d: ManifestSource, place: ManifestPlace): ManifestRule[] 
       guardrailRuleSpecs(g, d.policy, ownRoleArns).map((s) => rule(s, functionArn(`logwarden-${g.name}`, place))),
     ),
     rule({ name: HEARTBEAT_RULE_NAME, schedule: d.config.member.heartbeatSchedule }, functionArn('logwarden-heartbeat', place)),
+    rule({ name: CANARY_RULE_NAME, eventPattern: canaryPattern(place) }, functionArn('logwarden-heartbeat', place)),
     rule({ name: ALARMS_RULE_NAME, eventPattern: alarmStatePattern() }, d.bus.arn),
   ];
 }

@@ -4,6 +4,7 @@ import {
   aws_dynamodb as dynamodb,
   aws_events as events,
   aws_iam as iam,
+  aws_logs as logs,
   RemovalPolicy,
   type StackProps,
   aws_events_targets as targets,
@@ -11,6 +12,7 @@ import {
 import type { Construct } from 'constructs';
 import { alarmForwarderRoleName, ROLE_PATH } from '../controllers/core/identity.js';
 import { ownRoleArnsIn } from '../controllers/core/policy.js';
+import { CANARY_LOG_GROUP, CANARY_RULE_NAME } from '../controllers/heartbeat/canary.js';
 import { HEARTBEAT_RULE_NAME } from '../controllers/heartbeat/index.js';
 import type { DeploymentManifest, ManifestPlace } from '../controllers/integrity/manifest.js';
 import { type Bundle, Bundler } from './bundle.js';
@@ -18,9 +20,16 @@ import type { Deployment } from './config.js';
 import { type DeployedFunction, LogwardenFunction } from './function.js';
 import { Group, GroupedStack } from './group.js';
 import { type DeployedRule, GuardrailDeployment, namedRule } from './guardrail-deployment.js';
-import { ALARMS_RULE_NAME, buildMemberCode, heartbeatGrants, ownedBucketPolicies, STATE_TABLE_NAME } from './manifest.js';
+import {
+  ALARMS_RULE_NAME,
+  buildMemberCode,
+  canaryGrant,
+  heartbeatGrants,
+  ownedBucketPolicies,
+  STATE_TABLE_NAME,
+} from './manifest.js';
 import { acknowledge, acknowledgeFindings } from './nag.js';
-import { alarmStatePattern, toCdkPattern } from './patterns.js';
+import { alarmStatePattern, canaryPattern, toCdkPattern } from './patterns.js';
 import type { Grant } from './permissions.js';
 
 export { type DeployedFunction, STATE_TABLE_ACTIONS } from './function.js';
@@ -74,10 +83,14 @@ export class MemberStack extends GroupedStack {
           hook: d.hooks.get(g.name),
         }),
     );
-    const heartbeat = new Heartbeat(this, 'Heartbeat', { deployment: d, bundle: code({ kind: 'heartbeat' }) });
+    const heartbeat = new Heartbeat(this, 'Heartbeat', {
+      deployment: d,
+      bundle: code({ kind: 'heartbeat' }),
+      stateTable: this.stateTable,
+    });
     const forwarding = new AlarmForwarding(this, 'AlarmForwarding', { centralBusArn: d.bus.arn });
     this.functions = [...this.guardrails.flatMap((x) => [x.controller, x.evaluator]), heartbeat.function];
-    this.rules = [...this.guardrails.flatMap((x) => x.rules), heartbeat.rule, forwarding.rule];
+    this.rules = [...this.guardrails.flatMap((x) => x.rules), heartbeat.rule, heartbeat.canaryRule, forwarding.rule];
   }
 }
 
@@ -106,18 +119,25 @@ class StateTable extends Group {
 interface HeartbeatProps {
   deployment: Deployment;
   bundle: Bundle;
+  /** Where the event path canary keeps its state. */
+  stateTable: dynamodb.ITable;
 }
 
-/** The heartbeat: one audit record per account and region on a schedule, so that a silenced deployment shows. */
+/**
+ * The heartbeat: one audit record per account and region on a schedule, so that a silenced deployment
+ * shows; and the event path canary: an empty log group it tags each beat, and the rule that hands the
+ * CloudTrail event of that write back to it.
+ */
 class Heartbeat extends Group {
   readonly function: LogwardenFunction;
   readonly rule: DeployedRule;
+  readonly canaryRule: DeployedRule;
 
   constructor(scope: Construct, id: string, props: HeartbeatProps) {
     super(scope, id);
     const member = props.deployment.config.member;
     const buckets = ownedBucketPolicies(props.deployment, HERE).map((b) => b.bucket);
-    const grants = heartbeatGrants(HERE, buckets);
+    const grants = [...heartbeatGrants(HERE, buckets), canaryGrant(HERE)];
     this.function = new LogwardenFunction(this, 'logwarden-heartbeat', {
       kind: 'heartbeat',
       guardrail: 'heartbeat',
@@ -130,6 +150,7 @@ class Heartbeat extends Group {
       logRetentionDays: member.logRetentionDays,
       auditBusArn: props.deployment.bus.arn,
       auditSigningKeyArn: props.deployment.policy.audit.signingKey,
+      stateTable: props.stateTable,
       retryAttempts: 0,
       maxEventAge: Duration.minutes(member.maxEventAgeMinutes),
     });
@@ -140,6 +161,22 @@ class Heartbeat extends Group {
       { guardrail: 'heartbeat', purpose: 'heartbeat' },
       {
         schedule: events.Schedule.expression(member.heartbeatSchedule),
+        targets: [new targets.LambdaFunction(this.function.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(15) })],
+      },
+    );
+    // Never written to: no log events, nothing stored. Only its tag changes, each beat. The member
+    // retention all the same, so the template linters hold it to the same rule as the other groups.
+    new logs.LogGroup(this, 'CanaryLogGroup', {
+      logGroupName: CANARY_LOG_GROUP,
+      retention: member.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.canaryRule = namedRule(
+      this,
+      CANARY_RULE_NAME,
+      { guardrail: 'heartbeat', purpose: 'canary' },
+      {
+        eventPattern: toCdkPattern(canaryPattern(HERE)),
         targets: [new targets.LambdaFunction(this.function.fn, { retryAttempts: 2, maxEventAge: Duration.minutes(15) })],
       },
     );

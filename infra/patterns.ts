@@ -3,6 +3,7 @@ import { LogwardenError } from '../controllers/core/errors.js';
 import { CLOUDTRAIL_DETAIL_TYPE, CONFIG_DETAIL_TYPE } from '../controllers/core/intake.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE, HEARTBEAT_GUARDRAIL } from '../controllers/core/record.js';
 import type { AnyGuardrail } from '../controllers/core/types.js';
+import { canaryLogGroupArn, heartbeatRoleArn } from '../controllers/heartbeat/canary.js';
 import { HEARTBEAT_EVENT_NAME } from '../controllers/monitor/decide.js';
 
 /** An EventBridge event pattern (JSON). Values may be CDK tokens until synthesis. */
@@ -89,5 +90,25 @@ export function alarmStatePattern(): EventPattern {
     source: ['aws.cloudwatch'],
     'detail-type': ['CloudWatch Alarm State Change'],
     detail: { alarmName: [{ prefix: 'logwarden-' }] },
+  };
+}
+
+/**
+ * The heartbeat's event path canary (#13 item 5): exactly the CloudTrail event of its own tag write
+ * on the canary log group, successful, made by the heartbeat's role named exactly (path included).
+ * The same write by anyone else (an account admin faking the canary) is not delivered. Pure; the
+ * place may hold CDK tokens or manifest placeholders.
+ */
+export function canaryPattern(place: { partition: string; region: string; account: string }): EventPattern {
+  return {
+    source: ['aws.logs'],
+    'detail-type': [CLOUDTRAIL_DETAIL_TYPE],
+    detail: {
+      eventSource: ['logs.amazonaws.com'],
+      eventName: ['TagResource'],
+      errorCode: [{ exists: false }],
+      requestParameters: { resourceArn: [canaryLogGroupArn(place)] },
+      userIdentity: { sessionContext: { sessionIssuer: { arn: [heartbeatRoleArn(place)] } } },
+    },
   };
 }

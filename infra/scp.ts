@@ -10,6 +10,7 @@ import type { CloudTrailPolicy } from '../controllers/cloudtrail/policy.js';
 import { functionRoleName, ROLE_PATH } from '../controllers/core/identity.js';
 import type { Policy } from '../controllers/core/policy.js';
 import { MANAGED_TAG } from '../controllers/core/tags.js';
+import { CANARY_LOG_GROUP } from '../controllers/heartbeat/canary.js';
 import type { DeploymentConfig } from './config.js';
 
 /** AWS counts an SCP's size without whitespace; this is its limit. */
@@ -101,6 +102,22 @@ const STATE_ITEM_ACTIONS = [
   'dynamodb:UpdateItem',
 ];
 
+/**
+ * The heartbeat's event path canary (#13 item 5): its log group, and the tag write whose CloudTrail
+ * event proves the event path alive. Only the heartbeat writes it (the rule also matches its role only).
+ */
+const CANARY_ACTIONS = [
+  'logs:DeleteLogGroup',
+  'logs:TagResource',
+  'logs:UntagResource',
+  'logs:TagLogGroup',
+  'logs:UntagLogGroup',
+];
+const CANARY_RESOURCES = [
+  `arn:{partition}:logs:*:*:log-group:${CANARY_LOG_GROUP}`,
+  `arn:{partition}:logs:*:*:log-group:${CANARY_LOG_GROUP}:*`,
+];
+
 /** Turning the governed logging off; the controllers are exempt because they turn it back on. */
 const LOGGING_ACTIONS = {
   cloudtrail: ['cloudtrail:DeleteTrail', 'cloudtrail:PutEventSelectors', 'cloudtrail:StopLogging', 'cloudtrail:UpdateTrail'],
@@ -182,7 +199,10 @@ function loggingTargets(policy: Policy): { actions: string[]; resources: string[
   return { actions, resources };
 }
 
-/** The state items, and with `protectLogging` the governed logging: denied to all but admins and controllers. */
+/**
+ * The state items, the canary, and with `protectLogging` the governed logging: denied to all but
+ * admins, controllers and the heartbeat.
+ */
 function protectedByControllers(
   policy: Policy,
   protectLogging: boolean,
@@ -192,8 +212,8 @@ function protectedByControllers(
   return {
     Sid: protectLogging ? 'ProtectLogwardenStateAndLogging' : 'ProtectLogwardenState',
     Effect: 'Deny',
-    Action: [...STATE_ITEM_ACTIONS, ...logging.actions],
-    Resource: ['arn:{partition}:dynamodb:*:*:table/logwarden-state', ...logging.resources],
+    Action: [...STATE_ITEM_ACTIONS, ...CANARY_ACTIONS, ...logging.actions],
+    Resource: ['arn:{partition}:dynamodb:*:*:table/logwarden-state', ...CANARY_RESOURCES, ...logging.resources],
     Condition: exceptFor(withControllers),
   };
 }
@@ -202,7 +222,9 @@ function protectedByControllers(
  * The SCP document: deny statements only (an SCP never grants; FullAWSAccess stays attached beside it).
  * Exempt everywhere: the StackSets execution role (it deploys and updates logwarden) and the break-glass
  * roles. The controllers are also exempt where their job needs it: state items, `logwarden:*` tags on
- * what they create, and the logging they turn back on — never on logwarden's own resources.
+ * what they create, and the logging they turn back on — never on logwarden's own resources. The
+ * heartbeat shares that exception for its canary (state items, the canary log group's tag); its own
+ * IAM grants only the canary, so the logging actions stay out of its reach.
  */
 export function renderServiceControlPolicy(
   config: DeploymentConfig,
@@ -210,7 +232,9 @@ export function renderServiceControlPolicy(
   partition: string,
 ): ServiceControlPolicyDocument {
   const admins = [STACKSETS_EXEC_ROLE, ...config.scp.breakGlassRoleArns];
-  const withControllers = [...admins, ...controllerRoleArns(policy)];
+  // The heartbeat writes the canary's state items and its `logwarden:canary` tag (#13 item 5).
+  const heartbeat = `arn:{partition}:iam::*:role${ROLE_PATH}${functionRoleName('heartbeat', 'heartbeat', '*')}`;
+  const withControllers = [...admins, ...controllerRoleArns(policy), heartbeat];
   const statements: ServiceControlPolicyStatement[] = [
     {
       Sid: 'ProtectLogwardenResources',

@@ -63,6 +63,11 @@ const controllerSettingsSchema = z
       .default({ maxRemediations: 5, windowMinutes: 60 }),
     /** The longest an exemption may run, counted from when the policy is loaded. */
     maxExemptionDays: z.number().int().min(1).max(366).default(DEFAULT_MAX_EXEMPTION_DAYS),
+    /**
+     * The heartbeat's event path canary (#13 item 5): its CloudTrail event must come back through
+     * EventBridge within this many minutes of the write, else a `failed` record.
+     */
+    canaryWithinMinutes: z.number().int().min(1).max(1440).default(15),
   })
   .strict();
 

@@ -340,6 +340,17 @@ describe('the heartbeat’s health check grants, by evaluation of its resolved r
     // Reads only: nothing that changes logwarden or anything else.
     ['events:EnableRule', `arn:aws:events:${p.region}:${p.account}:rule/logwarden-heartbeat`, 'implicit-deny'],
     ['iam:PutRolePolicy', `arn:aws:iam::${p.account}:role/logwarden/logwarden-heartbeat-${p.region}`, 'implicit-deny'],
+    // The event path canary (#13 item 5): exactly its tag write on its own log group, and its state items.
+    ['logs:TagResource', `arn:aws:logs:${p.region}:${p.account}:log-group:/logwarden/canary`, 'allowed'],
+    ['logs:TagResource', `arn:aws:logs:${p.region}:${p.account}:log-group:/logwarden/canary-2`, 'implicit-deny'],
+    ['logs:TagResource', `arn:aws:logs:${p.region}:${p.account}:log-group:/aws/lambda/logwarden-cloudtrail`, 'implicit-deny'],
+    ['logs:TagResource', `arn:aws:logs:us-east-1:${p.account}:log-group:/logwarden/canary`, 'implicit-deny'],
+    ['logs:TagResource', `arn:aws:logs:${p.region}:${other}:log-group:/logwarden/canary`, 'implicit-deny'],
+    ['logs:UntagResource', `arn:aws:logs:${p.region}:${p.account}:log-group:/logwarden/canary`, 'implicit-deny'],
+    ['logs:DeleteLogGroup', `arn:aws:logs:${p.region}:${p.account}:log-group:/logwarden/canary`, 'implicit-deny'],
+    ['logs:PutLogEvents', `arn:aws:logs:${p.region}:${p.account}:log-group:/logwarden/canary:log-stream:x`, 'implicit-deny'],
+    ['ssm:PutParameter', `arn:aws:ssm:${p.region}:${p.account}:parameter/logwarden/canary`, 'implicit-deny'],
+    ['dynamodb:PutItem', `arn:aws:dynamodb:${p.region}:${p.account}:table/orders`, 'implicit-deny'],
   ];
 
   it('refuses a health-check action whose resources it cannot scope, and drops the bucket statement when there is no bucket', () => {
@@ -355,13 +366,28 @@ describe('the heartbeat’s health check grants, by evaluation of its resolved r
     ]);
   });
 
-  it.each(cases)('%s on %s → %s', (action, resource, decision) => {
+  const heartbeatPolicies = () => {
     const fn = stack.functions.find((f) => f.kind === 'heartbeat');
     const roleId = stack.getLogicalId(fn?.role.node.defaultChild as never);
     const policies = (resources[roleId]?.Properties.Policies ?? []) as { PolicyDocument: unknown }[];
-    const documents = policies.map((x) => resolve(x.PolicyDocument) as PolicyDocument);
+    return policies.map((x) => resolve(x.PolicyDocument) as PolicyDocument);
+  };
+
+  it.each(cases)('%s on %s → %s', (action, resource, decision) => {
+    const documents = heartbeatPolicies();
     expect(documents.length).toBe(1);
     expect(evaluate(documents, { action, resource, context: {} })).toBe(decision);
+  });
+
+  it("reads and writes the canary's items in the state table (its generated ARN filled in as CloudFormation would)", () => {
+    const opaque = `<${stack.getLogicalId(stack.stateTable.node.defaultChild as never)}.Arn>`;
+    const table = `arn:aws:dynamodb:${p.region}:${p.account}:table/logwarden-state`;
+    const documents = JSON.parse(JSON.stringify(heartbeatPolicies()).split(opaque).join(table)) as PolicyDocument[];
+    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem']) {
+      expect(evaluate(documents, { action, resource: table, context: {} }), action).toBe('allowed');
+    }
+    expect(evaluate(documents, { action: 'dynamodb:Scan', resource: table, context: {} })).toBe('implicit-deny');
+    expect(evaluate(documents, { action: 'dynamodb:PutItem', resource: `${table}-2`, context: {} })).toBe('implicit-deny');
   });
 });
 

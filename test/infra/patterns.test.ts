@@ -5,6 +5,7 @@ import { queueBehindRule, type RuleQueue } from '../../cli/audit-bus.js';
 import { apiCallEvent, configComplianceEvent, type Identity } from '../../cli/events.js';
 import { functionRoleName, ROLE_PATH } from '../../controllers/core/identity.js';
 import { AUDIT_DETAIL_TYPE, AUDIT_SOURCE } from '../../controllers/core/record.js';
+import { CANARY_RULE_NAME } from '../../controllers/heartbeat/canary.js';
 import { guardrails as registry } from '../../controllers/registry.js';
 import {
   alarmStatePattern,
@@ -134,7 +135,8 @@ describe('synthesized EventBridge patterns on the emulator', () => {
         name: r.Properties?.Name as string,
         pattern: resolve(r.Properties?.EventPattern) as Record<string, unknown>,
       }))
-      .filter((r) => r.name !== 'logwarden-alarms-to-central');
+      // The heartbeat's canary rule has its own test (test/integration/heartbeat-canary.test.ts).
+      .filter((r) => r.name !== 'logwarden-alarms-to-central' && r.name !== CANARY_RULE_NAME);
   }, 240_000);
 
   it('every pattern receives exactly the fixture events meant for it (own role, failed calls and other rules excluded)', async () => {

@@ -30,6 +30,7 @@ const P = {
   breakGlass: BREAK_GLASS,
   controller: role(`logwarden/${functionRoleName('controller', 'cloudtrail', REGION)}`),
   evaluator: role(`logwarden/${functionRoleName('config-rule', 'cloudtrail', REGION)}`),
+  heartbeat: role(`logwarden/${functionRoleName('heartbeat', 'heartbeat', REGION)}`),
   // An attacker's role on logwarden's path, named like a controller.
   lookAlike: role('logwarden/logwarden-evil-controller-eu-west-1'),
 };
@@ -53,6 +54,8 @@ const R = {
   otherTrail: arn('cloudtrail', 'trail/team-trail'),
   detector: arn('guardduty', 'detector/12abc34d567e8fa901bc2d34e56789f0'),
   flowLog: arn('ec2', 'vpc-flow-log/fl-0123456789abcdef0'),
+  canary: arn('logs', 'log-group:/logwarden/canary'),
+  otherLogGroup: arn('logs', 'log-group:/team/app'),
 };
 
 type Row = [who: keyof typeof P, action: string, resource: string, expected: 'denied' | 'not denied', tagKeys?: string[]];
@@ -101,6 +104,17 @@ const TABLE: Row[] = [
   ['lookAlike', 'ec2:DeleteFlowLogs', R.flowLog, 'denied'],
   ['controller', 'dynamodb:PutItem', R.table, 'not denied'],
   ['admin', 'dynamodb:PutItem', R.otherTable, 'not denied'],
+  // The heartbeat's event path canary (#13 item 5): its state items and its log group's tag are the heartbeat's alone.
+  ['heartbeat', 'dynamodb:PutItem', R.table, 'not denied'],
+  ['heartbeat', 'logs:TagResource', R.canary, 'not denied', ['logwarden:canary']],
+  ['admin', 'logs:TagResource', R.canary, 'denied', ['team']],
+  ['admin', 'logs:TagResource', R.canary, 'denied', ['logwarden:canary']],
+  ['admin', 'logs:UntagResource', R.canary, 'denied', ['logwarden:canary']],
+  ['admin', 'logs:DeleteLogGroup', R.canary, 'denied'],
+  ['admin', 'logs:DeleteLogGroup', `${R.canary}:*`, 'denied'],
+  ['evaluator', 'logs:TagResource', R.canary, 'denied', ['logwarden:canary']],
+  ['admin', 'logs:TagResource', R.otherLogGroup, 'not denied', ['team']],
+  ['admin', 'logs:DeleteLogGroup', R.otherLogGroup, 'not denied'],
   // logwarden:* tags, on any resource, by create or tag/untag calls.
   ['admin', 'ec2:CreateTags', arn('ec2', 'vpc/vpc-1'), 'denied', ['logwarden:exempt']],
   ['admin', 'cloudtrail:RemoveTags', R.trail, 'denied', ['logwarden:managed']],

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../controllers/companions.js';
 import { functionRoleName } from '../../controllers/core/identity.js';
 import { sweepScheduleOf } from '../../controllers/core/policy.js';
+import { CANARY_IAM_ACTIONS } from '../../controllers/heartbeat/canary.js';
 import { HEARTBEAT_IAM_ACTIONS } from '../../controllers/heartbeat/index.js';
 import { buildApp } from '../../infra/app.js';
 import { DeploymentConfigError, loadDeployment, ROOT } from '../../infra/config.js';
@@ -237,9 +238,19 @@ describe('member stack (the StackSet template)', () => {
           [...new Set([...reads, ...infra, 'config:PutEvaluations', 'sqs:SendMessage'])].sort(),
         );
       } else {
-        // The heartbeat's health check: exactly its declared reads (scoped: test/infra/manifest.test.ts).
+        // The heartbeat's health check: exactly its declared reads, plus the event path canary's tag
+        // write and state items (scoped and evaluated: test/infra/manifest.test.ts).
         expect(actionsOf(statements)).toEqual(
-          [...new Set([...HEARTBEAT_IAM_ACTIONS, ...infra, 'events:PutEvents', ...sign])].sort(),
+          [
+            ...new Set([
+              ...HEARTBEAT_IAM_ACTIONS,
+              ...CANARY_IAM_ACTIONS,
+              ...STATE_TABLE_ACTIONS,
+              ...infra,
+              'events:PutEvents',
+              ...sign,
+            ]),
+          ].sort(),
         );
       }
       const publish = statements.find((s) => s.Sid === 'PublishAuditRecords');
@@ -263,7 +274,8 @@ describe('member stack (the StackSet template)', () => {
         { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
       >;
       const vars = Object.values(env)[0]?.Properties.Environment?.Variables ?? {};
-      if (f.kind === 'controller') expect(vars.LOGWARDEN_STATE_TABLE, f.functionName).toBeDefined();
+      // The heartbeat keeps its event path canary there (#13 item 5).
+      if (f.kind === 'controller' || f.kind === 'heartbeat') expect(vars.LOGWARDEN_STATE_TABLE, f.functionName).toBeDefined();
       else expect(vars.LOGWARDEN_STATE_TABLE, f.functionName).toBeUndefined();
     }
   });
