@@ -11,6 +11,7 @@ import {
   type TargetObjectKeyFormat,
 } from '@aws-sdk/client-s3';
 import { errorCode, errorMessage, LogBucketError, RemediationError } from '../core/errors.js';
+import { partitionOf } from '../core/identity.js';
 import type { Listing, Observation, Scope } from '../core/types.js';
 import {
   aclAllowsLogDelivery,
@@ -239,7 +240,11 @@ async function logBucketHealth(
     };
   }
   const policy = await facts.policy;
-  if (policy && policyAllowsLogDelivery(policy, target, { account: ref.account, bucket: ref.id })) return { ok: true };
+  if (
+    policy &&
+    policyAllowsLogDelivery(policy, target, { account: ref.account, bucket: ref.id, partition: partitionOf(ref.region) })
+  )
+    return { ok: true };
   if (aclAllowsLogDelivery(await facts.acl())) return { ok: true };
   return {
     ok: false,

@@ -174,11 +174,12 @@ function conditionsHold(condition: unknown, source: { account: string; bucketArn
 export function policyAllowsLogDelivery(
   policyText: string,
   target: { bucket: string; prefix: string },
-  source: { account: string; bucket: string },
+  source: { account: string; bucket: string; partition?: string },
 ): boolean {
-  const ctx = { account: source.account, bucketArn: `arn:aws:s3:::${source.bucket}` };
+  const arn = `arn:${source.partition ?? 'aws'}:s3:::`;
+  const ctx = { account: source.account, bucketArn: `${arn}${source.bucket}` };
   return policyAllowsPutObject(policyText, {
-    objectArn: `arn:aws:s3:::${target.bucket}/${target.prefix}logwarden-probe`,
+    objectArn: `${arn}${target.bucket}/${target.prefix}logwarden-probe`,
     principal: principalMatches,
     conditionsHold: (c) => conditionsHold(c, ctx),
   });

@@ -1,3 +1,4 @@
+import { partitionOf } from '../core/identity.js';
 import type { AnyGuardrail, CloudTrailDetail, Resolution, ResourceRef } from '../core/types.js';
 import { ANY_BUCKET_NAME, type BucketLoggingPolicy, fillTemplate } from './policy.js';
 
@@ -40,12 +41,12 @@ export interface BucketRef extends ResourceRef {
   regionSource: 'listing' | 'event';
 }
 
-function bucketArn(name: string): string {
-  return `arn:aws:s3:::${name}`;
+function bucketArn(name: string, region: string): string {
+  return `arn:${partitionOf(region)}:s3:::${name}`;
 }
 
 export function bucketRef(name: string, account: string, region: string, regionSource: BucketRef['regionSource']): BucketRef {
-  return { type: RESOURCE_TYPE, id: name, arn: bucketArn(name), region, account, regionSource };
+  return { type: RESOURCE_TYPE, id: name, arn: bucketArn(name, region), region, account, regionSource };
 }
 
 /** The name of the account's log bucket in a region. */
@@ -121,7 +122,7 @@ export function resolveBucket(
   policy: BucketLoggingPolicy,
   scope: { account: string },
 ): Resolution<BucketRef> {
-  const hint = { id: name.slice(0, 255), arn: ANY_BUCKET_NAME.test(name) ? bucketArn(name) : null };
+  const hint = { id: name.slice(0, 255), arn: ANY_BUCKET_NAME.test(name) ? bucketArn(name, region) : null };
   if (!ANY_BUCKET_NAME.test(name)) return { ignore: `"${name.slice(0, 100)}" is not an S3 bucket name`, resource: hint };
   const excluded = exclusionOf(name, policy, scope.account, region);
   if (excluded) return { ignore: excluded, resource: hint };
@@ -160,7 +161,7 @@ export function refsFromEvent(
     if (created !== scope.region) {
       return {
         ignore: `bucket ${name} was created in ${created}; only the ${created} controller changes it (its sweep covers it)`,
-        resource: { id: name, arn: bucketArn(name) },
+        resource: { id: name, arn: bucketArn(name, created) },
       };
     }
     region = created;
