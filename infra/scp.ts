@@ -49,31 +49,26 @@ const RESOURCE_ACTIONS = [
   'events:PutTargets',
   'events:RemoveTargets',
   'lambda:AddPermission',
-  'lambda:DeleteFunction',
-  'lambda:DeleteFunctionConcurrency',
-  'lambda:DeleteFunctionEventInvokeConfig',
+  // Wildcards only where every action they match is a write (size limit): DeleteFunction, its
+  // concurrency, event-invoke, URL and code-signing configs; the same for Put and Update.
+  'lambda:DeleteFunction*',
   // A forged event invoked directly would make up a record's trigger and actor; EventBridge and Config
   // invoke as service principals, which no SCP restricts.
   'lambda:InvokeFunction',
-  'lambda:PutFunctionConcurrency',
-  'lambda:PutFunctionEventInvokeConfig',
+  'lambda:PutFunction*',
   'lambda:RemovePermission',
-  'lambda:UpdateFunctionCode',
-  'lambda:UpdateFunctionConfiguration',
-  'lambda:UpdateFunctionEventInvokeConfig',
-  'iam:AttachRolePolicy',
+  'lambda:UpdateFunction*',
+  // Attach and Detach; Put and Delete of the boundary (no read matches either pattern).
+  'iam:*tachRolePolicy',
   'iam:CreateRole',
   'iam:DeleteRole',
-  'iam:DeleteRolePermissionsBoundary',
+  'iam:*RolePermissionsBoundary',
   'iam:DeleteRolePolicy',
-  'iam:DetachRolePolicy',
   // Passing a controller's role to one's own function would borrow its permissions.
   'iam:PassRole',
-  'iam:PutRolePermissionsBoundary',
   'iam:PutRolePolicy',
   'iam:UpdateAssumeRolePolicy',
-  'iam:UpdateRole',
-  'iam:UpdateRoleDescription',
+  'iam:UpdateRole*',
   'dynamodb:DeleteTable',
   'dynamodb:UpdateTable',
   'dynamodb:UpdateTimeToLive',
@@ -106,13 +101,7 @@ const STATE_ITEM_ACTIONS = [
  * The heartbeat's event path canary (#13 item 5): its log group, and the tag write whose CloudTrail
  * event proves the event path alive. Only the heartbeat writes it (the rule also matches its role only).
  */
-const CANARY_ACTIONS = [
-  'logs:DeleteLogGroup',
-  'logs:TagResource',
-  'logs:UntagResource',
-  'logs:TagLogGroup',
-  'logs:UntagLogGroup',
-];
+const CANARY_ACTIONS = ['logs:DeleteLogGroup', 'logs:Tag*', 'logs:Untag*'];
 const CANARY_RESOURCES = [
   `arn:{partition}:logs:*:*:log-group:${CANARY_LOG_GROUP}`,
   `arn:{partition}:logs:*:*:log-group:${CANARY_LOG_GROUP}:*`,

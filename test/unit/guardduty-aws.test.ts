@@ -365,7 +365,14 @@ describe('GuardDuty guardrail against mocked AWS semantics', () => {
   it('scoped permissions: service-linked role creation always; SLR policy edits only when IP lists are remediated', () => {
     const base = guardduty.scopedPermissions?.(guardduty.policySchema.parse({})) ?? [];
     const fix = guardduty.scopedPermissions?.(guardduty.policySchema.parse({ trustedIpSets: 'remediate' })) ?? [];
-    expect(base.flatMap((s) => s.actions)).toEqual(['guardduty:TagResource', 'iam:CreateServiceLinkedRole']);
+    expect(base.flatMap((s) => s.actions)).toEqual([
+      'guardduty:UpdateDetector',
+      'guardduty:DeleteFilter',
+      'guardduty:UpdateIPSet',
+      'guardduty:TagResource',
+      'iam:CreateServiceLinkedRole',
+    ]);
+    expect(base.flatMap((s) => s.actions)).not.toContain('iam:PutRolePolicy');
     expect(fix.flatMap((s) => s.actions)).toContain('iam:PutRolePolicy');
   });
 });
