@@ -12,6 +12,16 @@ import {
 import { BUCKET_EVENT_SAMPLE, BUCKET_EVENTS, type BucketRef, RESOURCE_TYPE, refsFromEvent, resolveBucket } from './events.js';
 import { type BucketLoggingPolicy, bucketLoggingPolicySchema } from './policy.js';
 
+/** What the guardrail reads: the listing, and each bucket's location, logging, tags and its log bucket's policy. */
+const BUCKET_READS = [
+  's3:ListAllMyBuckets',
+  's3:GetBucketLocation',
+  's3:GetBucketLogging',
+  's3:GetBucketTagging',
+  's3:GetBucketPolicy',
+  's3:GetBucketAcl',
+];
+
 /**
  * S3 bucket-logging guardrail: every bucket of the account keeps server access logging to the
  * account's log bucket in the same region, with the policy's target prefix and key format. The log
@@ -31,15 +41,7 @@ export const bucketLogging: Guardrail<BucketLoggingPolicy, BucketRef, BucketStat
   policySchema: bucketLoggingPolicySchema,
   // Access logging off. A different target bucket or prefix is settings-level.
   loggingOffDrift: ['loggingEnabled'],
-  iamActions: [
-    's3:ListAllMyBuckets',
-    's3:GetBucketLocation',
-    's3:GetBucketLogging',
-    's3:GetBucketTagging',
-    's3:GetBucketPolicy',
-    's3:GetBucketAcl',
-    's3:PutBucketLogging',
-  ],
+  iamActions: [...BUCKET_READS, 's3:PutBucketLogging'],
   scopedPermissions: () => [
     {
       actions: ['s3:PutBucketLogging'],
@@ -49,14 +51,7 @@ export const bucketLogging: Guardrail<BucketLoggingPolicy, BucketRef, BucketStat
   ],
   unscopedActions: [
     {
-      actions: [
-        's3:ListAllMyBuckets',
-        's3:GetBucketLocation',
-        's3:GetBucketLogging',
-        's3:GetBucketTagging',
-        's3:GetBucketPolicy',
-        's3:GetBucketAcl',
-      ],
+      actions: BUCKET_READS,
       why: 'reads: listing has no resource-level permissions, and any bucket of the account (or its log bucket) may be read',
     },
   ],

@@ -25,6 +25,17 @@ import {
 } from './events.js';
 import { type GuardDutyPolicy, guardDutyPolicySchema } from './policy.js';
 
+/** What the guardrail reads: listings, and a detector whose id is known only at run time. */
+const GUARDDUTY_READS = [
+  'guardduty:ListDetectors',
+  'guardduty:GetDetector',
+  'guardduty:GetAdministratorAccount',
+  'guardduty:GetFilter',
+  'guardduty:GetIPSet',
+  'guardduty:DescribePublishingDestination',
+  'guardduty:ListPublishingDestinations',
+];
+
 /**
  * GuardDuty guardrail: every governed region has exactly one enabled detector with the policy's
  * protection plans and publishing frequency; finding suppression (trusted IP lists, auto-archive
@@ -45,13 +56,7 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
   // The detector deleted or suspended. Features, frequency, filters, IP sets and the rest are settings.
   loggingOffDrift: ['exists', 'status'],
   iamActions: [
-    'guardduty:ListDetectors',
-    'guardduty:GetDetector',
-    'guardduty:GetAdministratorAccount',
-    'guardduty:GetFilter',
-    'guardduty:GetIPSet',
-    'guardduty:DescribePublishingDestination',
-    'guardduty:ListPublishingDestinations',
+    ...GUARDDUTY_READS,
     'guardduty:CreateDetector',
     'guardduty:UpdateDetector',
     'guardduty:DeleteFilter',
@@ -59,15 +64,7 @@ export const guardduty: Guardrail<GuardDutyPolicy, GuardDutyRef, GuardDutyState,
   ],
   unscopedActions: [
     {
-      actions: [
-        'guardduty:ListDetectors',
-        'guardduty:GetDetector',
-        'guardduty:GetAdministratorAccount',
-        'guardduty:GetFilter',
-        'guardduty:GetIPSet',
-        'guardduty:DescribePublishingDestination',
-        'guardduty:ListPublishingDestinations',
-      ],
+      actions: GUARDDUTY_READS,
       why: 'reads: listing has no resource-level permissions, and the detector id is only known at run time',
     },
     {

@@ -22,6 +22,9 @@ import {
 } from './events.js';
 import { type LogBucketRetentionPolicy, logBucketRetentionPolicySchema } from './policy.js';
 
+/** What the guardrail reads of a log bucket. */
+const RETENTION_READS = ['s3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetLifecycleConfiguration', 's3:GetBucketPolicy'];
+
 /** The writes, on the logwarden-owned log buckets only (`{account}`/`{region}` as `*`; the account is narrowed at deploy). */
 export function retentionPermissions(policy: LogBucketRetentionPolicy): ScopedPermission[] {
   const owned = policy.buckets.filter((b) => b.owner === 'logwarden');
@@ -63,11 +66,11 @@ export const logBucketRetention: Guardrail<
   // Logs deleted early or refused: as bad as logging off. Versioning and an unreadable policy are settings-level.
   loggingOffDrift: [DRIFT.lifecycle, DRIFT.policy],
   // The reads, on any bucket (the Config rule evaluates with them); the writes are scoped below.
-  iamActions: ['s3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetLifecycleConfiguration', 's3:GetBucketPolicy'],
+  iamActions: [...RETENTION_READS],
   scopedPermissions: retentionPermissions,
   unscopedActions: [
     {
-      actions: ['s3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetLifecycleConfiguration', 's3:GetBucketPolicy'],
+      actions: RETENTION_READS,
       why: 'reads: an event may name any bucket (a look-alike is read to be told apart) and reading changes nothing',
     },
   ],
